@@ -1,0 +1,110 @@
+"""The Falcon WSGI application: `create_app()` for tests and tools, module-level `app` for gunicorn."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import falcon
+
+from api import resources
+from api.auth import REALM, AuthenticationFailed
+from api.errors import ProblemError, handle_ledger_error, handle_unexpected, serialize_problem
+from api.openapi import Document
+from api.services import Services
+from ledger.config import Settings
+from ledger.errors import LedgerError
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+}
+
+
+class RequestContext:
+    """Gives every request an id (the client's X-Request-ID when sane) and echoes it back."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        given = req.get_header("X-Request-ID")
+        req.context.request_id = given if given and _REQUEST_ID.match(given) else str(uuid.uuid4())
+        resp.set_header("X-Request-ID", req.context.request_id)
+        resp.set_headers(_SECURITY_HEADERS)
+
+
+class Authentication:
+    """Requires a valid bearer token on every operation not marked public."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def process_resource(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, object]
+    ) -> None:
+        operations = getattr(resource, "operations", {})
+        operation = operations.get(req.method)
+        if operation is None or operation.public:
+            return  # unknown methods fall through to 405; public operations need no token
+        header = req.get_header("Authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ProblemError(
+                401,
+                "Authentication required",
+                detail="send Authorization: Bearer <token>",
+                slug="unauthenticated",
+                headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
+            )
+        try:
+            req.context.actor = self.services.verifier.verify(token.strip())
+        except AuthenticationFailed as exc:
+            raise ProblemError(
+                401,
+                "Invalid token",
+                detail=exc.description,
+                slug="unauthenticated",
+                headers={
+                    "WWW-Authenticate": f'Bearer realm="{REALM}", error="{exc.error}", '
+                    f'error_description="{exc.description.replace(chr(34), chr(39))}"'
+                },
+            ) from None
+
+
+class LedgerApp(falcon.App):
+    """A falcon App that also holds the process's services (so tests and `ledger serve` can close them)."""
+
+    services: Services
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> LedgerApp:
+    settings = settings or Settings.from_env()
+    services = Services(settings, database_url=database_url)
+    app = LedgerApp(middleware=[RequestContext(), Authentication(services)], cors_enable=False)
+    app.req_options.strip_url_path_trailing_slash = True
+    app.set_error_serializer(serialize_problem)
+    app.add_error_handler(Exception, handle_unexpected)
+    app.add_error_handler(LedgerError, handle_ledger_error)
+
+    document = Document(title="Probation Dynamic Framework ledger", version="0.1.0")
+    openapi = resources.OpenAPIResource(services, document)
+    routes: list[tuple[str, resources.Resource]] = [
+        ("/health/live", resources.HealthLive(services)),
+        ("/health/ready", resources.HealthReady(services)),
+        ("/openapi.json", openapi),
+        ("/docs", resources.DocsResource(services, openapi)),
+        ("/suppliers", resources.Suppliers(services)),
+        ("/suppliers/{supplier_id}", resources.Supplier(services)),
+    ]
+    for path, resource in routes:
+        app.add_route(path, resource)
+        for method, operation in resource.operations.items():
+            document.add(path, method, operation)
+    app.services = services
+    return app
+
+
+# gunicorn serves this; connections open on first use, in each worker after the fork.
+app = create_app()

@@ -1,0 +1,274 @@
+"""The `ledger` command: migrate, seed, serve, worker, token, events, demo.
+
+It lives beside the HTTP API because, like it, it is an entry point that drives the ledger and
+the projections from outside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ledger.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _url(settings: Settings) -> str:
+    from ledger.database import resolve_database_url
+
+    return resolve_database_url(settings)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.migrate import migrate
+
+    applied = migrate(_url(settings))
+    _console().print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else " (at head)"))
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.framework.reference import seed
+    from ledger.store import Ledger
+
+    ledger = Ledger(_url(settings))
+    try:
+        report = seed(ledger)
+    finally:
+        ledger.close()
+    for name, count in report.defined.items():
+        _console().print(f"{name}: {count} recorded")
+    _console().print(f"reference data at position {report.position}")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from projections.runner import ProjectionRunner
+
+    url = _url(settings)
+    runner = ProjectionRunner(url, batch_size=settings.projection_batch_size)
+
+    def stop(signum: int, frame: object) -> None:
+        logging.getLogger("ledger.worker").info("signal %s: stopping after the current batch", signum)
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if args.once:
+        applied = runner.catch_up()
+        runner.close()
+        _console().print(f"applied {applied} event(s)")
+        return 0
+    logging.getLogger("ledger.worker").info("projection worker started")
+    runner.run_forever()
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import issue_development_token
+
+    try:
+        token = issue_development_token(settings, role=args.role, org=args.org, subject=args.sub, ttl_seconds=args.ttl)
+    except ValueError as exc:
+        _console().print(f"[red]{exc}[/red]")
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
+    import psycopg
+
+    from ledger.history import EventFilter, page
+
+    query = EventFilter(
+        type=args.type,
+        actor=args.actor,
+        organisation=args.org,
+        aggregate=args.aggregate,
+        since=_parse_time(args.since) if args.since else None,
+        until=_parse_time(args.until) if args.until else None,
+    )
+    after = args.after
+    with psycopg.connect(_url(settings), autocommit=True) as conn:
+        while True:
+            rows = page(conn, query, after=after, limit=args.limit)
+            if args.json:
+                for row in rows:
+                    print(row.to_json())
+            elif rows:
+                _print_events(rows)
+            if rows:
+                after = rows[-1].position
+            if not args.follow:
+                return 0
+            time.sleep(1.0)
+
+
+def _print_events(rows: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for column in (
+        "pos",
+        "recorded",
+        "effective",
+        "type",
+        "aggregate",
+        "v",
+        "actor",
+        "role",
+        "org",
+        "correlation",
+        "reason",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r.position),
+            r.recorded_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.effective_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.type,
+            str(r.aggregate_id)[:8],
+            str(r.version),
+            r.actor_id,
+            r.actor_role,
+            r.organisation_id or "",
+            r.correlation_id[:13],
+            r.reason or "",
+        )
+    Console().print(table)
+
+
+def _parse_time(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.progress import Progress
+
+    from ledger.demo import load_demo
+    from ledger.framework.reference import seed
+    from ledger.migrate import migrate
+    from ledger.store import Ledger
+
+    url = _url(settings)
+    migrate(url)
+    ledger = Ledger(url)
+    try:
+        seed(ledger)
+        with Progress(console=_console(), transient=True) as progress:
+            task = progress.add_task("loading demo", total=None)
+            report = load_demo(ledger, progress=lambda done, total: progress.update(task, completed=done, total=total))
+    finally:
+        ledger.close()
+    _console().print(f"demo: {report.created} record(s) created, {report.skipped} already present")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.migrate import migrate
+
+    url = _url(settings)
+    migrate(url)
+    if args.demo:
+        cmd_demo(args, settings)
+    else:
+        cmd_seed(args, settings)
+    env = {**os.environ, "DATABASE_URL": url, "PORT": str(args.port or settings.port)}
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "api.app:app"],
+        env=env,
+        cwd=ROOT,
+    )
+    worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env, cwd=ROOT)
+    children = (web, worker)
+    _console().print(f"serving on http://127.0.0.1:{env['PORT']} (docs at /docs); Ctrl-C stops")
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    forward(signal.SIGTERM, None)
+    codes = [child.wait(timeout=30) for child in children]
+    return max(0, *codes)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledger",
+        description="Event-sourced ledger for the Probation Services Dynamic Framework. "
+        "Uses DATABASE_URL, or an embedded PostgreSQL in LEDGER_DATA_DIR (.ledger) when it is unset.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("migrate", help="apply pending migrations (a no-op at head)").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed", help="record the framework's reference data (idempotent)").set_defaults(func=cmd_seed)
+
+    p = sub.add_parser("worker", help="run the projection worker until SIGTERM")
+    p.add_argument("--once", action="store_true", help="catch up once and exit")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("serve", help="migrate, seed, then run the web server and the worker together")
+    p.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")
+    p.add_argument("--demo", action="store_true", help="also load the demo data before serving")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("token", help="print a development bearer token (HS256, local secret)")
+    p.add_argument("--role", required=True, help="authority, commissioner, supplier_bid_manager, ...")
+    p.add_argument("--org", help="the organisation the token acts for")
+    p.add_argument("--sub", help="the actor id (default: generated)")
+    p.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("events", help="page through (or tail) the event log with each event's envelope")
+    p.add_argument("--type", help="event type, e.g. SupplierRegistered")
+    p.add_argument("--actor", help="actor id")
+    p.add_argument("--org", help="organisation id")
+    p.add_argument("--aggregate", help="aggregate id")
+    p.add_argument("--since", help="recorded at or after (ISO 8601)")
+    p.add_argument("--until", help="recorded before (ISO 8601)")
+    p.add_argument("--after", type=int, default=0, help="start after this position")
+    p.add_argument("--limit", type=int, default=100, help="events per page (default 100)")
+    p.add_argument("--follow", action="store_true", help="keep printing new events")
+    p.add_argument("--json", action="store_true", help="one JSON object per line, payload included")
+    p.set_defaults(func=cmd_events)
+
+    sub.add_parser("demo", help="load a small, realistic demo dataset (idempotent)").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.func(args, Settings.from_env()) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

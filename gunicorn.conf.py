@@ -1,0 +1,16 @@
+"""gunicorn settings for the ledger API (threads share one pool per worker, created after fork)."""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("PYTHON_THREADS", "4"))
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# The app is imported in each worker after the fork, so no database connection crosses a fork.
+preload_app = False
+accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,32 @@
+"""The base aggregate: every event it triggers carries the envelope of the command that caused it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+from ledger.envelope import current_envelope
+
+
+class LedgerAggregate(Aggregate):
+    """An eventsourcing aggregate whose events are stamped with the current command's envelope.
+
+    Triggering an event outside `ledger.envelope.stamping(...)` raises: an event without an
+    envelope cannot be explained to an auditor, so it is never created.
+    """
+
+    class Event(Aggregate.Event):
+        # `envelope` is set in __post_init__ rather than declared as a field, so that it is never a
+        # constructor argument of the events the @event decorator generates.
+
+        def __post_init__(self) -> None:
+            parent: Any = super()
+            if hasattr(parent, "__post_init__"):
+                parent.__post_init__()
+            object.__setattr__(self, "envelope", current_envelope())
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            return current_envelope().recorded_at

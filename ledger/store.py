@@ -1,0 +1,177 @@
+"""The one event-store application: one events table, one total order, envelopes in columns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import get_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from ledger.aggregate import LedgerAggregate
+from ledger.codec import EnvelopedStoredEvent, EventMapper
+from ledger.database import eventsourcing_env
+from ledger.envelope import Envelope, stamping
+from ledger.errors import ConcurrencyConflict, NotFound, ProgrammingError, StaleVersion
+
+EVENTS_TABLE = "ledger_events"
+
+_ENVELOPE_COLUMNS = (
+    ("recorded_at", "timestamptz"),
+    ("effective_at", "timestamptz"),
+    ("actor_id", "text"),
+    ("actor_role", "text"),
+    ("organisation_id", "text"),
+    ("correlation_id", "text"),
+    ("causation_id", "text"),
+    ("reason", "text"),
+)
+
+
+class LedgerRecorder(PostgresApplicationRecorder):
+    """The library's application recorder, writing each event's envelope into indexed columns.
+
+    It keeps the library's guarantees: the insert runs after `LOCK TABLE ... IN EXCLUSIVE MODE`
+    in the same transaction (commit order = notification order) and NOTIFYs the channel.
+    """
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = EVENTS_TABLE) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        columns = ["originator_id", "originator_version", "topic", "state"] + [c for c, _ in _ENVELOPE_COLUMNS]
+        types = ["uuid", "bigint", "text", "bytea"] + [t for _, t in _ENVELOPE_COLUMNS]
+        self.insert_events_statement = SQL(
+            "INSERT INTO {schema}.{table} ({columns}) SELECT * FROM unnest({arrays}) RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            columns=SQL(", ").join(Identifier(c) for c in columns),
+            arrays=SQL(", ").join(SQL("%s::{}[]").format(SQL(t)) for t in types),
+        )
+
+    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        arrays: list[list[Any]] = [[] for _ in range(4 + len(_ENVELOPE_COLUMNS))]
+        for stored in stored_events:
+            envelope = stored.envelope if isinstance(stored, EnvelopedStoredEvent) else None
+            if envelope is None:
+                raise ProgrammingError(f"stored event {stored.topic} has no envelope")
+            row = (
+                stored.originator_id,
+                stored.originator_version,
+                stored.topic,
+                stored.state,
+                envelope.recorded_at,
+                envelope.effective_at,
+                envelope.actor_id,
+                envelope.actor_role,
+                envelope.organisation_id,
+                envelope.correlation_id,
+                envelope.causation_id,
+                envelope.reason,
+            )
+            for column, value in zip(arrays, row, strict=True):
+                column.append(value)
+        curs.execute(self.insert_events_statement, arrays, prepare=True)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command wrote: the aggregate it addressed, its new version, and the log position."""
+
+    aggregate_id: UUID
+    version: int
+    position: int
+    events: int
+
+
+A = TypeVar("A", bound=LedgerAggregate)
+
+
+class Ledger(Application[UUID]):
+    """The event-store application every command goes through."""
+
+    name = "Ledger"
+
+    def __init__(self, database_url: str, *, pool_size: int = 5) -> None:
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": get_topic(LedgerRecorder),
+            "CREATE_TABLE": "n",  # tables come from migrations/
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # it skips the table lock: never on
+            "ORIGINATOR_ID_TYPE": "uuid",
+            **eventsourcing_env(database_url, pool_size=pool_size),
+        }
+        super().__init__(env=env)
+        self.database_url = database_url
+        datastore = self.datastore
+        if datastore.enable_db_functions:  # pragma: no cover - guarded by the env above
+            raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS must stay off")
+
+    @property
+    def datastore(self) -> PostgresDatastore:
+        recorder = self.recorder
+        assert isinstance(recorder, LedgerRecorder)
+        return recorder.datastore
+
+    def construct_mapper(self) -> EventMapper:  # type: ignore[override]
+        return EventMapper()
+
+    def close(self) -> None:
+        self.datastore.close()
+
+    def load(self, kind: type[A], aggregate_id: UUID, *, version: int | None = None) -> A:
+        """Load one aggregate of the given class, or raise NotFound (also for the wrong class)."""
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(kind.__name__, aggregate_id) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(kind.__name__, aggregate_id)
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def execute(
+        self,
+        envelope: Envelope,
+        command: Callable[[], LedgerAggregate | Sequence[LedgerAggregate]],
+        *,
+        expected: tuple[LedgerAggregate, int] | None = None,
+    ) -> Recorded:
+        """Run `command` with `envelope` stamped on its events and record them in one transaction.
+
+        `command` returns the aggregate(s) it changed; the first is the one the response names.
+        `expected=(aggregate, version)` enforces the caller's If-Match before anything runs.
+        A domain rule raising inside `command` leaves nothing written.
+        """
+        if expected is not None and expected[0].version != expected[1]:
+            raise StaleVersion(expected=expected[1], actual=expected[0].version)
+        with stamping(envelope):
+            result = command()
+        aggregates = [result] if isinstance(result, LedgerAggregate) else list(result)
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError as exc:
+            raise ConcurrencyConflict("another command changed this record first; read it again and retry") from exc
+        if not recordings:
+            raise ProgrammingError("a command recorded no event")
+        first = aggregates[0]
+        return Recorded(
+            aggregate_id=first.id,
+            version=first.version,
+            position=max(r.notification.id for r in recordings),
+            events=len(recordings),
+        )
+
+    def head(self) -> int:
+        """The position of the last recorded event (0 for an empty log)."""
+        return self.recorder.max_notification_id() or 0

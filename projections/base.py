@@ -1,0 +1,63 @@
+"""What a view is: a name, a code version, its tables, and one handler per event class it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from psycopg import Cursor
+
+from ledger.envelope import Envelope
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """A decoded event with its place in the log."""
+
+    position: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    event: Any
+
+    @property
+    def envelope(self) -> Envelope:
+        return self.event.envelope
+
+
+Handler = Callable[[Cursor[Any], LoggedEvent], None]
+
+
+class View:
+    """A read model. Subclasses set `name`, `code_version`, `tables` and register handlers.
+
+    A handler writes with the cursor it is given; the runner commits the handler's writes and the
+    view's new position in one transaction, so each event is applied exactly once.
+    """
+
+    name: str = ""
+    code_version: str = "1"
+    tables: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self.register()
+
+    def register(self) -> None:
+        """Subclasses call `self.on(EventClass, handler)` here."""
+        raise NotImplementedError
+
+    def on(self, event_class: type, handler: Handler) -> None:
+        self._handlers[get_topic(event_class)] = handler
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+    def apply(self, cursor: Cursor[Any], logged: LoggedEvent) -> None:
+        handler = self._handlers.get(logged.topic)
+        if handler is not None:
+            handler(cursor, logged)

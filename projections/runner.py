@@ -1,0 +1,201 @@
+"""The projection worker: tails the log and applies each event to each view exactly once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from psycopg.rows import tuple_row
+
+from ledger.codec import EventMapper
+from ledger.store import EVENTS_TABLE
+from projections.base import LoggedEvent, View
+from projections.catalogue import CatalogueView
+from projections.reference import ReferenceView
+
+log = logging.getLogger(__name__)
+
+
+def all_views() -> list[View]:
+    """Every view the worker maintains, in the order it applies them."""
+    return [ReferenceView(), CatalogueView()]
+
+
+def register_views(conn: psycopg.Connection[Any], views: Sequence[View]) -> None:
+    for view in views:
+        conn.execute(
+            "INSERT INTO projection_positions (view_name, position, code_version) VALUES (%s, 0, %s)"
+            " ON CONFLICT (view_name) DO NOTHING",
+            (view.name, view.code_version),
+        )
+
+
+def positions(conn: psycopg.Connection[Any], names: Sequence[str] | None = None) -> dict[str, int]:
+    cur = conn.cursor(row_factory=tuple_row)
+    if names is None:
+        rows = cur.execute("SELECT view_name, position FROM projection_positions").fetchall()
+    else:
+        rows = cur.execute(
+            "SELECT view_name, position FROM projection_positions WHERE view_name = ANY(%s)", (list(names),)
+        ).fetchall()
+    return dict(rows)
+
+
+class ProjectionRunner:
+    """Reads the log in batches from the lowest view position and brings every view up to date.
+
+    Each view's rows and its position are written in one transaction under a row lock on the
+    view's position, so a crash mid-batch applies nothing of that batch for that view, and two
+    runners never apply the same event twice.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        views: Sequence[View] | None = None,
+        *,
+        batch_size: int = 500,
+        on_batch: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.url = url
+        self.views = list(views) if views is not None else all_views()
+        self.batch_size = batch_size
+        self.mapper = EventMapper()
+        self.on_batch = on_batch
+        self.stopping = threading.Event()
+        self._conn: psycopg.Connection[Any] | None = None
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.url, autocommit=True)
+            register_views(self._conn, self.views)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def catch_up(self) -> int:
+        """Apply everything recorded so far; return the number of events applied to any view."""
+        applied = 0
+        while not self.stopping.is_set():
+            done, count = self._step()
+            applied += count
+            if done:
+                break
+        return applied
+
+    def _step(self) -> tuple[bool, int]:
+        conn = self.conn
+        current = positions(conn, [v.name for v in self.views])
+        start = min(current.values(), default=0)
+        rows = conn.execute(
+            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
+            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+            (start, self.batch_size),
+        ).fetchall()
+        if not rows:
+            return True, 0
+        batch_end = rows[-1][0]
+        decoded: dict[int, LoggedEvent] = {}
+        applied = 0
+        for view in self.views:
+            if self.stopping.is_set():
+                return True, applied
+            with conn.transaction():
+                locked = conn.execute(
+                    "SELECT position FROM projection_positions WHERE view_name = %s FOR UPDATE", (view.name,)
+                ).fetchone()
+                position = locked[0] if locked else 0
+                if position >= batch_end:
+                    continue
+                with conn.cursor() as cur:
+                    for row in rows:
+                        if row[0] <= position or row[3] not in view.topics:
+                            continue
+                        logged = decoded.get(row[0])
+                        if logged is None:
+                            logged = decoded[row[0]] = self._decode(row)
+                        view.apply(cur, logged)
+                        applied += 1
+                conn.execute(
+                    "UPDATE projection_positions SET position = %s, code_version = %s, updated_at = now()"
+                    " WHERE view_name = %s",
+                    (batch_end, view.code_version, view.name),
+                )
+        if self.on_batch is not None:
+            self.on_batch(batch_end, len(rows))
+        return len(rows) < self.batch_size, applied
+
+    def _decode(self, row: tuple[Any, ...]) -> LoggedEvent:
+        position, originator_id, version, topic, state = row
+        event = self.mapper.to_domain_event(
+            StoredEvent(originator_id=originator_id, originator_version=version, topic=topic, state=bytes(state))
+        )
+        return LoggedEvent(
+            position=position,
+            originator_id=originator_id,
+            originator_version=version,
+            topic=topic,
+            event=event,
+        )
+
+    def run_forever(self, *, poll_seconds: float = 1.0) -> None:
+        """Catch up, then wait for NOTIFY (or the poll interval) and repeat until stop() is called."""
+        listener: psycopg.Connection[Any] | None = None
+        try:
+            while not self.stopping.is_set():
+                try:
+                    if listener is None or listener.closed:
+                        listener = psycopg.connect(self.url, autocommit=True)
+                        listener.execute(f"LISTEN {EVENTS_TABLE}")
+                    self.catch_up()
+                    for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
+                        pass
+                except psycopg.OperationalError as exc:
+                    log.warning("projection worker lost the database (%s); retrying", exc)
+                    self.close()
+                    if listener is not None:
+                        listener.close()
+                    listener = None
+                    self.stopping.wait(1.0)
+        finally:
+            if listener is not None:
+                listener.close()
+            self.close()
+
+
+def lag(conn: psycopg.Connection[Any], views: Sequence[str] | None = None) -> int:
+    """How many positions the slowest view is behind the head of the log."""
+    head_row = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(f"SELECT coalesce(max(notification_id), 0) FROM {EVENTS_TABLE}")
+        .fetchone()
+    )
+    head = head_row[0] if head_row else 0
+    current = positions(conn, views)
+    return max(0, head - min(current.values(), default=0))
+
+
+def wait_for_position(conn: psycopg.Connection[Any], views: Sequence[str], minimum: int, *, timeout: float) -> bool:
+    """Wait until every named view has applied the log up to `minimum`; False on timeout."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        current = positions(conn, views)
+        if current and min(current.get(v, 0) for v in views) >= minimum:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.1)
