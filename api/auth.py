@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ledger.config import Settings
 from ledger.envelope import Actor
 from ledger.roles import Role
 
 REALM = "probation-ledger"
+_ROLES = frozenset(r.value for r in Role)
 
 
 class AuthenticationFailed(Exception):
@@ -24,71 +27,96 @@ class AuthenticationFailed(Exception):
         self.description = description
 
 
+@dataclass(frozen=True)
+class _Key:
+    family: str  # "HS", "RS" or "ES": which algorithms may use this key
+    key: Any
+    kid: str | None = None
+
+
+def _family(key: Any) -> str:
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RS"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ES"
+    raise RuntimeError(f"unsupported public key type {type(key).__name__}")
+
+
 @dataclass
 class Verifier:
-    """Checks signature, expiry, not-before, issuer and audience, and requires role and subject."""
+    """Checks signature, expiry, not-before, issuer and audience, and requires role and subject.
 
-    keys: list[Any]
+    Several keys may be valid at once (rotation): a token is tried against the keys of its
+    algorithm's family, the one named by its `kid` first.
+    """
+
+    keys: list[_Key]
     algorithms: list[str]
     issuer: str
     audience: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Verifier:
-        keys: list[Any] = []
-        algorithms = [a for a in settings.jwt_algorithms if not a.startswith("HS")]
+        keys: list[_Key] = []
         if settings.jwt_public_key_file is not None:
-            keys.append(settings.jwt_public_key_file.read_text())
+            public = serialization.load_pem_public_key(settings.jwt_public_key_file.read_bytes())
+            keys.append(_Key(_family(public), public))
         if settings.jwks_file is not None:
             jwks = jwt.PyJWKSet.from_dict(json.loads(settings.jwks_file.read_text()))
-            keys.extend(key.key for key in jwks.keys)
+            keys.extend(_Key(_family(k.key), k.key, k.key_id) for k in jwks.keys)
         if settings.jwt_secret or not settings.is_production:
-            keys.append(settings.development_secret())
-            algorithms += [a for a in settings.jwt_algorithms if a.startswith("HS")]
+            keys.append(_Key("HS", settings.development_secret()))
         if not keys:
             raise RuntimeError("no token keys: set JWT_PUBLIC_KEY_FILE or JWKS_FILE (or JWT_SECRET)")
+        families = {k.family for k in keys}
+        algorithms = [a for a in settings.jwt_algorithms if a[:2] in families]
         return cls(keys=keys, algorithms=algorithms, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
     def verify(self, token: str) -> Actor:
-        last: Exception | None = None
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise AuthenticationFailed("invalid_token", str(exc)) from None
+        algorithm = header.get("alg")
+        if algorithm not in self.algorithms:
+            raise AuthenticationFailed("invalid_token", f"algorithm {algorithm!r} is not accepted")
+        kid = header.get("kid")
+        candidates = sorted(
+            (k for k in self.keys if k.family == algorithm[:2]), key=lambda k: k.kid != kid or kid is None
+        )
         claims: dict[str, Any] | None = None
-        for key in self.keys:
+        for candidate in candidates:
             try:
                 claims = jwt.decode(
                     token,
-                    key=key,
-                    algorithms=self._algorithms_for(key),
+                    key=candidate.key,
+                    algorithms=[algorithm],
                     issuer=self.issuer,
                     audience=self.audience,
                     options={"require": ["exp", "iss", "aud", "sub"]},
                     leeway=5,
                 )
                 break
-            except jwt.InvalidSignatureError as exc:
-                last = exc  # try the next key (rotation: two keys may be valid at once)
+            except jwt.InvalidSignatureError:
+                continue  # try the next key of the family
             except jwt.PyJWTError as exc:
                 raise AuthenticationFailed("invalid_token", str(exc)) from None
         if claims is None:
-            raise AuthenticationFailed("invalid_token", str(last or "signature verification failed"))
+            raise AuthenticationFailed("invalid_token", "signature verification failed")
         role = claims.get("role")
-        if role not in Role.__members__.values():
+        if role not in _ROLES:
             raise AuthenticationFailed("invalid_token", f"unknown role {role!r}")
         org = claims.get("org")
         if org is not None and not isinstance(org, str):
             raise AuthenticationFailed("invalid_token", "org must be a string")
         return Actor(id=str(claims["sub"]), role=str(role), organisation_id=org)
 
-    def _algorithms_for(self, key: Any) -> list[str]:
-        if isinstance(key, str) and "BEGIN" not in key:
-            return [a for a in self.algorithms if a.startswith("HS")]
-        return [a for a in self.algorithms if not a.startswith("HS")]
-
 
 def issue_development_token(
     settings: Settings, *, role: str, org: str | None, subject: str | None = None, ttl_seconds: int = 3600
 ) -> str:
     """An HS256 token signed with the development secret, for local use and tests."""
-    if role not in Role.__members__.values():
+    if role not in _ROLES:
         raise ValueError(f"unknown role {role!r}; one of: {', '.join(r.value for r in Role)}")
     now = int(time.time())
     claims: dict[str, Any] = {

@@ -11,6 +11,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "ledger"
+_CREATE_LOCK = 0x6C65646765720002
 
 
 def start(data_dir: Path) -> str:
@@ -33,9 +34,14 @@ def start(data_dir: Path) -> str:
     import psycopg
 
     with psycopg.connect(base_uri, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        # Several processes may start together (web, worker, test workers): one creates the database.
+        conn.execute("SELECT pg_advisory_lock(%s)", (_CREATE_LOCK,))
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_CREATE_LOCK,))
     url = server.get_uri(DATABASE_NAME)
     log.info("embedded PostgreSQL ready at %s", url)
     return url
