@@ -1,0 +1,75 @@
+"""The event store keeps the library's guarantees and both clocks of the envelope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from ledger.envelope import Actor, make_envelope
+from ledger.framework.suppliers import OrganisationType, RegisterSupplier, register_supplier
+from ledger.store import Ledger
+from tests.support import unique_legal_id
+
+ACTOR = Actor(id="store-tester", role="authority", organisation_id="hmpps-commercial")
+
+
+def test_effective_time_can_be_earlier_than_recorded_time(ledger: Ledger, database_url: str) -> None:
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    envelope = make_envelope(ACTOR, effective_at=yesterday, reason="registered from a paper form received yesterday")
+    recorded = register_supplier(
+        ledger,
+        envelope,
+        RegisterSupplier(
+            name="Paper Form Trust",
+            legal_identifier=unique_legal_id(),
+            organisation_type=OrganisationType.VOLUNTARY,
+            is_small=True,
+        ),
+    )
+    with psycopg.connect(database_url) as conn:
+        recorded_at, effective_at, reason = conn.execute(
+            "SELECT recorded_at, effective_at, reason FROM ledger_events WHERE notification_id = %s",
+            (recorded.position,),
+        ).fetchone()
+    assert effective_at == yesterday
+    assert recorded_at - effective_at >= timedelta(hours=23)
+    assert reason == "registered from a paper form received yesterday"
+
+
+def test_a_naive_effective_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        make_envelope(ACTOR, effective_at=datetime(2026, 1, 1))
+
+
+def test_database_functions_stay_off_whatever_the_environment_says(database_url, monkeypatch) -> None:
+    monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "y")
+    monkeypatch.setenv("CREATE_TABLE", "y")
+    ledger = Ledger(database_url)
+    try:
+        assert ledger.datastore.enable_db_functions is False
+        assert ledger.factory.env_create_table() is False
+    finally:
+        ledger.close()
+
+
+def test_the_events_table_is_append_only(ledger: Ledger, database_url: str) -> None:
+    recorded = register_supplier(
+        ledger,
+        make_envelope(ACTOR),
+        RegisterSupplier(
+            name="Immutable Trust",
+            legal_identifier=unique_legal_id(),
+            organisation_type=OrganisationType.PRIVATE,
+            is_small=False,
+        ),
+    )
+    with psycopg.connect(database_url) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            conn.execute(
+                "UPDATE ledger_events SET actor_id = 'forger' WHERE notification_id = %s", (recorded.position,)
+            )
+        conn.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            conn.execute("DELETE FROM ledger_events WHERE notification_id = %s", (recorded.position,))
