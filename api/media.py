@@ -39,19 +39,26 @@ def read_body(req: falcon.Request, max_bytes: int) -> bytes:
     return data
 
 
-def _depth(value: Any, limit: int) -> int:
-    stack = [(value, 1)]
+def _inspect(value: Any, limit: int) -> tuple[int, list[tuple[str, str]]]:
+    """The nesting depth of a decoded document, and the paths of strings PostgreSQL cannot store."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "$")]
     deepest = 0
+    bad: list[tuple[str, str]] = []
     while stack:
-        item, depth = stack.pop()
+        item, depth, path = stack.pop()
         deepest = max(deepest, depth)
         if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
+            return deepest, bad
+        if isinstance(item, str) and "\x00" in item:
+            bad.append((path, "NUL characters are not allowed"))
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    bad.append((path, "NUL characters are not allowed in keys"))
+                stack.append((child, depth + 1, f"{path}.{key}"))
         elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
+            stack.extend((child, depth + 1, f"{path}[{i}]") for i, child in enumerate(item))
+    return deepest, bad
 
 
 def parse(data: bytes, kind: type[T]) -> T:
@@ -62,9 +69,10 @@ def parse(data: bytes, kind: type[T]) -> T:
         raw = _raw_decoder.decode(data)
     except msgspec.DecodeError as exc:
         raise ProblemError(400, "Malformed JSON", detail=str(exc), slug="malformed-json") from None
-    if _depth(raw, MAX_DEPTH) > MAX_DEPTH:
+    depth, unstorable = _inspect(raw, MAX_DEPTH)
+    if depth > MAX_DEPTH:
         raise ProblemError(400, "Malformed JSON", detail=f"nesting deeper than {MAX_DEPTH}", slug="malformed-json")
-    errors = field_errors(raw, kind, "$")
+    errors = unstorable + field_errors(raw, kind, "$")
     if errors:
         raise invalid(errors)
     try:

@@ -79,13 +79,19 @@ def accepted(req: falcon.Request, resp: falcon.Response, recorded: Recorded, *, 
     )
 
 
-def min_position(req: falcon.Request) -> int | None:
-    raw = req.get_param("min_position")
+def int_param(req: falcon.Request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = req.get_param(name)
     if raw is None:
-        return None
-    if not raw.isdigit():
-        raise invalid([("min_position", "must be a whole number >= 0")])
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise invalid([(name, f"must be a whole number from {low} to {high}")])
     return int(raw)
+
+
+def min_position(req: falcon.Request) -> int | None:
+    if req.get_param("min_position") is None:
+        return None
+    return int_param(req, "min_position", default=0, low=0, high=2**63 - 1)
 
 
 def expected_version(req: falcon.Request) -> int | None:
@@ -94,7 +100,7 @@ def expected_version(req: falcon.Request) -> int | None:
     if header is None or header.strip() == "*":
         return None
     tag = header.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit()):
         raise ProblemError(
             412, "Precondition failed", detail=f"If-Match {header!r} names no version", slug="stale-version"
         )
@@ -221,7 +227,7 @@ class Suppliers(Resource):
         accepted(req, resp, recorded, status=201, location=f"/suppliers/{recorded.aggregate_id}")
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        limit = req.get_param_as_int("limit", min_value=1, max_value=500, default=50)
+        limit = int_param(req, "limit", default=50, low=1, high=500)
         with self.services.read(("catalogue",), min_position(req)) as conn:
             page = catalogue.list_suppliers(
                 conn, name_contains=req.get_param("name"), after=req.get_param("after"), limit=limit

@@ -21,6 +21,15 @@ from projections.reference import ReferenceView
 log = logging.getLogger(__name__)
 
 
+class ProjectionFailed(RuntimeError):
+    """A view could not apply an event; nothing of its batch was committed and it stays at its position."""
+
+    def __init__(self, view: str, logged: LoggedEvent) -> None:
+        super().__init__(f"view {view!r} failed at position {logged.position} ({logged.topic})")
+        self.view = view
+        self.position = logged.position
+
+
 def all_views() -> list[View]:
     """Every view the worker maintains, in the order it applies them."""
     return [ReferenceView(), CatalogueView()]
@@ -126,7 +135,10 @@ class ProjectionRunner:
                         logged = decoded.get(row[0])
                         if logged is None:
                             logged = decoded[row[0]] = self._decode(row)
-                        view.apply(cur, logged)
+                        try:
+                            view.apply(cur, logged)
+                        except Exception as exc:
+                            raise ProjectionFailed(view.name, logged) from exc
                         applied += 1
                 conn.execute(
                     "UPDATE projection_positions SET position = %s, code_version = %s, updated_at = now()"

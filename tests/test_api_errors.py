@@ -159,3 +159,11 @@ def test_an_unexpected_failure_is_500_without_a_stack_trace(app, client, auth, m
     assert result.status_code == 500
     assert result.headers["content-type"] == PROBLEM
     assert "secret internal detail" not in result.text and "Traceback" not in result.text
+
+
+def test_strings_postgresql_cannot_store_are_refused_with_422(client, auth, database_url) -> None:
+    before = count_events(database_url)
+    result = client.simulate_post("/suppliers", json={**valid_body(), "name": "Null\u0000Byte Trust"}, headers=auth())
+    assert result.status_code == 422
+    assert result.json["errors"][0]["path"] == "$.name"
+    assert count_events(database_url) == before

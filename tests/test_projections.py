@@ -19,7 +19,7 @@ from ledger.store import Ledger
 from projections.base import LoggedEvent
 from projections.catalogue import CatalogueView
 from projections.reference import ReferenceView
-from projections.runner import ProjectionRunner, lag, positions
+from projections.runner import ProjectionFailed, ProjectionRunner, lag, positions
 from tests.support import unique_legal_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,8 +99,9 @@ def test_a_failure_mid_batch_applies_nothing_of_that_batch(fresh) -> None:
             CatalogueView.supplier_registered(cur, logged)
 
     runner = ProjectionRunner(url, [ReferenceView(), FailingCatalogue()], batch_size=1000)
-    with pytest.raises(RuntimeError, match="disk on fire"):
+    with pytest.raises(ProjectionFailed, match="'catalogue' failed at position") as failure:
         runner.catch_up()
+    assert "disk on fire" in str(failure.value.__cause__)
     runner.close()
     with psycopg.connect(url) as conn:
         assert positions(conn)["catalogue"] == 0
