@@ -95,8 +95,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         ("/health/ready", resources.HealthReady(services)),
         ("/openapi.json", openapi),
         ("/docs", resources.DocsResource(services, openapi)),
-        ("/suppliers", resources.Suppliers(services)),
-        ("/suppliers/{supplier_id}", resources.Supplier(services)),
+        ("/suppliers", resources.SupplierCollection(services)),
+        ("/suppliers/{supplier_id}", resources.SupplierItem(services)),
     ]
     for path, resource in routes:
         app.add_route(path, resource)

@@ -197,7 +197,7 @@ class DocsResource(Resource):
         resp.text = render_docs(self.openapi.spec())
 
 
-class Suppliers(Resource):
+class SupplierCollection(Resource):
     operations = {
         "POST": Operation(
             "Register a supplier organisation",
@@ -235,7 +235,7 @@ class Suppliers(Resource):
         media.respond(resp, page)
 
 
-class Supplier(Resource):
+class SupplierItem(Resource):
     operations = {
         "GET": Operation(
             "A supplier as the catalogue shows it",

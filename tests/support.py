@@ -6,6 +6,10 @@ import uuid
 
 import psycopg
 
+from ledger.envelope import Actor, Envelope, make_envelope
+from ledger.framework.suppliers import OrganisationType, RegisterSupplier, register_supplier
+from ledger.store import Ledger, Recorded
+
 
 def count_events(url: str) -> int:
     with psycopg.connect(url) as conn:
@@ -15,3 +19,17 @@ def count_events(url: str) -> int:
 
 def unique_legal_id() -> str:
     return f"T{uuid.uuid4().hex[:10].upper()}"
+
+
+def register_test_supplier(
+    ledger: Ledger, actor: Actor, *, envelope: Envelope | None = None, **fields: object
+) -> Recorded:
+    """Register a supplier through the public command, with unique defaults for whatever is not given."""
+    values: dict[str, object] = {
+        "name": "Test Supplier Trust",
+        "legal_identifier": unique_legal_id(),
+        "organisation_type": OrganisationType.VOLUNTARY,
+        "is_small": True,
+        **fields,
+    }
+    return register_supplier(ledger, envelope or make_envelope(actor), RegisterSupplier(**values))

@@ -12,34 +12,21 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledger.envelope import Actor, make_envelope
+from ledger.envelope import Actor
 from ledger.framework.reference import seed
-from ledger.framework.suppliers import OrganisationType, RegisterSupplier, register_supplier
 from ledger.store import Ledger
 from projections.base import LoggedEvent
 from projections.catalogue import CatalogueView
 from projections.reference import ReferenceView
 from projections.runner import ProjectionFailed, ProjectionRunner, lag, positions
-from tests.support import unique_legal_id
+from tests.support import register_test_supplier
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTOR = Actor(id="projection-tester", role="authority", organisation_id="hmpps-commercial")
 
 
 def register_many(ledger: Ledger, count: int) -> int:
-    position = 0
-    for i in range(count):
-        position = register_supplier(
-            ledger,
-            make_envelope(ACTOR),
-            RegisterSupplier(
-                name=f"Resume Trust {i}",
-                legal_identifier=unique_legal_id(),
-                organisation_type=OrganisationType.VOLUNTARY,
-                is_small=True,
-            ),
-        ).position
-    return position
+    return max(register_test_supplier(ledger, ACTOR, name=f"Resume Trust {i}").position for i in range(count))
 
 
 def catalogue_rows(url: str) -> int:

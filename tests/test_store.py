@@ -8,9 +8,8 @@ import psycopg
 import pytest
 
 from ledger.envelope import Actor, make_envelope
-from ledger.framework.suppliers import OrganisationType, RegisterSupplier, register_supplier
 from ledger.store import Ledger
-from tests.support import unique_legal_id
+from tests.support import register_test_supplier
 
 ACTOR = Actor(id="store-tester", role="authority", organisation_id="hmpps-commercial")
 
@@ -18,16 +17,7 @@ ACTOR = Actor(id="store-tester", role="authority", organisation_id="hmpps-commer
 def test_effective_time_can_be_earlier_than_recorded_time(ledger: Ledger, database_url: str) -> None:
     yesterday = datetime.now(UTC) - timedelta(days=1)
     envelope = make_envelope(ACTOR, effective_at=yesterday, reason="registered from a paper form received yesterday")
-    recorded = register_supplier(
-        ledger,
-        envelope,
-        RegisterSupplier(
-            name="Paper Form Trust",
-            legal_identifier=unique_legal_id(),
-            organisation_type=OrganisationType.VOLUNTARY,
-            is_small=True,
-        ),
-    )
+    recorded = register_test_supplier(ledger, ACTOR, envelope=envelope, name="Paper Form Trust")
     with psycopg.connect(database_url) as conn:
         recorded_at, effective_at, reason = conn.execute(
             "SELECT recorded_at, effective_at, reason FROM ledger_events WHERE notification_id = %s",
@@ -55,16 +45,7 @@ def test_database_functions_stay_off_whatever_the_environment_says(database_url,
 
 
 def test_the_events_table_is_append_only(ledger: Ledger, database_url: str) -> None:
-    recorded = register_supplier(
-        ledger,
-        make_envelope(ACTOR),
-        RegisterSupplier(
-            name="Immutable Trust",
-            legal_identifier=unique_legal_id(),
-            organisation_type=OrganisationType.PRIVATE,
-            is_small=False,
-        ),
-    )
+    recorded = register_test_supplier(ledger, ACTOR, name="Immutable Trust")
     with psycopg.connect(database_url) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
             conn.execute(
