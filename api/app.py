@@ -9,7 +9,7 @@ import falcon
 
 from api import resources
 from api.auth import REALM, AuthenticationFailed
-from api.errors import ProblemError, handle_ledger_error, handle_unexpected, serialize_problem
+from api.errors import ProblemError, handle_ledger_error, handle_unexpected, invalid, serialize_problem
 from api.openapi import Document
 from api.services import Services
 from ledger.config import Settings
@@ -33,6 +33,10 @@ class RequestContext:
         req.context.request_id = given if given and _REQUEST_ID.match(given) else str(uuid.uuid4())
         resp.set_header("X-Request-ID", req.context.request_id)
         resp.set_headers(_SECURITY_HEADERS)
+        # PostgreSQL cannot store or compare text containing NUL: refuse it at the door.
+        bad = [name for name, value in req.params.items() if "\x00" in name or "\x00" in str(value)]
+        if bad:
+            raise invalid([(name.replace("\x00", "\\0"), "NUL characters are not allowed") for name in bad])
 
 
 class Authentication:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
@@ -18,7 +20,7 @@ from psycopg.sql import SQL, Identifier
 from ledger.aggregate import LedgerAggregate
 from ledger.codec import EnvelopedStoredEvent, EventMapper
 from ledger.database import eventsourcing_env
-from ledger.envelope import Envelope, stamping
+from ledger.envelope import Envelope, stamping, utcnow
 from ledger.errors import ConcurrencyConflict, NotFound, ProgrammingError, StaleVersion
 
 EVENTS_TABLE = "ledger_events"
@@ -82,6 +84,20 @@ class LedgerRecorder(PostgresApplicationRecorder):
         curs.execute(self.insert_events_statement, arrays, prepare=True)
 
 
+def _created_event_classes(kind: type) -> list[type]:
+    """The events that create an aggregate of this class (its `Created` subclasses)."""
+    found = []
+    for name in dir(kind):
+        candidate = getattr(kind, name)
+        if (
+            isinstance(candidate, type)
+            and issubclass(candidate, Aggregate.Created)
+            and candidate.__qualname__.startswith(kind.__qualname__ + ".")
+        ):
+            found.append(candidate)
+    return found
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What a command wrote: the aggregate it addressed, its new version, and the log position."""
@@ -100,7 +116,7 @@ class Ledger(Application[UUID]):
 
     name = "Ledger"
 
-    def __init__(self, database_url: str, *, pool_size: int = 5) -> None:
+    def __init__(self, database_url: str, *, pool_size: int = 5, clock: Callable[[], datetime] = utcnow) -> None:
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": get_topic(LedgerRecorder),
@@ -111,6 +127,7 @@ class Ledger(Application[UUID]):
         }
         super().__init__(env=env)
         self.database_url = database_url
+        self.clock = clock
         datastore = self.datastore
         if datastore.enable_db_functions:  # pragma: no cover - guarded by the env above
             raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS must stay off")
@@ -171,6 +188,34 @@ class Ledger(Application[UUID]):
             position=max(r.notification.id for r in recordings),
             events=len(recordings),
         )
+
+    def now(self) -> datetime:
+        """The ledger's clock (UTC): the recorded time of commands, and "now" for deadline rules."""
+        return self.clock()
+
+    def load_all(self, kind: type[A]) -> list[A]:
+        """Every aggregate of one class, current state, read in one query (for decisions over a population)."""
+        created_topics = [get_topic(cls) for cls in _created_event_classes(kind)]
+        with self.datastore.get_connection() as conn, conn.cursor() as cur:
+            cur.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
+                f" WHERE originator_id IN (SELECT originator_id FROM {EVENTS_TABLE} WHERE topic = ANY(%s))"
+                " ORDER BY originator_id, originator_version",
+                (created_topics,),
+            )
+            stored = cur.fetchall()
+        aggregates: dict[UUID, Any] = {}
+        for row in stored:
+            domain_event = self.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+            )
+            aggregates[row["originator_id"]] = domain_event.mutate(aggregates.get(row["originator_id"]))
+        return [a for a in aggregates.values() if isinstance(a, kind)]
 
     def head(self) -> int:
         """The position of the last recorded event (0 for an empty log)."""

@@ -1,0 +1,18 @@
+"""The framework agreement itself: its term and the terms suppliers accept (one place for each fact)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+# Launched in June 2021 for seven years, extendable by up to three.
+FRAMEWORK_START = date(2021, 6, 1)
+FRAMEWORK_END = date(2028, 5, 31)
+FRAMEWORK_LATEST_EXTENDED_END = date(2031, 5, 31)
+FRAMEWORK_TERMS_VERSION = "PSDF-2021-1"
+
+# A supplier must accept these terms before appointment to any lot.
+ACCEPTED_TERMS_VERSIONS = frozenset({FRAMEWORK_TERMS_VERSION})
+
+
+def within_term(day: date) -> bool:
+    return FRAMEWORK_START <= day <= FRAMEWORK_END
