@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import falcon
 
@@ -11,8 +14,10 @@ from api import resources
 from api.auth import REALM, AuthenticationFailed
 from api.errors import ProblemError, handle_ledger_error, handle_unexpected, invalid, serialize_problem
 from api.openapi import Document
+from api.routes import build_routes
 from api.services import Services
 from ledger.config import Settings
+from ledger.envelope import utcnow
 from ledger.errors import LedgerError
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -83,9 +88,12 @@ class LedgerApp(falcon.App):
     services: Services
 
 
-def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> LedgerApp:
+def create_app(
+    settings: Settings | None = None, *, database_url: str | None = None, clock: Callable[[], datetime] = utcnow
+) -> LedgerApp:
+    """The API. `clock` is the ledger's notion of now (tests move it; production never does)."""
     settings = settings or Settings.from_env()
-    services = Services(settings, database_url=database_url)
+    services = Services(settings, database_url=database_url, clock=clock)
     app = LedgerApp(middleware=[RequestContext(), Authentication(services)], cors_enable=False)
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_problem)
@@ -94,13 +102,12 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
     document = Document(title="Probation Dynamic Framework ledger", version="0.1.0")
     openapi = resources.OpenAPIResource(services, document)
-    routes: list[tuple[str, resources.Resource]] = [
+    routes: list[tuple[str, Any]] = [
         ("/health/live", resources.HealthLive(services)),
         ("/health/ready", resources.HealthReady(services)),
         ("/openapi.json", openapi),
         ("/docs", resources.DocsResource(services, openapi)),
-        ("/suppliers", resources.SupplierCollection(services)),
-        ("/suppliers/{supplier_id}", resources.SupplierItem(services)),
+        *build_routes(services),
     ]
     for path, resource in routes:
         app.add_route(path, resource)

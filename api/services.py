@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -14,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from api.auth import Verifier
 from api.errors import ProblemError
 from ledger.config import Settings
+from ledger.envelope import utcnow
 from ledger.store import Ledger
 from projections.runner import wait_for_position
 
@@ -21,8 +23,11 @@ from projections.runner import wait_for_position
 class Services:
     """Opened on first use, so that gunicorn workers each create their pools after the fork."""
 
-    def __init__(self, settings: Settings, *, database_url: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, database_url: str | None = None, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.settings = settings
+        self.clock = clock
         self._url = database_url
         self._lock = threading.Lock()
         self._ledger: Ledger | None = None
@@ -42,7 +47,7 @@ class Services:
         if self._ledger is None:
             with self._lock:
                 if self._ledger is None:
-                    self._ledger = Ledger(self.database_url, pool_size=self.settings.pool_size)
+                    self._ledger = Ledger(self.database_url, pool_size=self.settings.pool_size, clock=self.clock)
         return self._ledger
 
     @property

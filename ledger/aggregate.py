@@ -30,3 +30,15 @@ class LedgerAggregate(Aggregate):
         @staticmethod
         def create_timestamp() -> datetime:
             return current_envelope().recorded_at
+
+        def mutate(self, aggregate: Any) -> Any:
+            # The library sets modified_on only after the method body has run: expose this event's
+            # time to the body as `event_time` first.
+            if aggregate is not None:
+                aggregate.__dict__["_event_time"] = self.timestamp
+            return super().mutate(aggregate)
+
+    @property
+    def event_time(self) -> datetime:
+        """Inside an @event method body: the time of the event being applied."""
+        return self.__dict__.get("_event_time", self.modified_on)

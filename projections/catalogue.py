@@ -1,8 +1,9 @@
-"""The catalogue view: who is on the market, and the queries that read it."""
+"""The catalogue view: who can deliver what, where, under which contract; and the queries that read it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -11,18 +12,86 @@ import psycopg
 from psycopg import Cursor
 from psycopg.rows import dict_row
 
-from ledger.framework.suppliers import OrganisationType, Supplier
+from ledger.framework import geography
+from ledger.framework.commissioners import Commissioner
+from ledger.framework.suppliers import LotStatus, OrganisationType, Supplier, SupplierStatus
+from ledger.procurement.call_offs import CallOff, CallOffStatus, Tender
+from ledger.procurement.contracts import Contract
 from projections.base import LoggedEvent, View
+
+
+def regions_for(areas: tuple[str, ...] | list[str]) -> list[str]:
+    """The probation regions an area list touches: a region containing each area, or all regions within it."""
+    regions: set[str] = set()
+    for code in areas:
+        chain = geography.ancestors(code)
+        inside = [c for c in chain if geography.BY_CODE[c].kind is geography.AreaKind.PROBATION_REGION]
+        if inside:
+            regions.add(inside[0])
+        else:
+            regions.update(
+                a.code
+                for a in geography.AREAS
+                if a.kind is geography.AreaKind.PROBATION_REGION and geography.covers(code, a.code)
+            )
+    return sorted(regions)
 
 
 class CatalogueView(View):
     name = "catalogue"
-    code_version = "1"
-    tables = ("catalogue_suppliers",)
+    code_version = "2"
+    tables = (
+        "catalogue_suppliers",
+        "catalogue_supplier_lots",
+        "catalogue_supplier_areas",
+        "catalogue_commissioners",
+        "catalogue_call_offs",
+        "catalogue_invitations",
+        "catalogue_tenders",
+        "catalogue_tender_receipts",
+        "catalogue_contracts",
+    )
 
     def register(self) -> None:
         self.on(Supplier.SupplierRegistered, self.supplier_registered)
-        self.on(Supplier.SupplierDetailsChanged, self.supplier_details_changed)
+        for event_class in (
+            Supplier.SupplierDetailsChanged,
+            Supplier.QuestionnaireSubmitted,
+            Supplier.LotAssessed,
+            Supplier.FrameworkTermsAccepted,
+            Supplier.SupplierAppointedToLot,
+            Supplier.SupplierWithdrewFromLot,
+            Supplier.DeclaredAreasChanged,
+            Supplier.SupplierSuspended,
+            Supplier.SupplierExcluded,
+            Supplier.SupplierReinstated,
+        ):
+            self.on(event_class, self.supplier_changed)
+        self.on(Commissioner.CommissionerRegistered, self.commissioner_registered)
+        self.on(Commissioner.UserAgreementSigned, self.agreement_signed)
+        for event_class in (
+            CallOff.CallOffDrafted,
+            CallOff.CallOffPublished,
+            CallOff.TendersOpened,
+            CallOff.BafoInvited,
+            CallOff.EvaluationCompleted,
+            CallOff.AwardDecided,
+            CallOff.CallOffContractConcluded,
+            CallOff.CallOffCancelled,
+            CallOff.NoAwardDecided,
+        ):
+            self.on(event_class, self.call_off_changed)
+        self.on(Tender.TenderStarted, self.tender_started)
+        self.on(Tender.TenderSubmitted, self.tender_submitted)
+        for event_class in (
+            Contract.ContractConcluded,
+            Contract.ContractVaried,
+            Contract.ContractExtended,
+            Contract.ContractTerminated,
+        ):
+            self.on(event_class, self.contract_changed)
+
+    # -- suppliers ---------------------------------------------------------------------------------
 
     @staticmethod
     def supplier_registered(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -43,25 +112,257 @@ class CatalogueView(View):
         )
 
     @staticmethod
-    def supplier_details_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+    def supplier_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, sid, at = logged.event, logged.originator_id, logged.envelope.effective_at
+        match e:
+            case Supplier.SupplierDetailsChanged():
+                cur.execute(
+                    "UPDATE catalogue_suppliers SET name = coalesce(%s, name),"
+                    " organisation_type = coalesce(%s, organisation_type), is_small = coalesce(%s, is_small)"
+                    " WHERE supplier_id = %s",
+                    (e.name, e.organisation_type and str(e.organisation_type), e.is_small, sid),
+                )
+            case Supplier.QuestionnaireSubmitted():
+                for lot in e.lots:
+                    _set_lot(cur, sid, lot.category, LotStatus.PENDING, e.questionnaire_id, at, None)
+                _set_areas(cur, sid, e.declared_areas)
+            case Supplier.LotAssessed():
+                status = LotStatus.PASSED if e.outcome == "pass" else LotStatus.FAILED
+                _set_lot(cur, sid, e.category, status, e.questionnaire_id, at, e.reason)
+            case Supplier.SupplierAppointedToLot():
+                _set_lot(cur, sid, e.category, LotStatus.APPOINTED, e.questionnaire_id, at, None)
+            case Supplier.SupplierWithdrewFromLot():
+                _set_lot(cur, sid, e.category, LotStatus.WITHDRAWN, None, at, e.reason)
+            case Supplier.DeclaredAreasChanged():
+                _set_areas(cur, sid, e.declared_areas)
+            case Supplier.FrameworkTermsAccepted():
+                cur.execute(
+                    "UPDATE catalogue_suppliers SET terms_version = %s WHERE supplier_id = %s", (e.terms_version, sid)
+                )
+            case Supplier.SupplierSuspended() | Supplier.SupplierExcluded() | Supplier.SupplierReinstated():
+                status = {
+                    Supplier.SupplierSuspended: SupplierStatus.SUSPENDED,
+                    Supplier.SupplierExcluded: SupplierStatus.EXCLUDED,
+                    Supplier.SupplierReinstated: SupplierStatus.ACTIVE,
+                }[type(e)]
+                cur.execute(
+                    "UPDATE catalogue_suppliers SET status = %s, status_grounds = %s WHERE supplier_id = %s",
+                    (str(status), e.grounds, sid),
+                )
+        cur.execute(
+            "UPDATE catalogue_suppliers SET version = %s, position = %s WHERE supplier_id = %s",
+            (logged.originator_version, logged.position, sid),
+        )
+
+    # -- commissioners -----------------------------------------------------------------------------
+
+    @staticmethod
+    def commissioner_registered(cur: Cursor[Any], logged: LoggedEvent) -> None:
         e = logged.event
         cur.execute(
-            "UPDATE catalogue_suppliers SET name = coalesce(%s, name),"
-            " organisation_type = coalesce(%s, organisation_type), is_small = coalesce(%s, is_small),"
-            " version = %s, position = %s WHERE supplier_id = %s",
+            "INSERT INTO catalogue_commissioners (commissioner_id, name, organisation_id, commissioner_type,"
+            " area_code, registered_at, version) VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (
+                logged.originator_id,
                 e.name,
-                str(e.organisation_type) if e.organisation_type is not None else None,
-                e.is_small,
+                e.organisation_id,
+                e.commissioner_type,
+                e.area,
+                logged.envelope.effective_at,
                 logged.originator_version,
-                logged.position,
+            ),
+        )
+
+    @staticmethod
+    def agreement_signed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        cur.execute(
+            "UPDATE catalogue_commissioners SET agreement_version = %s, agreement_signed_at = %s, version = %s"
+            " WHERE commissioner_id = %s",
+            (
+                logged.event.agreement_version,
+                logged.envelope.effective_at,
+                logged.originator_version,
                 logged.originator_id,
             ),
         )
 
+    # -- call-offs ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def call_off_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, cid, at = logged.event, logged.originator_id, logged.envelope.recorded_at
+        sets: dict[str, Any] = {}
+        match e:
+            case CallOff.CallOffDrafted():
+                d = e.draft
+                cur.execute(
+                    "INSERT INTO catalogue_call_offs (call_off_id, title, status, need, cohort, geography, award_type,"
+                    " estimated_value, lead_commissioner_id, partner_commissioner_ids, drafted_at, response_deadline,"
+                    " version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        cid,
+                        d.title,
+                        str(CallOffStatus.DRAFT),
+                        d.need,
+                        d.cohort,
+                        d.geography,
+                        str(d.award_type),
+                        d.estimated_value,
+                        d.lead_commissioner_id,
+                        list(d.partner_commissioner_ids),
+                        at,
+                        d.response_deadline,
+                        logged.originator_version,
+                    ),
+                )
+            case CallOff.CallOffPublished():
+                sets = {"status": CallOffStatus.OPEN, "published_at": at, "invited_count": len(e.invited)}
+                for b in e.basis:
+                    cur.execute(
+                        "INSERT INTO catalogue_invitations (call_off_id, supplier_id, supplier_name, invited, reasons)"
+                        " VALUES (%s, %s, %s, %s, %s)",
+                        (cid, b.supplier_id, b.supplier_name, b.invited, list(b.reasons)),
+                    )
+            case CallOff.TendersOpened():
+                sets = {"status": CallOffStatus.EVALUATING, "tenders_opened_at": at}
+            case CallOff.BafoInvited():
+                sets = {"status": CallOffStatus.BAFO, "response_deadline": e.deadline, "tenders_opened_at": None}
+            case CallOff.EvaluationCompleted():
+                sets = {"status": CallOffStatus.EVALUATED}
+            case CallOff.AwardDecided():
+                sets = {
+                    "status": CallOffStatus.STANDSTILL,
+                    "awarded_supplier_id": e.supplier_id,
+                    "standstill_ends": e.standstill_ends,
+                }
+            case CallOff.CallOffContractConcluded():
+                sets = {"status": CallOffStatus.AWARDED, "contract_id": e.contract_id}
+            case CallOff.CallOffCancelled():
+                sets = {"status": CallOffStatus.CANCELLED, "closed_reason": e.reason}
+            case CallOff.NoAwardDecided():
+                sets = {"status": CallOffStatus.NO_AWARD, "closed_reason": e.reason}
+        sets["version"] = logged.originator_version
+        _update(cur, "catalogue_call_offs", "call_off_id", cid, sets)
+
+    @staticmethod
+    def tender_started(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        cur.execute(
+            "INSERT INTO catalogue_tenders (tender_id, call_off_id, supplier_id) VALUES (%s, %s, %s)",
+            (logged.originator_id, logged.event.call_off_id, logged.event.supplier_id),
+        )
+
+    @staticmethod
+    def tender_submitted(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, at = logged.event, logged.envelope.recorded_at
+        cur.execute(
+            "INSERT INTO catalogue_tender_receipts (tender_id, stage, submissions, first_at, last_at)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (tender_id, stage) DO UPDATE SET"
+            " submissions = excluded.submissions, last_at = excluded.last_at",
+            (logged.originator_id, str(e.stage), e.submission, at, at),
+        )
+        if e.submission == 1:
+            cur.execute(
+                "UPDATE catalogue_call_offs SET tenders_received = tenders_received + 1"
+                " WHERE call_off_id = (SELECT call_off_id FROM catalogue_tenders WHERE tender_id = %s)",
+                (logged.originator_id,),
+            )
+
+    # -- contracts ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def contract_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, kid = logged.event, logged.originator_id
+        sets: dict[str, Any] = {}
+        match e:
+            case Contract.ContractConcluded():
+                cur.execute(
+                    "INSERT INTO catalogue_contracts (contract_id, call_off_id, award_type, supplier_id,"
+                    " commissioner_ids, need, cohort, areas, regions, value, start_date, end_date, mobilisation_date,"
+                    " extension_options, status, concluded_at, version)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        kid,
+                        e.call_off_id,
+                        str(e.award_type),
+                        e.supplier_id,
+                        list(e.commissioner_ids),
+                        e.need,
+                        e.cohort,
+                        list(e.areas),
+                        regions_for(e.areas),
+                        e.value,
+                        e.start_date,
+                        e.end_date,
+                        e.mobilisation_date,
+                        list(e.extension_options_months),
+                        "active",
+                        logged.envelope.recorded_at,
+                        logged.originator_version,
+                    ),
+                )
+            case Contract.ContractVaried():
+                if e.new_value is not None:
+                    sets["value"] = e.new_value
+                if e.new_end_date is not None:
+                    sets["end_date"] = e.new_end_date
+            case Contract.ContractExtended():
+                # Remove the one option used (the same length may be offered more than once).
+                cur.execute(
+                    "UPDATE catalogue_contracts SET extension_options ="
+                    " extension_options[:array_position(extension_options, %(m)s) - 1]"
+                    " || extension_options[array_position(extension_options, %(m)s) + 1:] WHERE contract_id = %(k)s",
+                    {"m": e.months, "k": kid},
+                )
+                sets["end_date"] = e.new_end_date
+            case Contract.ContractTerminated():
+                sets = {"status": "terminated", "terminated_on": e.effective_date}
+        sets["version"] = logged.originator_version
+        _update(cur, "catalogue_contracts", "contract_id", kid, sets)
+
+
+def _set_lot(
+    cur: Cursor[Any],
+    supplier_id: UUID,
+    category: str,
+    status: LotStatus,
+    questionnaire_id: UUID | None,
+    at: datetime,
+    reason: str | None,
+) -> None:
+    cur.execute(
+        "INSERT INTO catalogue_supplier_lots (supplier_id, category, status, questionnaire_id, since, reason)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (supplier_id, category) DO UPDATE SET status = excluded.status,"
+        " questionnaire_id = excluded.questionnaire_id, since = excluded.since, reason = excluded.reason",
+        (supplier_id, category, str(status), questionnaire_id, at, reason),
+    )
+
+
+def _set_areas(cur: Cursor[Any], supplier_id: UUID, areas: tuple[str, ...]) -> None:
+    cur.execute("DELETE FROM catalogue_supplier_areas WHERE supplier_id = %s", (supplier_id,))
+    cur.executemany(
+        "INSERT INTO catalogue_supplier_areas (supplier_id, area_code) VALUES (%s, %s)",
+        [(supplier_id, a) for a in areas],
+    )
+
+
+def _update(cur: Cursor[Any], table: str, key: str, ident: UUID, sets: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{column} = %s" for column in sets)
+    values = [str(v) if isinstance(v, CallOffStatus) else v for v in sets.values()]
+    cur.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*values, ident])
+
+
+# -- queries ---------------------------------------------------------------------------------------
+
+
+class LotRecord(msgspec.Struct, kw_only=True):
+    category: str
+    status: LotStatus
+    since: datetime
+    reason: str | None = None
+
 
 class SupplierRecord(msgspec.Struct, kw_only=True):
-    """A supplier as the catalogue shows it."""
+    """A supplier as the catalogue shows it: lots, declared areas and standing."""
 
     id: UUID
     name: str
@@ -69,6 +370,11 @@ class SupplierRecord(msgspec.Struct, kw_only=True):
     organisation_type: OrganisationType
     is_small: bool
     registered_at: datetime
+    status: SupplierStatus
+    status_grounds: str | None = None
+    terms_version: str | None = None
+    lots: list[LotRecord] = []
+    declared_areas: list[str] = []
     version: int
 
 
@@ -77,42 +383,325 @@ class SupplierPage(msgspec.Struct, kw_only=True):
     next_after: str | None = None
 
 
-_SUPPLIER_COLUMNS = "supplier_id AS id, name, legal_identifier, organisation_type, is_small, registered_at, version"
+_SUPPLIER_SELECT = (
+    "SELECT s.supplier_id AS id, s.name, s.legal_identifier, s.organisation_type, s.is_small, s.registered_at,"
+    " s.status, s.status_grounds, s.terms_version, s.version,"
+    " coalesce((SELECT json_agg(json_build_object('category', l.category, 'status', l.status, 'since', l.since,"
+    "   'reason', l.reason) ORDER BY l.category) FROM catalogue_supplier_lots l WHERE l.supplier_id = s.supplier_id),"
+    "   '[]') AS lots,"
+    " coalesce((SELECT array_agg(a.area_code ORDER BY a.area_code) FROM catalogue_supplier_areas a"
+    "   WHERE a.supplier_id = s.supplier_id), '{}') AS declared_areas"
+    " FROM catalogue_suppliers s"
+)
+
+
+def _rows(conn: psycopg.Connection[Any], sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
+
+
+def _to(kind: type[Any], row: dict[str, Any]) -> Any:
+    return msgspec.convert(row, kind, strict=False)
 
 
 def get_supplier(conn: psycopg.Connection[Any], supplier_id: UUID) -> SupplierRecord | None:
-    row = (
-        conn.cursor(row_factory=dict_row)
-        .execute(f"SELECT {_SUPPLIER_COLUMNS} FROM catalogue_suppliers WHERE supplier_id = %s", (supplier_id,))
-        .fetchone()
-    )
-    return msgspec.convert(row, SupplierRecord) if row else None
+    rows = _rows(conn, f"{_SUPPLIER_SELECT} WHERE s.supplier_id = %s", (supplier_id,))
+    return _to(SupplierRecord, rows[0]) if rows else None
 
 
 def list_suppliers(
     conn: psycopg.Connection[Any],
     *,
     name_contains: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
     after: str | None = None,
     limit: int = 50,
 ) -> SupplierPage:
     """Suppliers ordered by legal identifier, a page at a time (keyset paging)."""
     clauses, params = [], []
     if name_contains:
-        clauses.append("name ILIKE %s")
         escaped = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("s.name ILIKE %s")
         params.append(f"%{escaped}%")
-    if after:
-        clauses.append("legal_identifier > %s")
-        params.append(after)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = (
-        conn.cursor(row_factory=dict_row)
-        .execute(
-            f"SELECT {_SUPPLIER_COLUMNS} FROM catalogue_suppliers {where} ORDER BY legal_identifier LIMIT %s",
-            [*params, limit + 1],
+    if category:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM catalogue_supplier_lots l WHERE l.supplier_id = s.supplier_id"
+            " AND l.category = %s AND l.status = 'appointed')"
         )
-        .fetchall()
-    )
-    items = [msgspec.convert(r, SupplierRecord) for r in rows[:limit]]
+        params.append(category)
+    if status:
+        clauses.append("s.status = %s")
+        params.append(status)
+    if after:
+        clauses.append("s.legal_identifier > %s")
+        params.append(after)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = _rows(conn, f"{_SUPPLIER_SELECT}{where} ORDER BY s.legal_identifier LIMIT %s", [*params, limit + 1])
+    items = [_to(SupplierRecord, r) for r in rows[:limit]]
     return SupplierPage(items=items, next_after=items[-1].legal_identifier if len(rows) > limit else None)
+
+
+class EligibleSupplier(msgspec.Struct, kw_only=True):
+    supplier_id: UUID
+    name: str
+    eligible: bool
+    reasons: list[str]
+
+
+class EligibilityReport(msgspec.Struct, kw_only=True):
+    """Who could be invited today to a call-off for these lots in this area, and why (or why not)."""
+
+    categories: list[str]
+    area: str
+    eligible: list[EligibleSupplier]
+    not_eligible: list[EligibleSupplier]
+
+
+def eligibility(conn: psycopg.Connection[Any], categories: list[str], area: str) -> EligibilityReport:
+    rows = _rows(
+        conn,
+        "SELECT s.supplier_id, s.name, s.status,"
+        " array_agg(DISTINCT l.category) FILTER (WHERE l.status = 'appointed') AS appointed,"
+        " (SELECT array_agg(a.area_code ORDER BY a.area_code) FROM catalogue_supplier_areas a"
+        "   WHERE a.supplier_id = s.supplier_id) AS areas,"
+        " (SELECT min(a.area_code) FROM catalogue_supplier_areas a JOIN ref_area_covers c"
+        "   ON c.ancestor = a.area_code AND c.descendant = %s WHERE a.supplier_id = s.supplier_id) AS covering"
+        " FROM catalogue_suppliers s JOIN catalogue_supplier_lots l ON l.supplier_id = s.supplier_id"
+        " WHERE l.category = ANY(%s) AND l.status = 'appointed'"
+        " GROUP BY s.supplier_id ORDER BY lower(s.name), s.supplier_id",
+        (area, categories),
+    )
+    eligible, not_eligible = [], []
+    for row in rows:
+        appointed = set(row["appointed"] or [])
+        reasons = [f"{'appointed' if c in appointed else 'not appointed'} to the {c} lot" for c in categories]
+        ok = appointed.issuperset(categories)
+        if row["status"] != "active":
+            ok = False
+            reasons.append(f"supplier is {row['status']}")
+        if row["covering"]:
+            reasons.append(f"declared area {row['covering']} covers {area}")
+        else:
+            ok = False
+            reasons.append(f"no declared area covers {area} (declared: {', '.join(row['areas'] or []) or 'none'})")
+        entry = EligibleSupplier(supplier_id=row["supplier_id"], name=row["name"], eligible=ok, reasons=reasons)
+        (eligible if ok else not_eligible).append(entry)
+    return EligibilityReport(categories=categories, area=area, eligible=eligible, not_eligible=not_eligible)
+
+
+class CommissionerRecord(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    organisation_id: str
+    commissioner_type: str
+    area_code: str
+    agreement_version: str | None = None
+    agreement_signed_at: datetime | None = None
+    version: int
+
+
+_COMMISSIONER_SELECT = (
+    "SELECT commissioner_id AS id, name, organisation_id, commissioner_type, area_code, agreement_version,"
+    " agreement_signed_at, version FROM catalogue_commissioners"
+)
+
+
+def get_commissioner(conn: psycopg.Connection[Any], commissioner_id: UUID) -> CommissionerRecord | None:
+    rows = _rows(conn, f"{_COMMISSIONER_SELECT} WHERE commissioner_id = %s", (commissioner_id,))
+    return _to(CommissionerRecord, rows[0]) if rows else None
+
+
+class CommissionerList(msgspec.Struct, kw_only=True):
+    items: list[CommissionerRecord]
+
+
+def list_commissioners(conn: psycopg.Connection[Any]) -> CommissionerList:
+    return CommissionerList(
+        items=[_to(CommissionerRecord, r) for r in _rows(conn, f"{_COMMISSIONER_SELECT} ORDER BY name")]
+    )
+
+
+class Invitation(msgspec.Struct, kw_only=True):
+    supplier_id: UUID
+    supplier_name: str
+    invited: bool
+    reasons: list[str]
+
+
+class TenderReceipt(msgspec.Struct, kw_only=True):
+    """That a tender arrived, and when: never its content."""
+
+    supplier_id: UUID
+    stage: str
+    submissions: int
+    first_at: datetime
+    last_at: datetime
+
+
+class CallOffRecord(msgspec.Struct, kw_only=True):
+    id: UUID
+    title: str
+    status: CallOffStatus
+    need: str | None
+    cohort: str | None
+    geography: str
+    award_type: str
+    estimated_value: Decimal
+    lead_commissioner_id: UUID
+    partner_commissioner_ids: list[UUID]
+    drafted_at: datetime
+    published_at: datetime | None
+    response_deadline: datetime
+    invited_count: int | None
+    tenders_received: int
+    tenders_opened_at: datetime | None
+    awarded_supplier_id: UUID | None
+    standstill_ends: datetime | None
+    contract_id: UUID | None
+    closed_reason: str | None
+    version: int
+    invitations: list[Invitation] = []
+    receipts: list[TenderReceipt] = []
+
+
+_CALL_OFF_SELECT = (
+    "SELECT call_off_id AS id, title, status, need, cohort, geography, award_type, estimated_value,"
+    " lead_commissioner_id, partner_commissioner_ids, drafted_at, published_at, response_deadline, invited_count,"
+    " tenders_received, tenders_opened_at, awarded_supplier_id, standstill_ends, contract_id, closed_reason, version"
+    " FROM catalogue_call_offs"
+)
+
+
+def get_call_off(conn: psycopg.Connection[Any], call_off_id: UUID) -> CallOffRecord | None:
+    rows = _rows(conn, f"{_CALL_OFF_SELECT} WHERE call_off_id = %s", (call_off_id,))
+    if not rows:
+        return None
+    row = rows[0]
+    row["invitations"] = _rows(
+        conn,
+        "SELECT supplier_id, supplier_name, invited, reasons FROM catalogue_invitations WHERE call_off_id = %s"
+        " ORDER BY invited DESC, lower(supplier_name)",
+        (call_off_id,),
+    )
+    row["receipts"] = _rows(
+        conn,
+        "SELECT t.supplier_id, r.stage, r.submissions, r.first_at, r.last_at FROM catalogue_tender_receipts r"
+        " JOIN catalogue_tenders t USING (tender_id) WHERE t.call_off_id = %s ORDER BY r.stage, r.first_at",
+        (call_off_id,),
+    )
+    return _to(CallOffRecord, row)
+
+
+class Pipeline(msgspec.Struct, kw_only=True):
+    """The call-off pipeline: counts by status, and the call-offs matching the filters."""
+
+    counts: dict[str, int]
+    items: list[CallOffRecord]
+
+
+def pipeline(
+    conn: psycopg.Connection[Any],
+    *,
+    status: str | None = None,
+    commissioner_id: UUID | None = None,
+    category: str | None = None,
+    limit: int = 100,
+) -> Pipeline:
+    clauses, params = [], []
+    if commissioner_id:
+        clauses.append("(lead_commissioner_id = %s OR %s = ANY(partner_commissioner_ids))")
+        params += [commissioner_id, commissioner_id]
+    if category:
+        clauses.append("(need = %s OR cohort = %s)")
+        params += [category, category]
+    scope = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    counts = {s.value: 0 for s in CallOffStatus}
+    for row in _rows(conn, f"SELECT status, count(*) AS n FROM catalogue_call_offs{scope} GROUP BY status", params):
+        counts[row["status"]] = row["n"]
+    if status:
+        clauses.append("status = %s")
+        params.append(status)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = _rows(conn, f"{_CALL_OFF_SELECT}{where} ORDER BY drafted_at DESC, call_off_id LIMIT %s", [*params, limit])
+    return Pipeline(counts=counts, items=[_to(CallOffRecord, r) for r in rows])
+
+
+class ContractRecord(msgspec.Struct, kw_only=True):
+    id: UUID
+    call_off_id: UUID
+    award_type: str
+    supplier_id: UUID
+    supplier_name: str | None
+    commissioner_ids: list[UUID]
+    need: str | None
+    cohort: str | None
+    areas: list[str]
+    regions: list[str]
+    value: Decimal
+    start_date: date
+    end_date: date
+    mobilisation_date: date | None
+    extension_options: list[int]
+    status: str
+    terminated_on: date | None
+    live: bool
+    version: int
+
+
+class ContractList(msgspec.Struct, kw_only=True):
+    as_of: date
+    count: int
+    total_value: Decimal
+    items: list[ContractRecord]
+
+
+# Live on a day: started, not ended, not terminated on or before it.
+_LIVE = "k.start_date <= %(day)s AND %(day)s <= k.end_date AND (k.terminated_on IS NULL OR %(day)s < k.terminated_on)"
+_CONTRACT_SELECT = (
+    "SELECT k.contract_id AS id, k.call_off_id, k.award_type, k.supplier_id, s.name AS supplier_name,"
+    " k.commissioner_ids, k.need, k.cohort, k.areas, k.regions, k.value, k.start_date, k.end_date,"
+    " k.mobilisation_date, k.extension_options, k.status, k.terminated_on, k.version,"
+    f" ({_LIVE}) AS live"
+    " FROM catalogue_contracts k LEFT JOIN catalogue_suppliers s ON s.supplier_id = k.supplier_id"
+)
+
+
+def get_contract(conn: psycopg.Connection[Any], contract_id: UUID, day: date) -> ContractRecord | None:
+    rows = _rows(conn, f"{_CONTRACT_SELECT} WHERE k.contract_id = %(id)s", {"day": day, "id": contract_id})
+    return _to(ContractRecord, rows[0]) if rows else None
+
+
+def list_contracts(
+    conn: psycopg.Connection[Any],
+    day: date,
+    *,
+    region: str | None = None,
+    category: str | None = None,
+    commissioner_id: UUID | None = None,
+    supplier_id: UUID | None = None,
+    live_only: bool = False,
+) -> ContractList:
+    clauses = []
+    params: dict[str, Any] = {"day": day}
+    if region:
+        clauses.append("%(region)s = ANY(k.regions)")
+        params["region"] = region
+    if category:
+        clauses.append("(k.need = %(category)s OR k.cohort = %(category)s)")
+        params["category"] = category
+    if commissioner_id:
+        clauses.append("%(commissioner)s = ANY(k.commissioner_ids)")
+        params["commissioner"] = commissioner_id
+    if supplier_id:
+        clauses.append("k.supplier_id = %(supplier)s")
+        params["supplier"] = supplier_id
+    if live_only:
+        clauses.append(_LIVE)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    items = [
+        _to(ContractRecord, r)
+        for r in _rows(conn, f"{_CONTRACT_SELECT}{where} ORDER BY k.start_date, k.contract_id", params)
+    ]
+    return ContractList(
+        as_of=day, count=len(items), total_value=sum((i.value for i in items), Decimal("0.00")), items=items
+    )

@@ -16,7 +16,7 @@ from ledger.framework.categories import (
     ComplexityLevel,
     ServiceCategory,
 )
-from ledger.framework.commissioners import COMMISSIONER_TYPES, CommissionerType
+from ledger.framework.commissioner_types import COMMISSIONER_TYPES, CommissionerType
 from ledger.framework.geography import AREAS, Area
 from ledger.store import Ledger
 

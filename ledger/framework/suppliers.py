@@ -177,7 +177,7 @@ class Supplier(LedgerAggregate):
     ) -> None:
         self.questionnaires[questionnaire_id] = {lot.category for lot in lots}
         for lot in lots:
-            self.lots[lot.category] = LotState(LotStatus.PENDING, questionnaire_id, self.modified_on)
+            self.lots[lot.category] = LotState(LotStatus.PENDING, questionnaire_id, self.event_time)
         self.declared_areas = declared_areas
 
     @event("LotAssessed")
@@ -186,7 +186,7 @@ class Supplier(LedgerAggregate):
     ) -> None:
         self.questionnaires[questionnaire_id].discard(category)
         status = LotStatus.PASSED if outcome is Outcome.PASS else LotStatus.FAILED
-        self.lots[category] = LotState(status, questionnaire_id, self.modified_on)
+        self.lots[category] = LotState(status, questionnaire_id, self.event_time)
 
     @event("FrameworkTermsAccepted")
     def accept_terms(self, terms_version: str) -> None:
@@ -194,11 +194,11 @@ class Supplier(LedgerAggregate):
 
     @event("SupplierAppointedToLot")
     def appoint(self, category: str, questionnaire_id: UUID | None) -> None:
-        self.lots[category] = LotState(LotStatus.APPOINTED, questionnaire_id, self.modified_on)
+        self.lots[category] = LotState(LotStatus.APPOINTED, questionnaire_id, self.event_time)
 
     @event("SupplierWithdrewFromLot")
     def withdraw(self, category: str, reason: str) -> None:
-        self.lots[category] = LotState(LotStatus.WITHDRAWN, None, self.modified_on)
+        self.lots[category] = LotState(LotStatus.WITHDRAWN, None, self.event_time)
 
     @event("DeclaredAreasChanged")
     def change_areas(self, declared_areas: tuple[str, ...], notice: str) -> None:

@@ -1,0 +1,243 @@
+"""Declarative endpoints: a command or a query per HTTP method, documented from the same spec."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import falcon
+import msgspec
+
+from api import media
+from api.errors import ProblemError, invalid
+from api.openapi import IF_MATCH, MIN_POSITION, Operation, Param
+from api.services import Services
+from ledger.envelope import Envelope, make_envelope
+from ledger.store import Ledger, Recorded
+
+
+class CommandAccepted(msgspec.Struct, kw_only=True):
+    """What a command wrote. Pass `position` as `min_position` to read your own write."""
+
+    id: UUID
+    version: int
+    position: int
+    events: int
+    command_id: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command endpoint: `handler(ledger, envelope, *path_ids, [body], [expected_version=])`."""
+
+    summary: str
+    handler: Callable[..., Recorded]
+    request: type | None = None
+    status: int = 200
+    errors: tuple[int, ...] = (404, 409)
+    location: str | None = None  # e.g. "/suppliers/{id}" for 201 Created
+    if_match: bool = False
+    tags: tuple[str, ...] = ()
+    description: str = ""
+
+    def operation(self) -> Operation:
+        return Operation(
+            self.summary,
+            request=self.request,
+            response=CommandAccepted,
+            status=self.status,
+            errors=self.errors + ((412,) if self.if_match else ()),
+            params=(IF_MATCH,) if self.if_match else (),
+            tags=self.tags,
+            description=self.description,
+        )
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query endpoint: `handler(request_context, *path_ids) -> value or None (404)`."""
+
+    summary: str
+    handler: Callable[..., Any]
+    response: Any
+    views: tuple[str, ...] = ("catalogue",)
+    params: tuple[Param, ...] = ()
+    etag: bool = False
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    from_ledger: bool = False  # reads the event store itself (authoritative), not a view
+
+    def operation(self) -> Operation:
+        errors = (404, 422) + (() if self.from_ledger else (503,))
+        return Operation(
+            self.summary,
+            response=self.response,
+            errors=errors,
+            params=self.params + (() if self.from_ledger else (MIN_POSITION,)),
+            tags=self.tags,
+            description=self.description,
+        )
+
+
+@dataclass
+class QueryContext:
+    """What a query handler may use: the read connection (or the ledger) and the request's parameters."""
+
+    req: falcon.Request
+    conn: Any
+    ledger: Ledger
+
+    def param(self, name: str) -> str | None:
+        return self.req.get_param(name)
+
+    def params(self, name: str) -> list[str]:
+        return self.req.get_param_as_list(name) or []
+
+    def int_param(self, name: str, *, default: int, low: int, high: int) -> int:
+        return int_param(self.req, name, default=default, low=low, high=high)
+
+    def uuid_param(self, name: str) -> UUID | None:
+        raw = self.req.get_param(name)
+        if raw is None:
+            return None
+        try:
+            return UUID(raw)
+        except ValueError:
+            raise invalid([(name, "must be a UUID")]) from None
+
+    def bool_param(self, name: str) -> bool:
+        raw = self.req.get_param(name)
+        if raw is None:
+            return False
+        if raw.lower() in ("true", "1", "yes"):
+            return True
+        if raw.lower() in ("false", "0", "no"):
+            return False
+        raise invalid([(name, "must be true or false")])
+
+
+def int_param(req: falcon.Request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = req.get_param(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise invalid([(name, f"must be a whole number from {low} to {high}")])
+    return int(raw)
+
+
+def min_position(req: falcon.Request) -> int | None:
+    if req.get_param("min_position") is None:
+        return None
+    return int_param(req, "min_position", default=0, low=0, high=2**63 - 1)
+
+
+def expected_version(req: falcon.Request) -> int | None:
+    """The version named by If-Match (None when absent or `*`)."""
+    header = req.get_header("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    if not (tag.isascii() and tag.isdigit()):
+        raise ProblemError(
+            412, "Precondition failed", detail=f"If-Match {header!r} names no version", slug="stale-version"
+        )
+    return int(tag)
+
+
+def path_uuid(value: str, name: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ProblemError(
+            404, "Not found", detail=f"no {name.removesuffix('_id')} {value!r}", slug="not-found"
+        ) from None
+
+
+def envelope_for(req: falcon.Request, ledger: Ledger) -> Envelope:
+    """The envelope of a command: identity from the token, correlation from the request id."""
+    req.context.command_id = f"cmd-{uuid.uuid4()}"
+    return make_envelope(
+        req.context.actor,
+        correlation_id=req.context.request_id,
+        causation_id=req.context.command_id,
+        recorded_at=ledger.now(),
+    )
+
+
+@dataclass
+class Endpoint:
+    """A Falcon resource serving the commands and queries given per method."""
+
+    services: Services
+    methods: dict[str, Command | Query] = field(default_factory=dict)
+
+    @property
+    def operations(self) -> dict[str, Operation]:
+        return {method: spec.operation() for method, spec in self.methods.items()}
+
+    def _ids(self, params: dict[str, str]) -> list[UUID]:
+        return [path_uuid(value, name) for name, value in params.items()]
+
+    def run_command(self, spec: Command, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
+        ids = self._ids(params)
+        args: list[Any] = [*ids]
+        if spec.request is not None:
+            args.append(media.parse(media.read_body(req, self.services.settings.max_body_bytes), spec.request))
+        kwargs = {"expected_version": expected_version(req)} if spec.if_match else {}
+        ledger = self.services.ledger
+        recorded = spec.handler(ledger, envelope_for(req, ledger), *args, **kwargs)
+        resp.set_header("ETag", f'"{recorded.version}"')
+        resp.set_header("X-Ledger-Position", str(recorded.position))
+        if spec.status == 201 and spec.location:
+            resp.location = spec.location.format(id=recorded.aggregate_id)
+        media.respond(
+            resp,
+            CommandAccepted(
+                id=recorded.aggregate_id,
+                version=recorded.version,
+                position=recorded.position,
+                events=recorded.events,
+                command_id=req.context.command_id,
+            ),
+            status=spec.status,
+        )
+
+    def run_query(self, spec: Query, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
+        ids = self._ids(params)
+        if spec.from_ledger:
+            result = spec.handler(QueryContext(req=req, conn=None, ledger=self.services.ledger), *ids)
+        else:
+            with self.services.read(spec.views, min_position(req)) as conn:
+                result = spec.handler(QueryContext(req=req, conn=conn, ledger=self.services.ledger), *ids)
+        if result is None:
+            raise ProblemError(404, "Not found", detail=f"nothing at {req.path}", slug="not-found")
+        if spec.etag and hasattr(result, "version"):
+            resp.set_header("ETag", f'"{result.version}"')
+        media.respond(resp, result)
+
+
+def endpoint(services: Services, **methods: Command | Query) -> Endpoint:
+    """Build a resource with exactly the responders given (anything else is 405)."""
+    responders: dict[str, Any] = {}
+    for method, spec in methods.items():
+        runner = Endpoint.run_command if isinstance(spec, Command) else Endpoint.run_query
+
+        def responder(
+            self: Endpoint,
+            req: falcon.Request,
+            resp: falcon.Response,
+            _spec: Any = spec,
+            _run: Any = runner,
+            **params: str,
+        ) -> None:
+            _run(self, _spec, req, resp, params)
+
+        responders[f"on_{method.lower()}"] = responder
+    kind = type("Endpoint_" + "_".join(sorted(methods)), (Endpoint,), responders)
+    return kind(services=services, methods={m.upper(): s for m, s in methods.items()})
+
+
+Routes = Sequence[tuple[str, Any]]

@@ -1,0 +1,668 @@
+"""Call-off competitions: draft, publication with the invitation list and its basis, clarification,
+sealed tenders, opening, BAFO, evaluation, award, standstill, cancellation."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated
+from uuid import UUID, uuid4, uuid5
+
+import msgspec
+from eventsourcing.domain import event
+
+from ledger.aggregate import LedgerAggregate
+from ledger.envelope import Envelope
+from ledger.errors import InvalidCommand, RuleViolation
+from ledger.framework import categories, geography
+from ledger.framework.commissioners import Commissioner
+from ledger.framework.reference import LEDGER_NAMESPACE
+from ledger.framework.suppliers import Supplier, SupplierStatus
+from ledger.store import Ledger, Recorded
+from ledger.types import (
+    DocumentRef,
+    LongText,
+    Money,
+    Name,
+    Reason,
+    Score,
+    ShortText,
+    UtcDateTime,
+    money_errors,
+    score_errors,
+)
+
+MIN_RESPONSE_WINDOW = timedelta(days=28)
+DEFAULT_STANDSTILL_DAYS = 10
+INVITATION_RULE = "invite-all-appointed-active-covering-v1"
+RANKING_RULE = "weighted-moderated-scores-v1"
+
+
+class AwardType(enum.StrEnum):
+    CONTRACT = "contract"
+    GRANT = "grant"
+
+
+class CriterionKind(enum.StrEnum):
+    QUALITY = "quality"
+    PRICE = "price"
+    SOCIAL_VALUE = "social_value"
+
+
+class CallOffStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"  # published, taking tenders
+    EVALUATING = "evaluating"  # tenders opened
+    BAFO = "bafo"  # best and final offers invited from named suppliers
+    EVALUATED = "evaluated"  # ranking recorded
+    STANDSTILL = "standstill"  # award decided, standstill running
+    AWARDED = "awarded"  # contract concluded
+    NO_AWARD = "no_award"
+    CANCELLED = "cancelled"
+
+
+class Stage(enum.StrEnum):
+    INITIAL = "initial"
+    BAFO = "bafo"
+
+
+class Criterion(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=r"\S")]
+    kind: CriterionKind
+    weight: Annotated[int, msgspec.Meta(ge=1, le=100)]
+
+
+class DraftCallOff(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A call-off for one category (a need, a cohort, or a need for a cohort) and one geography."""
+
+    title: Name
+    specification: LongText
+    lead_commissioner_id: UUID
+    partner_commissioner_ids: tuple[UUID, ...] = ()
+    need: str | None = None
+    cohort: str | None = None
+    geography: str
+    award_type: AwardType
+    estimated_value: Money
+    initial_term_months: Annotated[int, msgspec.Meta(ge=1, le=120)]
+    extension_options_months: tuple[Annotated[int, msgspec.Meta(ge=1, le=60)], ...] = ()
+    criteria: Annotated[tuple[Criterion, ...], msgspec.Meta(min_length=1, max_length=20)]
+    response_deadline: UtcDateTime
+    short_window_justification: Reason | None = None
+    clarification_stage: bool = True
+    bafo_stage: bool = False
+    standstill_days: Annotated[int, msgspec.Meta(ge=0, le=60)] = DEFAULT_STANDSTILL_DAYS
+
+
+class InvitationBasis(msgspec.Struct, frozen=True, kw_only=True):
+    """Why one supplier was (or was not) invited, as the ledger saw it at publication."""
+
+    supplier_id: UUID
+    supplier_name: str
+    invited: bool
+    reasons: tuple[str, ...]
+
+
+class TenderContent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    price: Money
+    method_statement: LongText
+    social_value: LongText | None = None
+    document_refs: tuple[DocumentRef, ...] = ()
+
+
+class SubmitTender(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    supplier_id: UUID
+    content: TenderContent
+
+
+class AskClarification(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    supplier_id: UUID
+    question: ShortText
+
+
+class PublishClarification(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A question (anonymised) and its answer, published to every invited supplier."""
+
+    question: ShortText
+    answer: LongText
+    question_id: UUID | None = None
+
+
+class InviteBafo(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    supplier_ids: Annotated[tuple[UUID, ...], msgspec.Meta(min_length=1)]
+    deadline: UtcDateTime
+    reason: Reason
+
+
+class RecordScores(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One evaluator's scores for one tender: every criterion, 0-100, with comments."""
+
+    supplier_id: UUID
+    scores: dict[str, Score]
+    comments: LongText
+
+
+class ModerateScores(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    supplier_id: UUID
+    scores: dict[str, Score]
+    rationale: Reason
+
+
+class DecideAward(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    supplier_id: UUID
+    rationale: Reason
+    departure_reason: Reason | None = None
+
+
+class CancelCallOff(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Reason
+    no_award: bool = False
+
+
+class RankedTender(msgspec.Struct, frozen=True, kw_only=True):
+    rank: int
+    supplier_id: UUID
+    weighted_score: Decimal
+    scores: dict[str, Decimal]
+
+
+class CallOff(LedgerAggregate):
+    @event("CallOffDrafted")
+    def __init__(self, draft: DraftCallOff) -> None:
+        self.draft = draft
+        self.status = CallOffStatus.DRAFT
+        self.invited: tuple[UUID, ...] = ()
+        self.published_at: datetime | None = None
+        self.bafo_suppliers: tuple[UUID, ...] = ()
+        self.bafo_deadline: datetime | None = None
+        self.opened: dict[str, int] = {}  # stage -> number of tenders opened
+        self.opened_at: dict[str, datetime] = {}
+        self.clarifications: list[tuple[str, str]] = []
+        self.evaluator_scores: dict[tuple[UUID, str], dict[str, Decimal]] = {}
+        self.moderated: dict[UUID, dict[str, Decimal]] = {}
+        self.ranking: tuple[RankedTender, ...] = ()
+        self.awarded_supplier: UUID | None = None
+        self.standstill_ends: datetime | None = None
+        self.contract_id: UUID | None = None
+
+    @event("CallOffPublished")
+    def publish(
+        self,
+        invited: tuple[UUID, ...],
+        basis: tuple[InvitationBasis, ...],
+        rule: str,
+        as_of_position: int,
+        response_deadline: datetime,
+        short_window_justification: str | None,
+    ) -> None:
+        self.invited = invited
+        self.status = CallOffStatus.OPEN
+        self.published_at = self.event_time
+
+    @event("ClarificationRequested")
+    def request_clarification(self, question_id: UUID, supplier_id: UUID, question: str) -> None:
+        pass
+
+    @event("ClarificationPublished")
+    def publish_clarification(
+        self, question_id: UUID | None, question: str, answer: str, recipients: tuple[UUID, ...]
+    ) -> None:
+        self.clarifications.append((question, answer))
+
+    @event("TendersOpened")
+    def open_tenders(self, stage: Stage, tenders: tuple[UUID, ...], suppliers: tuple[UUID, ...]) -> None:
+        self.opened[stage] = len(tenders)
+        self.opened_at[stage] = self.event_time
+        self.status = CallOffStatus.EVALUATING
+
+    @event("BafoInvited")
+    def invite_bafo(self, supplier_ids: tuple[UUID, ...], deadline: datetime, reason: str) -> None:
+        self.bafo_suppliers = supplier_ids
+        self.bafo_deadline = deadline
+        self.status = CallOffStatus.BAFO
+        self.evaluator_scores.clear()
+        self.moderated.clear()
+
+    @event("ScoresRecorded")
+    def record_scores(self, evaluator_id: str, supplier_id: UUID, scores: dict[str, Decimal], comments: str) -> None:
+        self.evaluator_scores[(supplier_id, evaluator_id)] = scores
+
+    @event("ScoresModerated")
+    def moderate(self, supplier_id: UUID, scores: dict[str, Decimal], rationale: str) -> None:
+        self.moderated[supplier_id] = scores
+
+    @event("EvaluationCompleted")
+    def complete_evaluation(self, ranking: tuple[RankedTender, ...], rule: str, weights: dict[str, int]) -> None:
+        self.ranking = ranking
+        self.status = CallOffStatus.EVALUATED
+
+    @event("AwardDecided")
+    def decide_award(
+        self,
+        supplier_id: UUID,
+        rationale: str,
+        departure_reason: str | None,
+        top_ranked_supplier_id: UUID,
+        standstill_ends: datetime,
+    ) -> None:
+        self.awarded_supplier = supplier_id
+        self.standstill_ends = standstill_ends
+        self.status = CallOffStatus.STANDSTILL
+
+    @event("CallOffContractConcluded")
+    def record_contract(self, contract_id: UUID) -> None:
+        self.contract_id = contract_id
+        self.status = CallOffStatus.AWARDED
+
+    @event("CallOffCancelled")
+    def cancel(self, reason: str, stage: CallOffStatus) -> None:
+        self.status = CallOffStatus.CANCELLED
+
+    @event("NoAwardDecided")
+    def no_award(self, reason: str, stage: CallOffStatus) -> None:
+        self.status = CallOffStatus.NO_AWARD
+
+    # -- derived facts ---------------------------------------------------------------------------
+
+    @property
+    def lots(self) -> tuple[str, ...]:
+        return tuple(code for code in (self.draft.need, self.draft.cohort) if code)
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.BAFO if self.bafo_suppliers else Stage.INITIAL
+
+    def deadline(self) -> datetime:
+        return self.bafo_deadline if self.stage is Stage.BAFO and self.bafo_deadline else self.draft.response_deadline
+
+    def may_tender(self, supplier_id: UUID) -> bool:
+        return supplier_id in (self.bafo_suppliers if self.stage is Stage.BAFO else self.invited)
+
+    def is_sealed(self) -> bool:
+        return self.stage not in self.opened
+
+
+def tender_id_for(call_off_id: UUID, supplier_id: UUID) -> UUID:
+    return uuid5(LEDGER_NAMESPACE, f"tender:{call_off_id}:{supplier_id}")
+
+
+class Tender(LedgerAggregate):
+    """One supplier's response to one call-off; each submission is kept, the latest of a stage counts."""
+
+    @staticmethod
+    def create_id(call_off_id: UUID, supplier_id: UUID) -> UUID:
+        return tender_id_for(call_off_id, supplier_id)
+
+    @event("TenderStarted")
+    def __init__(self, call_off_id: UUID, supplier_id: UUID) -> None:
+        self.call_off_id = call_off_id
+        self.supplier_id = supplier_id
+        self.submissions: dict[str, TenderContent] = {}
+        self.submission_count: dict[str, int] = {}
+
+    @event("TenderSubmitted")
+    def submit(self, stage: Stage, submission: int, content: TenderContent, replaces_earlier: bool) -> None:
+        self.submissions[stage] = content
+        self.submission_count[stage] = submission
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+
+def _draft_errors(draft: DraftCallOff) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+    if draft.need is None and draft.cohort is None:
+        errors.append(("$.need", "name a need, a cohort, or both"))
+    for field, code, kind in (
+        ("need", draft.need, categories.CategoryKind.NEED),
+        ("cohort", draft.cohort, categories.CategoryKind.COHORT),
+    ):
+        if code is None:
+            continue
+        category = categories.BY_CODE.get(code)
+        if category is None:
+            errors.append((f"$.{field}", f"unknown service category {code!r}"))
+        elif category.kind is not kind:
+            errors.append((f"$.{field}", f"{code} is a {category.kind}, not a {kind}"))
+    if draft.geography not in geography.BY_CODE:
+        errors.append(("$.geography", f"unknown area {draft.geography!r}"))
+    errors += money_errors(draft.estimated_value, "$.estimated_value")
+    names = [c.name for c in draft.criteria]
+    if len(set(names)) != len(names):
+        errors.append(("$.criteria", "criterion names must be unique"))
+    if draft.lead_commissioner_id in draft.partner_commissioner_ids:
+        errors.append(("$.partner_commissioner_ids", "the lead commissioner is not also a partner"))
+    return errors
+
+
+def draft_call_off(ledger: Ledger, envelope: Envelope, command: DraftCallOff) -> Recorded:
+    errors = _draft_errors(command)
+    if errors:
+        raise InvalidCommand(errors)
+    total = sum(c.weight for c in command.criteria)
+    if total != 100:
+        raise RuleViolation("evaluation weights must sum to 100", f"the criteria weights sum to {total}")
+    for commissioner_id in (command.lead_commissioner_id, *command.partner_commissioner_ids):
+        commissioner = ledger.load(Commissioner, commissioner_id)
+        if not commissioner.may_commission:
+            raise RuleViolation(
+                "user agreement not signed",
+                f"{commissioner.name} must sign the framework user agreement before commissioning",
+            )
+    return ledger.execute(envelope, lambda: CallOff(draft=command))
+
+
+def invitation_basis(call_off: CallOff, suppliers: list[Supplier]) -> tuple[InvitationBasis, ...]:
+    """Every supplier appointed to any lot of the call-off, invited or not, with the reasons."""
+    wanted = call_off.lots
+    target = call_off.draft.geography
+    basis = []
+    for supplier in sorted(suppliers, key=lambda s: (s.name.lower(), str(s.id))):
+        appointed = supplier.appointed_lots()
+        if not appointed.intersection(wanted):
+            continue
+        reasons: list[str] = []
+        invited = True
+        for lot in wanted:
+            if lot in appointed:
+                reasons.append(f"appointed to the {lot} lot")
+            else:
+                invited = False
+                reasons.append(f"not appointed to the {lot} lot")
+        if supplier.status is not SupplierStatus.ACTIVE:
+            invited = False
+            reasons.append(f"supplier is {supplier.status}")
+        covering = [a for a in supplier.declared_areas if geography.covers(a, target)]
+        if covering:
+            reasons.append(f"declared area {covering[0]} covers {target}")
+        else:
+            invited = False
+            reasons.append(
+                f"no declared area covers {target} (declared: {', '.join(supplier.declared_areas) or 'none'})"
+            )
+        basis.append(
+            InvitationBasis(
+                supplier_id=supplier.id, supplier_name=supplier.name, invited=invited, reasons=tuple(reasons)
+            )
+        )
+    return tuple(basis)
+
+
+def publish_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    if call_off.status is not CallOffStatus.DRAFT:
+        raise RuleViolation("only a draft can be published", f"the call-off is {call_off.status}")
+    now = envelope.recorded_at
+    deadline = call_off.draft.response_deadline
+    if deadline <= now:
+        raise RuleViolation("response deadline must be in the future", f"the deadline {deadline} has passed")
+    if deadline - now < MIN_RESPONSE_WINDOW and not call_off.draft.short_window_justification:
+        raise RuleViolation(
+            "response window of at least 28 days",
+            f"the window is {(deadline - now).days} days; a shorter one needs a recorded justification",
+        )
+    as_of = ledger.head()
+    basis = invitation_basis(call_off, ledger.load_all(Supplier))
+    invited = tuple(b.supplier_id for b in basis if b.invited)
+
+    def publish() -> CallOff:
+        call_off.publish(
+            invited=invited,
+            basis=basis,
+            rule=INVITATION_RULE,
+            as_of_position=as_of,
+            response_deadline=deadline,
+            short_window_justification=call_off.draft.short_window_justification,
+        )
+        return call_off
+
+    return ledger.execute(envelope, publish)
+
+
+def _require_open_for_tenders(call_off: CallOff, supplier_id: UUID, now: datetime) -> None:
+    if call_off.status not in (CallOffStatus.OPEN, CallOffStatus.BAFO):
+        raise RuleViolation("call-off not open for tenders", f"the call-off is {call_off.status}")
+    if not call_off.may_tender(supplier_id):
+        raise RuleViolation("supplier not invited to this call-off", f"supplier {supplier_id} was not invited")
+    if now > call_off.deadline():
+        raise RuleViolation("tender after the deadline", f"the deadline was {call_off.deadline()}")
+
+
+def submit_tender(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: SubmitTender) -> Recorded:
+    errors = money_errors(command.content.price, "$.content.price")
+    if errors:
+        raise InvalidCommand(errors)
+    call_off = ledger.load(CallOff, call_off_id)
+    _require_open_for_tenders(call_off, command.supplier_id, envelope.recorded_at)
+    supplier = ledger.load(Supplier, command.supplier_id)
+    if supplier.status is not SupplierStatus.ACTIVE:
+        raise RuleViolation("supplier not active", f"the supplier is {supplier.status}")
+    tender_id = tender_id_for(call_off_id, command.supplier_id)
+    existing = ledger.load(Tender, tender_id) if ledger.exists(tender_id) else None
+    stage = call_off.stage
+
+    def submit() -> Tender:
+        tender = existing or Tender(call_off_id=call_off_id, supplier_id=command.supplier_id)
+        count = tender.submission_count.get(stage, 0)
+        tender.submit(stage=stage, submission=count + 1, content=command.content, replaces_earlier=count > 0)
+        return tender
+
+    return ledger.execute(envelope, submit)
+
+
+def request_clarification(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: AskClarification) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    if not call_off.draft.clarification_stage:
+        raise RuleViolation("no clarification stage", "this call-off was published without a clarification stage")
+    _require_open_for_tenders(call_off, command.supplier_id, envelope.recorded_at)
+
+    def ask() -> CallOff:
+        call_off.request_clarification(question_id=uuid4(), supplier_id=command.supplier_id, question=command.question)
+        return call_off
+
+    return ledger.execute(envelope, ask)
+
+
+def publish_clarification(
+    ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: PublishClarification
+) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    if call_off.status is not CallOffStatus.OPEN or envelope.recorded_at > call_off.draft.response_deadline:
+        raise RuleViolation("clarifications only while open", f"the call-off is {call_off.status}")
+
+    def answer() -> CallOff:
+        call_off.publish_clarification(
+            question_id=command.question_id,
+            question=command.question,
+            answer=command.answer,
+            recipients=call_off.invited,
+        )
+        return call_off
+
+    return ledger.execute(envelope, answer)
+
+
+def _tenders_for(ledger: Ledger, call_off: CallOff, stage: Stage) -> list[Tender]:
+    candidates = call_off.bafo_suppliers if stage is Stage.BAFO else call_off.invited
+    tenders = []
+    for supplier_id in candidates:
+        tender_id = tender_id_for(call_off.id, supplier_id)
+        if ledger.exists(tender_id):
+            tender = ledger.load(Tender, tender_id)
+            if stage in tender.submissions:
+                tenders.append(tender)
+    return tenders
+
+
+def open_tenders(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> Recorded:
+    """Unseal the tenders of the current stage: only at or after its deadline."""
+    call_off = ledger.load(CallOff, call_off_id)
+    if call_off.status not in (CallOffStatus.OPEN, CallOffStatus.BAFO) or not call_off.is_sealed():
+        raise RuleViolation("no sealed tenders to open", f"the call-off is {call_off.status}")
+    if envelope.recorded_at < call_off.deadline():
+        raise RuleViolation("tenders are sealed until the deadline", f"the deadline is {call_off.deadline()}")
+    stage = call_off.stage
+    tenders = _tenders_for(ledger, call_off, stage)
+
+    def unseal() -> CallOff:
+        call_off.open_tenders(
+            stage=stage, tenders=tuple(t.id for t in tenders), suppliers=tuple(t.supplier_id for t in tenders)
+        )
+        return call_off
+
+    return ledger.execute(envelope, unseal)
+
+
+def opened_tenders(ledger: Ledger, call_off_id: UUID) -> tuple[Stage, list[Tender]]:
+    """The tenders of the latest opened stage; refused while sealed (for everyone, the Authority included)."""
+    call_off = ledger.load(CallOff, call_off_id)
+    if call_off.is_sealed():
+        raise RuleViolation("tenders are sealed until opened", "no tender content is readable before opening")
+    return call_off.stage, _tenders_for(ledger, call_off, call_off.stage)
+
+
+def invite_bafo(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: InviteBafo) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    if not call_off.draft.bafo_stage:
+        raise RuleViolation("no BAFO stage", "this call-off was published without a best-and-final-offer stage")
+    if call_off.status is not CallOffStatus.EVALUATING or call_off.stage is Stage.BAFO:
+        raise RuleViolation("BAFO only after the initial tenders are opened", f"the call-off is {call_off.status}")
+    tendered = {t.supplier_id for t in _tenders_for(ledger, call_off, Stage.INITIAL)}
+    outsiders = [s for s in command.supplier_ids if s not in tendered]
+    if outsiders:
+        raise RuleViolation("BAFO only for suppliers who tendered", f"{outsiders[0]} did not tender")
+    if command.deadline <= envelope.recorded_at:
+        raise RuleViolation(
+            "response deadline must be in the future", f"the BAFO deadline {command.deadline} has passed"
+        )
+
+    def invite() -> CallOff:
+        call_off.invite_bafo(
+            supplier_ids=tuple(dict.fromkeys(command.supplier_ids)), deadline=command.deadline, reason=command.reason
+        )
+        return call_off
+
+    return ledger.execute(envelope, invite)
+
+
+def _check_scores(call_off: CallOff, supplier_id: UUID, scores: dict[str, Decimal]) -> None:
+    criteria = {c.name for c in call_off.draft.criteria}
+    errors = [(f"$.scores.{name}", "not a criterion of this call-off") for name in scores if name not in criteria]
+    errors += [(f"$.scores.{name}", "missing: score every criterion") for name in sorted(criteria - set(scores))]
+    for name, value in scores.items():
+        errors += score_errors(value, f"$.scores.{name}")
+    if errors:
+        raise InvalidCommand(errors)
+    if call_off.status is not CallOffStatus.EVALUATING:
+        raise RuleViolation("scores only while evaluating opened tenders", f"the call-off is {call_off.status}")
+
+
+def record_scores(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: RecordScores) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    _check_scores(call_off, command.supplier_id, command.scores)
+    if command.supplier_id not in {t.supplier_id for t in _tenders_for(ledger, call_off, call_off.stage)}:
+        raise RuleViolation("no opened tender from this supplier", f"{command.supplier_id} has no opened tender")
+
+    def score() -> CallOff:
+        call_off.record_scores(
+            evaluator_id=envelope.actor_id,
+            supplier_id=command.supplier_id,
+            scores=command.scores,
+            comments=command.comments,
+        )
+        return call_off
+
+    return ledger.execute(envelope, score)
+
+
+def moderate_scores(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: ModerateScores) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    _check_scores(call_off, command.supplier_id, command.scores)
+    if not any(supplier == command.supplier_id for supplier, _ in call_off.evaluator_scores):
+        raise RuleViolation("moderation needs evaluators' scores", "no evaluator has scored this tender yet")
+
+    def moderate() -> CallOff:
+        call_off.moderate(supplier_id=command.supplier_id, scores=command.scores, rationale=command.rationale)
+        return call_off
+
+    return ledger.execute(envelope, moderate)
+
+
+def rank(call_off: CallOff) -> tuple[RankedTender, ...]:
+    """Weighted sum of moderated scores (weights /100), highest first; ties keep supplier-id order."""
+    weights = {c.name: Decimal(c.weight) for c in call_off.draft.criteria}
+    scored = []
+    for supplier_id, scores in call_off.moderated.items():
+        total = sum((weights[name] * value for name, value in scores.items()), Decimal(0)) / Decimal(100)
+        scored.append((total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), supplier_id, scores))
+    scored.sort(key=lambda item: (-item[0], str(item[1])))
+    return tuple(
+        RankedTender(rank=i, supplier_id=supplier_id, weighted_score=total, scores=dict(scores))
+        for i, (total, supplier_id, scores) in enumerate(scored, start=1)
+    )
+
+
+def complete_evaluation(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    if call_off.status is not CallOffStatus.EVALUATING:
+        raise RuleViolation("evaluation only of opened tenders", f"the call-off is {call_off.status}")
+    opened = {t.supplier_id for t in _tenders_for(ledger, call_off, call_off.stage)}
+    unmoderated = opened - set(call_off.moderated)
+    if not opened:
+        raise RuleViolation("nothing to evaluate", "no tender was received; record no award instead")
+    if unmoderated:
+        raise RuleViolation("every tender needs moderated scores", f"{len(unmoderated)} tender(s) not moderated")
+
+    def complete() -> CallOff:
+        call_off.complete_evaluation(
+            ranking=rank(call_off), rule=RANKING_RULE, weights={c.name: c.weight for c in call_off.draft.criteria}
+        )
+        return call_off
+
+    return ledger.execute(envelope, complete)
+
+
+def decide_award(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: DecideAward) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    if call_off.status is not CallOffStatus.EVALUATED:
+        raise RuleViolation("award only after evaluation", f"the call-off is {call_off.status}")
+    ranked = {r.supplier_id for r in call_off.ranking}
+    if command.supplier_id not in ranked:
+        raise RuleViolation("award only to an evaluated tender", f"{command.supplier_id} was not ranked")
+    top = call_off.ranking[0].supplier_id
+    if command.supplier_id != top and not command.departure_reason:
+        raise RuleViolation(
+            "departure from the ranking needs a reason",
+            "the award does not go to the top-ranked tender: say why in departure_reason",
+        )
+    standstill_ends = envelope.recorded_at + timedelta(days=call_off.draft.standstill_days)
+
+    def award() -> CallOff:
+        call_off.decide_award(
+            supplier_id=command.supplier_id,
+            rationale=command.rationale,
+            departure_reason=command.departure_reason,
+            top_ranked_supplier_id=top,
+            standstill_ends=standstill_ends,
+        )
+        return call_off
+
+    return ledger.execute(envelope, award)
+
+
+def cancel_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: CancelCallOff) -> Recorded:
+    call_off = ledger.load(CallOff, call_off_id)
+    if call_off.status in (CallOffStatus.AWARDED, CallOffStatus.CANCELLED, CallOffStatus.NO_AWARD):
+        raise RuleViolation("call-off already closed", f"the call-off is {call_off.status}")
+    if command.no_award and call_off.status is CallOffStatus.DRAFT:
+        raise RuleViolation("no award only after publication", "a draft is cancelled, not closed without award")
+
+    def close() -> CallOff:
+        if command.no_award:
+            call_off.no_award(reason=command.reason, stage=call_off.status)
+        else:
+            call_off.cancel(reason=command.reason, stage=call_off.status)
+        return call_off
+
+    return ledger.execute(envelope, close)
