@@ -1,0 +1,187 @@
+"""A market to test procurement with: its own database, worker and a clock the tests can move."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from falcon import testing
+
+from api.app import create_app
+from api.auth import issue_development_token
+from ledger.config import Settings
+from ledger.framework.reference import seed
+from ledger.store import Ledger
+from projections.runner import ProjectionRunner
+from tests.support import unique_legal_id
+
+
+class Clock:
+    """The ledger's "now" for a test market: starts on a fixed day and only moves forward."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class Market:
+    """Drives the API the way its users would: every helper is one or more real requests."""
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url = url
+        self.settings = settings
+        self.clock = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+        ledger = Ledger(url)
+        seed(ledger)
+        ledger.close()
+        self.app = create_app(settings, database_url=url, clock=self.clock)
+        self.client = testing.TestClient(self.app)
+        self.runner = ProjectionRunner(url, batch_size=500)
+        self.thread = threading.Thread(target=self.runner.run_forever, kwargs={"poll_seconds": 0.1}, daemon=True)
+        self.thread.start()
+        self.position = 0
+
+    def close(self) -> None:
+        self.runner.stop()
+        self.thread.join(timeout=10)
+        self.app.services.close()
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def headers(self, role: str = "authority", org: str | None = "hmpps-commercial", sub: str | None = None) -> dict:
+        return {"Authorization": f"Bearer {issue_development_token(self.settings, role=role, org=org, subject=sub)}"}
+
+    def post(self, path: str, body: Any = None, *, expect: int | None = 200, method: str = "POST", **who: Any) -> Any:
+        result = self.client.simulate_request(method, path, json=body, headers=self.headers(**who))
+        if expect is not None:
+            assert result.status_code == expect, f"{method} {path}: {result.status_code} {result.text}"
+        if result.status_code < 300:
+            self.position = max(self.position, result.json["position"])
+        return result
+
+    def get(self, path: str, *, expect: int = 200, params: dict | None = None, **who: Any) -> Any:
+        query = {"min_position": self.position, **(params or {})}
+        result = self.client.simulate_get(path, params=query, headers=self.headers(**who))
+        assert result.status_code == expect, f"GET {path}: {result.status_code} {result.text}"
+        return result.json
+
+    # -- the market's actors ---------------------------------------------------------------------
+
+    def commissioner(self, org: str = "region-a", area: str = "region-a", *, sign: bool = True) -> str:
+        cid = self.post(
+            "/commissioners",
+            {
+                "name": f"Commissioner {org}",
+                "organisation_id": f"{org}-{unique_legal_id().lower()}",
+                "commissioner_type": "probation-region",
+                "area": area,
+            },
+            expect=201,
+        ).json["id"]
+        if sign:
+            self.post(f"/commissioners/{cid}/user-agreement", {"signatory": "Regional Probation Director"})
+        return cid
+
+    def supplier(
+        self,
+        name: str = "Supplier",
+        lots: tuple[str, ...] = ("accommodation",),
+        areas: tuple[str, ...] = ("region-a",),
+        *,
+        accept_terms: bool = True,
+    ) -> str:
+        sid = self.post(
+            "/suppliers",
+            {"name": name, "legal_identifier": unique_legal_id(), "organisation_type": "voluntary", "is_small": True},
+            expect=201,
+        ).json["id"]
+        qid = self.questionnaire(sid, lots, areas)
+        for lot in lots:
+            self.assess(sid, qid, lot, "pass")
+        if accept_terms:
+            self.post(f"/suppliers/{sid}/terms-acceptances", {}, role="supplier_bid_manager", org=sid)
+        return sid
+
+    def questionnaire(self, sid: str, lots: tuple[str, ...], areas: tuple[str, ...], *, expect: int = 201) -> str:
+        body = {
+            "lots": [
+                {"category": lot, "case_studies": [{"title": f"{lot} case", "summary": "Delivered for 3 years."}]}
+                for lot in lots
+            ],
+            "declared_areas": list(areas),
+        }
+        self.post(f"/suppliers/{sid}/questionnaires", body, expect=expect, role="supplier_bid_manager", org=sid)
+        return self.latest_questionnaire(sid)
+
+    def latest_questionnaire(self, sid: str) -> str:
+        ledger = self.app.services.ledger
+        from ledger.framework.suppliers import Supplier
+
+        return str(list(ledger.load(Supplier, sid).questionnaires)[-1])
+
+    def assess(self, sid: str, qid: str, lot: str, outcome: str, *, expect: int = 200) -> Any:
+        return self.post(
+            f"/suppliers/{sid}/questionnaires/{qid}/assessments",
+            {
+                "category": lot,
+                "outcome": outcome,
+                "reason": f"evidence {'meets' if outcome == 'pass' else 'misses'} the bar",
+            },
+            expect=expect,
+            sub="assessor-jane",
+        )
+
+    def draft(self, lead: str, *, expect: int = 201, **overrides: Any) -> Any:
+        body = {
+            "title": "Accommodation services, North East",
+            "specification": "Help people on probation find and keep suitable accommodation.",
+            "lead_commissioner_id": lead,
+            "need": "accommodation",
+            "geography": "northumbria",
+            "award_type": "contract",
+            "estimated_value": "1200000.00",
+            "initial_term_months": 36,
+            "extension_options_months": [12, 12],
+            "criteria": [
+                {"name": "quality", "kind": "quality", "weight": 60},
+                {"name": "price", "kind": "price", "weight": 30},
+                {"name": "social value", "kind": "social_value", "weight": 10},
+            ],
+            "response_deadline": (self.clock.now + timedelta(days=30)).isoformat(),
+            **overrides,
+        }
+        result = self.post("/call-offs", body, expect=expect, role="commissioner")
+        return result.json["id"] if expect == 201 else result
+
+    def tender(self, call_off: str, supplier: str, price: str = "1000000.00", *, expect: int = 201) -> Any:
+        return self.post(
+            f"/call-offs/{call_off}/tenders",
+            {"supplier_id": supplier, "content": {"price": price, "method_statement": f"Our method ({price})"}},
+            expect=expect,
+            role="supplier_bid_manager",
+            org=supplier,
+        )
+
+    def score(
+        self, call_off: str, supplier: str, quality: int, price: int, social: int, *, moderate: bool = True
+    ) -> None:
+        scores = {"quality": str(quality), "price": str(price), "social value": str(social)}
+        for evaluator in ("evaluator-1", "evaluator-2"):
+            self.post(
+                f"/call-offs/{call_off}/scores",
+                {"supplier_id": supplier, "scores": scores, "comments": "Clear and credible."},
+                role="commissioner",
+                sub=evaluator,
+            )
+        if moderate:
+            self.post(
+                f"/call-offs/{call_off}/moderations",
+                {"supplier_id": supplier, "scores": scores, "rationale": "Evaluators agreed."},
+                role="commissioner",
+            )
