@@ -75,7 +75,15 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         _console().print(f"applied {applied} event(s)")
         return 0
     logging.getLogger("ledger.worker").info("projection worker started")
-    runner.run_forever()
+    import psycopg
+
+    from api.scheduler import open_due_tenders
+    from ledger.store import Ledger
+
+    ledger = Ledger(url, pool_size=1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        runner.run_forever(on_idle=lambda: open_due_tenders(ledger, conn))
+    ledger.close()
     return 0
 
 

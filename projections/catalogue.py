@@ -705,3 +705,14 @@ def list_contracts(
     return ContractList(
         as_of=day, count=len(items), total_value=sum((i.value for i in items), Decimal("0.00")), items=items
     )
+
+
+def due_for_opening(conn: psycopg.Connection[Any], now: datetime) -> list[UUID]:
+    """Call-offs whose current deadline has passed with their tenders still sealed."""
+    rows = _rows(
+        conn,
+        "SELECT call_off_id FROM catalogue_call_offs WHERE status IN ('open', 'bafo')"
+        " AND response_deadline <= %s AND tenders_opened_at IS NULL ORDER BY response_deadline",
+        (now,),
+    )
+    return [r["call_off_id"] for r in rows]

@@ -162,8 +162,11 @@ class ProjectionRunner:
             event=event,
         )
 
-    def run_forever(self, *, poll_seconds: float = 1.0) -> None:
-        """Catch up, then wait for NOTIFY (or the poll interval) and repeat until stop() is called."""
+    def run_forever(self, *, poll_seconds: float = 1.0, on_idle: Callable[[], object] | None = None) -> None:
+        """Catch up, then wait for NOTIFY (or the poll interval) and repeat until stop() is called.
+
+        `on_idle` runs after each catch-up (the worker uses it for deadline-driven commands).
+        """
         listener: psycopg.Connection[Any] | None = None
         try:
             while not self.stopping.is_set():
@@ -172,6 +175,8 @@ class ProjectionRunner:
                         listener = psycopg.connect(self.url, autocommit=True)
                         listener.execute(f"LISTEN {EVENTS_TABLE}")
                     self.catch_up()
+                    if on_idle is not None:
+                        on_idle()
                     for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
                         pass
                 except psycopg.OperationalError as exc:

@@ -353,3 +353,29 @@ def test_cancellation_and_no_award_need_reasons_and_close_the_call_off(market: M
     pipeline = market.get("/catalogue/pipeline")
     assert pipeline["counts"]["cancelled"] >= 1 and pipeline["counts"]["no_award"] >= 1
     assert market.get("/call-offs", params={"status": "cancelled"})["items"][0]["status"] == "cancelled"
+
+
+def test_the_worker_opens_tenders_by_an_event_at_the_deadline(market: Market, lead: str) -> None:
+    from api.scheduler import DeadlineScheduler
+
+    bidder = market.supplier("Punctual Homes", areas=("region-a",))
+    call_off = published(market, lead, title="Opened by the clock")
+    market.tender(call_off, bidder, "999000.00")
+    scheduler = DeadlineScheduler(market.url, market.app.services.ledger)
+    try:
+        market.get(f"/call-offs/{call_off}")  # the view has caught up with the tender
+        scheduler()  # earlier call-offs may be due; this one is not
+        sealed = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers())
+        assert sealed.status_code == 409
+        market.clock.advance(days=31)
+        assert scheduler() >= 1
+    finally:
+        scheduler.close()
+    with psycopg.connect(market.url) as conn:
+        actor, reason = conn.execute(
+            "SELECT actor_id, reason FROM ledger_events WHERE originator_id = %s AND event_type = 'TendersOpened'",
+            (call_off,),
+        ).fetchone()
+    assert (actor, reason) == ("system:ledger", "the response deadline passed")
+    opened = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers())
+    assert opened.status_code == 200 and opened.json["tenders"][0]["content"]["price"] == "999000.00"
