@@ -172,8 +172,7 @@ def _parse_time(value: str) -> datetime:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import Progress
 
-    from ledger.demo import load_demo
-    from ledger.framework.reference import seed
+    from ledger.demo import DemoRefused, load_demo
     from ledger.migrate import migrate
     from ledger.store import Ledger
 
@@ -181,13 +180,18 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     migrate(url)
     ledger = Ledger(url)
     try:
-        seed(ledger)
         with Progress(console=_console(), transient=True) as progress:
-            task = progress.add_task("loading demo", total=None)
+            task = progress.add_task("loading the demo history", total=None)
             report = load_demo(ledger, progress=lambda done, total: progress.update(task, completed=done, total=total))
+    except DemoRefused as exc:
+        _console().print(f"[red]demo not loaded:[/red] {exc}")
+        return 1
     finally:
         ledger.close()
-    _console().print(f"demo: {report.created} record(s) created, {report.skipped} already present")
+    if report.commands:
+        _console().print(f"demo: {report.commands} commands recorded")
+    else:
+        _console().print("demo: already loaded, nothing recorded")
     return 0
 
 
@@ -197,9 +201,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     url = _url(settings)
     migrate(url)
     if args.demo:
-        cmd_demo(args, settings)
-    else:
-        cmd_seed(args, settings)
+        cmd_demo(args, settings)  # a ledger with real events is served as it is, without the demo
+    cmd_seed(args, settings)
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(args.port or settings.port)}
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "api.app:app"],

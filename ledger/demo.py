@@ -1,99 +1,498 @@
-"""A small, realistic demo dataset, loaded through the same commands the API uses."""
+"""A small, realistic demo history, loaded through the same commands the API uses.
+
+The history runs on a simulated clock from the framework's launch (June 2021) to today: suppliers of
+every size apply and are appointed; each region's day-one Accommodation and ETE contracts are
+competed, awarded and extended; and recent call-offs sit in every stage of the pipeline. Every event
+it writes carries correlation id `demo-load`, so demo data is never mistaken for real records.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import heapq
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
-from ledger.envelope import Actor, make_envelope
-from ledger.framework.suppliers import OrganisationType, RegisterSupplier, register_supplier, supplier_id_for
+from ledger.envelope import Actor, make_envelope, utcnow
+from ledger.framework import commissioners as com
+from ledger.framework import reference
+from ledger.framework import suppliers as sup
+from ledger.framework.geography import region_code
+from ledger.procurement import call_offs as co
+from ledger.procurement import contracts as con
 from ledger.roles import Role
 from ledger.store import Ledger
 
-AUTHORITY = Actor(id="demo-authority-officer", role=Role.AUTHORITY, organisation_id="hmpps-commercial")
+CORRELATION = "demo-load"
+AUTHORITY = Actor(id="demo-assessor", role=Role.AUTHORITY, organisation_id="hmpps-commercial")
+REGIONS = "ABCDEFGHIJKL"
 
-# Fictional organisations of every type and size, spread across the regions.
-SUPPLIERS: tuple[RegisterSupplier, ...] = (
-    RegisterSupplier(
-        name="Tyne & Wear Housing Partnership",
-        legal_identifier="CE012345",
-        organisation_type=OrganisationType.VOLUNTARY,
-        is_small=True,
+# (name, type, small?, lots, declared areas). Fictional organisations of every type and size.
+SUPPLIERS: tuple[tuple[str, sup.OrganisationType, bool, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Tyne & Wear Housing Partnership", sup.OrganisationType.VOLUNTARY, True, ("accommodation",), ("region-a",)),
+    ("Northern Skills Collective CIC", sup.OrganisationType.VOLUNTARY, True, ("ete", "fbd"), ("region-a", "region-c")),
+    (
+        "Pennine Pathways CIC",
+        sup.OrganisationType.VOLUNTARY,
+        True,
+        ("accommodation", "emotional-wellbeing"),
+        ("region-b", "region-l"),
     ),
-    RegisterSupplier(
-        name="Pennine Pathways CIC",
-        legal_identifier="11223344",
-        organisation_type=OrganisationType.VOLUNTARY,
-        is_small=True,
+    ("Mersey Employment Trust", sup.OrganisationType.VOLUNTARY, False, ("ete",), ("region-b", "region-l")),
+    ("Yorkshire Family Links", sup.OrganisationType.VOLUNTARY, True, ("family-and-significant-others",), ("region-c",)),
+    ("Humber Homes Foundation", sup.OrganisationType.VOLUNTARY, False, ("accommodation",), ("region-c", "region-f")),
+    ("Cymru Resettlement Services Ltd", sup.OrganisationType.PRIVATE, True, ("accommodation", "ete"), ("wales",)),
+    (
+        "Midlands Recovery Mutual",
+        sup.OrganisationType.MUTUAL,
+        False,
+        ("dependency-and-recovery", "accommodation"),
+        ("region-e", "region-f"),
     ),
-    RegisterSupplier(
-        name="Mersey Employment Trust",
-        legal_identifier="1187654",
-        organisation_type=OrganisationType.VOLUNTARY,
-        is_small=False,
+    ("Black Country Works", sup.OrganisationType.VOLUNTARY, True, ("ete",), ("region-e",)),
+    ("East Midlands Money Advice", sup.OrganisationType.VOLUNTARY, True, ("fbd",), ("region-f",)),
+    ("Severn Housing Support", sup.OrganisationType.VOLUNTARY, True, ("accommodation",), ("region-g",)),
+    ("Wessex Learning & Work", sup.OrganisationType.PRIVATE, True, ("ete",), ("region-g", "region-h")),
+    ("Solent Money Advice", sup.OrganisationType.VOLUNTARY, True, ("fbd",), ("region-h", "region-k")),
+    ("Thames Valley Homes Trust", sup.OrganisationType.VOLUNTARY, False, ("accommodation",), ("region-h",)),
+    ("Anglia Futures", sup.OrganisationType.VOLUNTARY, True, ("ete", "young-adults"), ("region-i",)),
+    ("Fenland Housing Association", sup.OrganisationType.VOLUNTARY, False, ("accommodation",), ("region-i",)),
+    (
+        "London Women's Centre Network",
+        sup.OrganisationType.VOLUNTARY,
+        True,
+        ("women", "emotional-wellbeing"),
+        ("region-j",),
     ),
-    RegisterSupplier(
-        name="Cymru Resettlement Services Ltd",
-        legal_identifier="09876543",
-        organisation_type=OrganisationType.PRIVATE,
-        is_small=True,
+    (
+        "Capital Resettlement Partnership",
+        sup.OrganisationType.VOLUNTARY,
+        False,
+        ("accommodation", "ete"),
+        ("region-j",),
     ),
-    RegisterSupplier(
-        name="Nationwide Rehabilitation Services plc",
-        legal_identifier="04455667",
-        organisation_type=OrganisationType.PRIVATE,
-        is_small=False,
+    ("Kent County Council Adult Learning", sup.OrganisationType.PUBLIC, False, ("ete",), ("kent",)),
+    ("Downs & Weald Housing", sup.OrganisationType.VOLUNTARY, True, ("accommodation",), ("region-k",)),
+    ("Manchester Works", sup.OrganisationType.MUTUAL, False, ("ete",), ("region-l", "region-b")),
+    (
+        "Nationwide Rehabilitation Services plc",
+        sup.OrganisationType.PRIVATE,
+        False,
+        ("accommodation", "ete", "fbd", "dependency-and-recovery"),
+        ("england-and-wales",),
     ),
-    RegisterSupplier(
-        name="London Women's Centre Network",
-        legal_identifier="1099887",
-        organisation_type=OrganisationType.VOLUNTARY,
-        is_small=True,
+    ("Restorative Futures", sup.OrganisationType.VOLUNTARY, True, ("restorative-justice",), ("england",)),
+    (
+        "Lived Experience Network",
+        sup.OrganisationType.VOLUNTARY,
+        True,
+        ("service-user-involvement",),
+        ("england-and-wales",),
     ),
-    RegisterSupplier(
-        name="Midlands Recovery Mutual",
-        legal_identifier="IP031234",
-        organisation_type=OrganisationType.MUTUAL,
-        is_small=False,
+    ("BAME Futures Alliance", sup.OrganisationType.VOLUNTARY, True, ("bame", "ete"), ("region-e", "region-j")),
+    ("Second Chance Recruitment Ltd", sup.OrganisationType.PRIVATE, True, ("ete",), ("england",)),
+)
+
+COMMISSIONERS: tuple[tuple[str, str, str, str], ...] = (
+    *(
+        (f"probation-region-{c.lower()}", f"Probation Service, region {c}", "probation-region", region_code(c))
+        for c in REGIONS
     ),
-    RegisterSupplier(
-        name="Kent County Council Adult Learning",
-        legal_identifier="GB-LAE-KEN",
-        organisation_type=OrganisationType.PUBLIC,
-        is_small=False,
-    ),
-    RegisterSupplier(
-        name="Solent Money Advice",
-        legal_identifier="1154321",
-        organisation_type=OrganisationType.VOLUNTARY,
-        is_small=True,
-    ),
-    RegisterSupplier(
-        name="Yorkshire Family Links",
-        legal_identifier="1177665",
-        organisation_type=OrganisationType.VOLUNTARY,
-        is_small=True,
-    ),
+    ("kent-pcc", "Kent Police and Crime Commissioner", "pcc", "kent"),
+    ("mopac", "Mayor's Office for Policing and Crime", "mayoral-pcc", "metropolitan"),
+    ("gmca", "Greater Manchester Combined Authority", "mayoral-pcc", "greater-manchester"),
+    ("welsh-government", "Welsh Government", "devolved-government", "wales"),
+    ("leicester-city-council", "Leicester City Council", "local-authority", "leicestershire"),
+)
+
+CRITERIA = (
+    co.Criterion(name="quality", kind=co.CriterionKind.QUALITY, weight=60),
+    co.Criterion(name="price", kind=co.CriterionKind.PRICE, weight=30),
+    co.Criterion(name="social value", kind=co.CriterionKind.SOCIAL_VALUE, weight=10),
 )
 
 
 @dataclass(frozen=True)
 class DemoReport:
-    created: int
-    skipped: int
+    commands: int  # 0 when the demo was already loaded
 
 
-def load_demo(ledger: Ledger, *, progress: Callable[[int, int], None] | None = None) -> DemoReport:
-    """Register the demo organisations that are not yet registered; a re-run creates nothing."""
-    created = skipped = 0
-    total = len(SUPPLIERS)
-    for done, command in enumerate(SUPPLIERS, start=1):
-        if ledger.exists(supplier_id_for(command.legal_identifier)):
-            skipped += 1
-        else:
-            envelope = make_envelope(AUTHORITY, correlation_id="demo-load", reason="demo data")
-            register_supplier(ledger, envelope, command)
-            created += 1
-        if progress is not None:
-            progress(done, total)
-    return DemoReport(created=created, skipped=skipped)
+@dataclass
+class _Loader:
+    ledger: Ledger
+    rng: random.Random
+    now: datetime
+    progress: Callable[[int, int | None], None] | None
+    suppliers: dict[str, UUID] = field(default_factory=dict)
+    commissioners: dict[str, UUID] = field(default_factory=dict)
+    commands: int = 0
+
+    def env(self, actor: Actor = AUTHORITY, reason: str | None = None) -> Any:
+        self.commands += 1
+        if self.progress is not None and self.commands % 25 == 0:
+            self.progress(self.commands, None)
+        return make_envelope(actor, correlation_id=CORRELATION, reason=reason, recorded_at=self.now)
+
+    def at(self, when: datetime) -> None:
+        # The simulated clock never runs backwards: recorded time follows log order.
+        self.now = max(self.now, when)
+
+    def commissioner_actor(self, org: str) -> Actor:
+        return Actor(id=f"demo-{org}-officer", role=Role.COMMISSIONER, organisation_id=org)
+
+    def load_framework(self) -> None:
+        for org, name, kind, area in COMMISSIONERS:
+            recorded = com.register_commissioner(
+                self.ledger,
+                self.env(),
+                com.RegisterCommissioner(name=name, organisation_id=org, commissioner_type=kind, area=area),
+            )
+            self.commissioners[org] = recorded.aggregate_id
+            if org != "leicester-city-council":  # one body has not signed yet
+                com.sign_user_agreement(
+                    self.ledger,
+                    self.env(self.commissioner_actor(org)),
+                    recorded.aggregate_id,
+                    com.SignUserAgreement(signatory=f"Director, {name}"),
+                )
+        for i, (name, kind, small, lots, areas) in enumerate(SUPPLIERS):
+            self.at(self.now + timedelta(hours=6))
+            legal_id = f"DEMO{i:04d}"
+            sid = sup.register_supplier(
+                self.ledger,
+                self.env(),
+                sup.RegisterSupplier(name=name, legal_identifier=legal_id, organisation_type=kind, is_small=small),
+            ).aggregate_id
+            self.suppliers[name] = sid
+            bid = Actor(id=f"demo-bid-{i}", role=Role.SUPPLIER_BID_MANAGER, organisation_id=str(sid))
+            sup.submit_questionnaire(
+                self.ledger,
+                self.env(bid),
+                sid,
+                sup.SubmitQuestionnaire(
+                    lots=tuple(
+                        sup.LotApplication(
+                            category=lot,
+                            case_studies=(
+                                sup.CaseStudy(
+                                    title=f"{name}: {lot} service, 2018-2021",
+                                    summary="Delivered to people on probation with measured outcomes.",
+                                    document_refs=(f"docs://sq/{legal_id}/{lot}.pdf",),
+                                ),
+                            ),
+                        )
+                        for lot in lots
+                    ),
+                    declared_areas=areas,
+                ),
+            )
+            qid = next(iter(self.ledger.load(sup.Supplier, sid).questionnaires))
+            self.at(self.now + timedelta(days=2))
+            for lot in lots:
+                fail = i % 7 == 2 and lot == lots[-1] and len(lots) > 1
+                sup.assess_lot(
+                    self.ledger,
+                    self.env(reason="written assessment"),
+                    sid,
+                    qid,
+                    sup.AssessLot(
+                        category=lot,
+                        outcome=sup.Outcome.FAIL if fail else sup.Outcome.PASS,
+                        reason="Case studies do not evidence outcomes"
+                        if fail
+                        else "Evidence of capability meets the standard",
+                    ),
+                )
+            sup.accept_framework_terms(self.ledger, self.env(bid), sid, sup.AcceptFrameworkTerms())
+
+    def competition(
+        self,
+        *,
+        lead_org: str,
+        title: str,
+        need: str | None,
+        geography: str,
+        value: Decimal,
+        published: datetime,
+        until: str,
+        cohort: str | None = None,
+        bafo: bool = False,
+        close: co.CancelCallOff | None = None,
+    ) -> Iterator[datetime]:
+        """Run a call-off from draft to the stage named by `until`: a generator that yields the simulated
+        time of its next step, so that many competitions interleave in time order (see `_run`)."""
+        lead = self.commissioner_actor(lead_org)
+        published = max(published, self.now + timedelta(days=7))
+        yield published - timedelta(days=7)
+        call_off = co.draft_call_off(
+            self.ledger,
+            self.env(lead),
+            co.DraftCallOff(
+                title=title,
+                specification=f"{title}: services for people on probation, delivered to the framework's standards.",
+                lead_commissioner_id=self.commissioners[lead_org],
+                need=need,
+                cohort=cohort,
+                geography=geography,
+                award_type=co.AwardType.CONTRACT,
+                estimated_value=value,
+                initial_term_months=36,
+                extension_options_months=(12, 12),
+                criteria=CRITERIA,
+                response_deadline=published + timedelta(days=35),
+                bafo_stage=bafo,
+            ),
+        ).aggregate_id
+        if until == "draft":
+            if close is not None:
+                co.cancel_call_off(self.ledger, self.env(lead), call_off, close)
+            return
+        yield published
+        co.publish_call_off(self.ledger, self.env(lead), call_off)
+        invited = list(self.ledger.load(co.CallOff, call_off).invited)
+        bidders = invited[: max(1, min(3, len(invited)))]
+        yield published + timedelta(days=5)
+        for supplier_id in bidders:
+            price = (value * Decimal(self.rng.randint(85, 100)) / 100).quantize(Decimal("1000"))
+            co.submit_tender(
+                self.ledger,
+                self.env(Actor(id="demo-bidder", role=Role.SUPPLIER_BID_MANAGER, organisation_id=str(supplier_id))),
+                call_off,
+                co.SubmitTender(
+                    supplier_id=supplier_id,
+                    content=co.TenderContent(
+                        price=price,
+                        method_statement="Caseworkers co-located with probation; housing-first model.",
+                        social_value="Apprenticeships for people with convictions.",
+                    ),
+                ),
+            )
+        if until == "open" or not bidders:
+            if close is not None:
+                co.cancel_call_off(self.ledger, self.env(lead), call_off, close)
+            return
+        yield published + timedelta(days=35)
+        co.open_tenders(self.ledger, self.env(lead), call_off)
+        if bafo and until == "bafo":
+            yield self.now + timedelta(days=5)
+            co.invite_bafo(
+                self.ledger,
+                self.env(lead),
+                call_off,
+                co.InviteBafo(
+                    supplier_ids=tuple(bidders[:2]), deadline=self.now + timedelta(days=14), reason="Scores within 2%"
+                ),
+            )
+            return
+        yield self.now + timedelta(days=7)
+        for supplier_id in bidders:
+            scores = {c.name: Decimal(self.rng.randint(55, 90)) for c in CRITERIA}
+            for evaluator in ("demo-evaluator-1", "demo-evaluator-2"):
+                co.record_scores(
+                    self.ledger,
+                    self.env(Actor(id=evaluator, role=Role.COMMISSIONER, organisation_id=lead_org)),
+                    call_off,
+                    co.RecordScores(supplier_id=supplier_id, scores=scores, comments="Credible delivery model."),
+                )
+            if until != "evaluating":
+                co.moderate_scores(
+                    self.ledger,
+                    self.env(lead),
+                    call_off,
+                    co.ModerateScores(supplier_id=supplier_id, scores=scores, rationale="Consensus at moderation."),
+                )
+        if until == "evaluating":
+            return
+        yield self.now + timedelta(days=3)
+        co.complete_evaluation(self.ledger, self.env(lead), call_off)
+        if until == "evaluated":
+            return
+        winner = self.ledger.load(co.CallOff, call_off).ranking[0].supplier_id
+        yield self.now + timedelta(days=2)
+        co.decide_award(
+            self.ledger,
+            self.env(lead, reason="highest-ranked tender"),
+            call_off,
+            co.DecideAward(supplier_id=winner, rationale="Highest-ranked tender; strong local partnerships."),
+        )
+        if until == "standstill":
+            return
+        yield self.now + timedelta(days=10, minutes=1)
+        start = (self.now + timedelta(days=120)).date().replace(day=1)
+        con.conclude_contract(
+            self.ledger,
+            self.env(lead),
+            call_off,
+            con.ConcludeContract(
+                value=value,
+                start_date=start,
+                end_date=con.add_months(start, 36) - timedelta(days=1),
+                mobilisation_date=self.now.date() + timedelta(days=14),
+                kpis=(con.Kpi(name="Outcome achieved", target="70% of completed referrals"),),
+            ),
+        )
+        return
+
+    def _run(self, competitions: list[Iterator[datetime]]) -> None:
+        """Interleave competitions by the time of their next step; the clock only moves forward."""
+        heap: list[tuple[datetime, int, Iterator[datetime]]] = []
+        for i, steps in enumerate(competitions):
+            first = next(steps, None)
+            if first is not None:
+                heapq.heappush(heap, (first, i, steps))
+        while heap:
+            when, i, steps = heapq.heappop(heap)
+            if when > self.real_now:
+                continue  # that step lies in the future: the competition stays where it is today
+            self.at(when)
+            following = next(steps, None)
+            if following is not None:
+                heapq.heappush(heap, (following, i, steps))
+
+    def load_day_one(self) -> None:
+        start = datetime(2021, 7, 5, 9, tzinfo=UTC)
+        self._run(
+            [
+                self.competition(
+                    lead_org=f"probation-region-{letter.lower()}",
+                    title=f"Day-one {need} services, region {letter}",
+                    need=need,
+                    geography=region_code(letter),
+                    value=Decimal(1_800_000 + 150_000 * ((i + j) % 5)),
+                    published=start + timedelta(days=2 * i + j),
+                    until="awarded",
+                )
+                for i, letter in enumerate(REGIONS)
+                for j, need in enumerate(("accommodation", "ete"))
+            ]
+        )
+
+    def extend_day_one(self) -> None:
+        """Both yearly extension options taken at the annual reviews of 2024 and 2025."""
+        for review in (datetime(2024, 9, 2, 9, tzinfo=UTC), datetime(2025, 9, 1, 9, tzinfo=UTC)):
+            self.at(review)
+            for contract in self.ledger.load_all(con.Contract):
+                if contract.extension_options:
+                    con.extend_contract(
+                        self.ledger,
+                        self.env(reason="annual performance review"),
+                        contract.id,
+                        con.ExtendContract(months=12, reason="Meeting KPIs; extension option taken"),
+                    )
+
+    def load_pipeline(self) -> None:
+        """Recent call-offs, one or more in every stage, published so that each is mid-way today."""
+        now = self.real_now
+        stages = (
+            ("awarded", 80, "Women's centre services, London", None, "women", "region-j", "mopac"),
+            (
+                "standstill",
+                52,
+                "Dependency and recovery, Leicestershire",
+                "dependency-and-recovery",
+                None,
+                "leicestershire",
+                "probation-region-f",
+            ),
+            ("evaluated", 50, "Finance, benefits and debt, Hampshire", "fbd", None, "hampshire", "probation-region-h"),
+            ("bafo", 45, "Accommodation, Greater Manchester", "accommodation", None, "greater-manchester", "gmca"),
+            ("evaluating", 44, "Education and employment, Kent", "ete", None, "kent", "kent-pcc"),
+            (
+                "open",
+                12,
+                "Young adults' employment, East of England",
+                "ete",
+                "young-adults",
+                "region-i",
+                "probation-region-i",
+            ),
+            ("open", 8, "Accommodation, Wales", "accommodation", None, "wales", "welsh-government"),
+            (
+                "draft",
+                3,
+                "Restorative justice, North West",
+                "restorative-justice",
+                None,
+                "region-b",
+                "probation-region-b",
+            ),
+        )
+        competitions = [
+            self.competition(
+                lead_org=org,
+                title=title,
+                need=need,
+                cohort=cohort,
+                geography=area,
+                value=Decimal(650_000),
+                published=now - timedelta(days=days_ago),
+                until=until,
+                bafo=until == "bafo",
+            )
+            for until, days_ago, title, need, cohort, area, org in stages
+        ]
+        competitions.append(
+            self.competition(
+                lead_org="probation-region-g",
+                title="Emotional wellbeing, Devon",
+                need="emotional-wellbeing",
+                geography="devon-and-cornwall",
+                value=Decimal(300_000),
+                published=now - timedelta(days=30),
+                until="draft",
+                close=co.CancelCallOff(reason="Budget reallocated to the Regional Outcome and Innovation Fund"),
+            )
+        )
+        competitions.append(
+            self.competition(
+                lead_org="probation-region-a",
+                title="Family services, Cleveland",
+                need="family-and-significant-others",
+                geography="cleveland",
+                value=Decimal(250_000),
+                published=now - timedelta(days=40),
+                until="open",
+                close=co.CancelCallOff(reason="No tender met the minimum quality threshold", no_award=True),
+            )
+        )
+        self._run(competitions)
+        sup.sanction(
+            self.ledger,
+            self.env(reason="investigation"),
+            self.suppliers["Second Chance Recruitment Ltd"],
+            "suspend",
+            sup.AuthorityDecision(grounds="Investigation into a data breach"),
+        )
+
+    real_now: datetime = field(default_factory=utcnow)
+
+
+class DemoRefused(Exception):
+    """The demo's history starts in 2021: it loads only into an empty ledger, so recorded time follows log order."""
+
+
+def load_demo(
+    ledger: Ledger, *, progress: Callable[[int, int | None], None] | None = None, seed: int = 2021
+) -> DemoReport:
+    """Load the demo history into an empty ledger; a re-run finds it and records nothing."""
+    if ledger.exists(sup.supplier_id_for("DEMO0000")):
+        return DemoReport(commands=0)
+    if ledger.head() > 0:
+        raise DemoRefused(
+            f"the ledger already holds {ledger.head()} events: the demo's history (from 2021) loads only into an"
+            " empty ledger; point DATABASE_URL or LEDGER_DATA_DIR at a fresh one"
+        )
+    start = datetime(2021, 6, 1, 9, tzinfo=UTC)
+    reference.seed(ledger, correlation_id=CORRELATION, at=start)
+    loader = _Loader(ledger=ledger, rng=random.Random(seed), now=start, progress=progress)
+    loader.load_framework()
+    loader.load_day_one()
+    loader.extend_day_one()
+    loader.load_pipeline()
+    if progress is not None:
+        progress(loader.commands, loader.commands)
+    return DemoReport(commands=loader.commands)

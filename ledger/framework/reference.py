@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
@@ -81,10 +82,16 @@ class SeedReport:
         return sum(self.defined.values())
 
 
-def seed(ledger: Ledger, *, correlation_id: str | None = None) -> SeedReport:
-    """Record every reference item not yet recorded (or changed since); a re-run writes nothing."""
+def seed(ledger: Ledger, *, correlation_id: str | None = None, at: datetime | None = None) -> SeedReport:
+    """Record every reference item not yet recorded (or changed since); a re-run writes nothing.
+
+    `at` is the recorded time (the ledger's clock by default; the demo's simulated history sets it).
+    """
     envelope = make_envelope(
-        SYSTEM, correlation_id=correlation_id, reason="framework reference data from the source documents"
+        SYSTEM,
+        correlation_id=correlation_id,
+        reason="framework reference data from the source documents",
+        recorded_at=at or ledger.now(),
     )
     defined: dict[str, int] = {}
     position = ledger.head()
