@@ -379,3 +379,15 @@ def test_the_worker_opens_tenders_by_an_event_at_the_deadline(market: Market, le
     assert (actor, reason) == ("system:ledger", "the response deadline passed")
     opened = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers())
     assert opened.status_code == 200 and opened.json["tenders"][0]["content"]["price"] == "999000.00"
+
+
+def test_joint_commissioning_needs_every_partner_to_have_signed(market: Market, lead: str) -> None:
+    signed_partner = market.commissioner("pcc-northumbria", "northumbria")
+    unsigned_partner = market.commissioner("durham-council", "durham", sign=False)
+    refused = market.draft(lead, expect=409, partner_commissioner_ids=[signed_partner, unsigned_partner])
+    assert refused.json["rule"] == "user agreement not signed"
+    joint = market.draft(lead, partner_commissioner_ids=[signed_partner])
+    record = market.get(f"/call-offs/{joint}")
+    assert record["lead_commissioner_id"] == lead and record["partner_commissioner_ids"] == [signed_partner]
+    mine = market.get("/call-offs", params={"commissioner_id": signed_partner})
+    assert joint in {c["id"] for c in mine["items"]}

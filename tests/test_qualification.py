@@ -156,3 +156,26 @@ def test_suspension_exclusion_and_reinstatement_each_need_grounds_and_a_valid_tr
     assert market.get(f"/suppliers/{sid}")["status"] == "active"
     no_grounds = market.post(f"/suppliers/{sid}/suspensions", {}, expect=422)
     assert no_grounds.json["errors"][0]["path"] == "$.grounds"
+
+
+def test_a_supplier_can_apply_at_any_time_during_the_framework_term_but_not_after_it(market: Market) -> None:
+    sid = market.post(
+        "/suppliers",
+        {
+            "name": "Late Applicant",
+            "legal_identifier": unique_legal_id(),
+            "organisation_type": "private",
+            "is_small": True,
+        },
+        expect=201,
+    ).json["id"]
+    market.clock.advance(days=365 * 2 + 120)  # June 2028: the seven-year term has ended
+    refused = market.post(
+        f"/suppliers/{sid}/questionnaires",
+        {
+            "lots": [{"category": "ete", "case_studies": [{"title": "t", "summary": "s"}]}],
+            "declared_areas": ["region-a"],
+        },
+        expect=409,
+    )
+    assert refused.json["rule"] == "applications only during the framework term"
