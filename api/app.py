@@ -12,6 +12,7 @@ import falcon
 
 from api import resources
 from api.auth import REALM, AuthenticationFailed
+from api.caseload_routes import build_caseload_routes
 from api.errors import ProblemError, handle_ledger_error, handle_unexpected, invalid, serialize_problem
 from api.openapi import Document
 from api.routes import build_routes
@@ -108,6 +109,7 @@ def create_app(
         ("/openapi.json", openapi),
         ("/docs", resources.DocsResource(services, openapi)),
         *build_routes(services),
+        *build_caseload_routes(services),
     ]
     for path, resource in routes:
         app.add_route(path, resource)

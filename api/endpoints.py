@@ -69,6 +69,7 @@ class Query:
     tags: tuple[str, ...] = ()
     description: str = ""
     from_ledger: bool = False  # reads the event store itself (authoritative), not a view
+    content_type: str = "application/json"  # anything else: the handler returns the body as text
 
     def operation(self) -> Operation:
         errors = (404, 422) + (() if self.from_ledger else (503,))
@@ -79,6 +80,7 @@ class Query:
             params=self.params + (() if self.from_ledger else (MIN_POSITION,)),
             tags=self.tags,
             description=self.description,
+            response_media=self.content_type,
         )
 
 
@@ -216,6 +218,10 @@ class Endpoint:
             raise ProblemError(404, "Not found", detail=f"nothing at {req.path}", slug="not-found")
         if spec.etag and hasattr(result, "version"):
             resp.set_header("ETag", f'"{result.version}"')
+        if spec.content_type != "application/json":
+            resp.content_type = spec.content_type
+            resp.text = result
+            return
         media.respond(resp, result)
 
 

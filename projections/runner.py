@@ -15,6 +15,7 @@ from psycopg.rows import tuple_row
 from ledger.codec import EventMapper
 from ledger.store import EVENTS_TABLE
 from projections.base import LoggedEvent, View
+from projections.caseload import CaseloadView
 from projections.catalogue import CatalogueView
 from projections.reference import ReferenceView
 
@@ -32,7 +33,7 @@ class ProjectionFailed(RuntimeError):
 
 def all_views() -> list[View]:
     """Every view the worker maintains, in the order it applies them."""
-    return [ReferenceView(), CatalogueView()]
+    return [ReferenceView(), CatalogueView(), CaseloadView()]
 
 
 def register_views(conn: psycopg.Connection[Any], views: Sequence[View]) -> None:

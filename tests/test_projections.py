@@ -65,7 +65,7 @@ def test_worker_stopped_mid_stream_resumes_without_applying_any_event_twice(fres
     second.catch_up()
     second.close()
     with psycopg.connect(url) as conn:
-        assert positions(conn) == {"reference": head, "catalogue": head}
+        assert set(positions(conn).values()) == {head}
         assert lag(conn) == 0
     # The catalogue's primary key would refuse a second insert of the same supplier.
     assert catalogue_rows(url) == 25

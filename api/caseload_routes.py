@@ -1,0 +1,294 @@
+"""Routes of the caseload: referrals and delivery, Unpaid Work, accredited programmes, the caseload view."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import msgspec
+
+from api.endpoints import Command, Query, QueryContext, endpoint
+from api.errors import invalid
+from api.openapi import Param
+from api.services import Services
+from ledger.cases import programmes, referrals, unpaid_work
+from projections import caseload
+
+CUT = (
+    Param("supplier_id", "query", {"type": "string", "format": "uuid"}, "Provider"),
+    Param("caseworker_id", "query", {"type": "string"}, "Provider caseworker"),
+    Param("practitioner_id", "query", {"type": "string"}, "Probation practitioner"),
+    Param("region", "query", {"type": "string"}, "Probation region area code"),
+    Param("contract_id", "query", {"type": "string", "format": "uuid"}, "Contract"),
+)
+
+
+class ReferralList(msgspec.Struct, kw_only=True):
+    items: list[caseload.ReferralLine]
+
+
+class UnpaidWorkList(msgspec.Struct, kw_only=True):
+    items: list[caseload.UnpaidWorkLine]
+
+
+def _cut(q: QueryContext) -> caseload.CaseloadFilter:
+    return caseload.CaseloadFilter(
+        supplier_id=q.uuid_param("supplier_id"),
+        caseworker_id=q.param("caseworker_id"),
+        practitioner_id=q.param("practitioner_id"),
+        region=q.param("region"),
+        contract_id=q.uuid_param("contract_id"),
+    )
+
+
+def _date(q: QueryContext, name: str) -> date:
+    raw = q.param(name)
+    if raw is None:
+        raise invalid([(name, "required: a date, YYYY-MM-DD")])
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise invalid([(name, "must be a date, YYYY-MM-DD")]) from None
+
+
+def _report(q: QueryContext) -> str:
+    start, end = _date(q, "from"), _date(q, "to")
+    if end < start:
+        raise invalid([("to", "must not be before from")])
+    return caseload.performance_report(q.conn, _cut(q), start, end)
+
+
+def _referral_command(path: str, summary: str, handler: Any, body: type | None = None) -> tuple[str, Any]:
+    return path, Command(summary, handler, body, tags=("referrals",))
+
+
+def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
+    referral_commands = (
+        _referral_command("acknowledgement", "The provider acknowledges the referral", referrals.acknowledge_referral),
+        _referral_command(
+            "caseworker",
+            "Assign or reassign the caseworker (history kept)",
+            referrals.assign_caseworker,
+            referrals.AssignCaseworker,
+        ),
+        _referral_command(
+            "appointments",
+            "Schedule the initial assessment or a session",
+            referrals.schedule_appointment,
+            referrals.ScheduleAppointment,
+        ),
+        _referral_command(
+            "appointment-changes",
+            "Reschedule an appointment: reason and who asked",
+            referrals.reschedule_appointment,
+            referrals.RescheduleAppointment,
+        ),
+        _referral_command(
+            "appointment-cancellations",
+            "Cancel an appointment",
+            referrals.cancel_appointment,
+            referrals.CancelAppointment,
+        ),
+        _referral_command(
+            "attendance",
+            "Record attendance and feedback (effective at the session's time)",
+            referrals.record_attendance,
+            referrals.RecordAttendance,
+        ),
+        _referral_command(
+            "notification-acknowledgements",
+            "The practitioner acknowledges a notification",
+            referrals.acknowledge_notification,
+            referrals.AcknowledgeNotification,
+        ),
+        _referral_command(
+            "action-plan",
+            "Submit the action plan (after the initial assessment)",
+            referrals.submit_action_plan,
+            referrals.SubmitActionPlan,
+        ),
+        _referral_command(
+            "action-plan-approval", "The practitioner approves the action plan", referrals.approve_action_plan
+        ),
+        _referral_command(
+            "amendments",
+            "Amend complexity, outcomes, deadline or practitioner, with a reason",
+            referrals.amend_referral,
+            referrals.AmendReferral,
+        ),
+        _referral_command("case-notes", "Add a case note", referrals.add_case_note, referrals.AddCaseNote),
+        _referral_command(
+            "withdrawal", "Withdraw or cancel with a coded reason", referrals.withdraw_referral, referrals.EndReferral
+        ),
+        _referral_command(
+            "end-of-service-report",
+            "Rate each desired outcome; the referral concludes",
+            referrals.report_end_of_service,
+            referrals.ReportEndOfService,
+        ),
+    )
+    upw, prog = ("unpaid-work",), ("programmes",)
+    return [
+        (
+            "/referrals",
+            endpoint(
+                services,
+                post=Command(
+                    "Refer a person on probation to a live contract's service",
+                    referrals.make_referral,
+                    referrals.MakeReferral,
+                    status=201,
+                    location="/referrals/{id}",
+                    tags=("referrals",),
+                ),
+                get=Query(
+                    "Referrals in a cut of the caseload",
+                    lambda q: ReferralList(
+                        items=caseload.list_referrals(
+                            q.conn,
+                            _cut(q),
+                            status=q.param("status"),
+                            limit=q.int_param("limit", default=200, low=1, high=1000),
+                        )
+                    ),
+                    ReferralList,
+                    views=("caseload",),
+                    params=(
+                        *CUT,
+                        Param("status", "query", {"type": "string"}, "sent, assigned, in_progress, concluded"),
+                    ),
+                    tags=("referrals",),
+                ),
+            ),
+        ),
+        (
+            "/referrals/{referral_id}",
+            endpoint(
+                services,
+                get=Query(
+                    "A referral with its timeline, appointments and assignment history",
+                    lambda q, i: caseload.get_referral(q.conn, i),
+                    caseload.ReferralRecord,
+                    views=("caseload",),
+                    etag=True,
+                    tags=("referrals",),
+                ),
+            ),
+        ),
+        *[
+            (f"/referrals/{{referral_id}}/{path}", endpoint(services, post=command))
+            for path, command in referral_commands
+        ],
+        (
+            "/unpaid-work",
+            endpoint(
+                services,
+                post=Command(
+                    "Allocate an Unpaid Work order to the innovation partner",
+                    unpaid_work.allocate_order,
+                    unpaid_work.AllocateOrder,
+                    status=201,
+                    tags=upw,
+                ),
+                get=Query(
+                    "Unpaid Work orders: hours ordered and worked, weeks below minimum, risk of missing 12 months",
+                    lambda q: UnpaidWorkList(items=caseload.unpaid_work_lines(q.conn, _cut(q), q.ledger.now().date())),
+                    UnpaidWorkList,
+                    views=("caseload",),
+                    params=CUT,
+                    tags=upw,
+                ),
+            ),
+        ),
+        *[
+            (f"/unpaid-work/{{order_id}}/{path}", endpoint(services, post=Command(summary, handler, body, tags=upw)))
+            for path, summary, handler, body in (
+                (
+                    "induction",
+                    "Induction with risk and needs assessment",
+                    unpaid_work.complete_induction,
+                    unpaid_work.CompleteInduction,
+                ),
+                (
+                    "sessions",
+                    "Hours worked in a session, with placement",
+                    unpaid_work.record_work,
+                    unpaid_work.RecordWork,
+                ),
+                (
+                    "stand-downs",
+                    "A stand-down: reported, no placement",
+                    unpaid_work.record_stand_down,
+                    unpaid_work.RecordStandDown,
+                ),
+            )
+        ],
+        (
+            "/programmes",
+            endpoint(
+                services,
+                post=Command(
+                    "Form a Thinking Skills Programme or Building Better Relationships group",
+                    programmes.form_group,
+                    programmes.FormGroup,
+                    status=201,
+                    tags=prog,
+                ),
+            ),
+        ),
+        *[
+            (f"/programmes/{{group_id}}/{path}", endpoint(services, post=Command(summary, handler, body, tags=prog)))
+            for path, summary, handler, body in (
+                (
+                    "participants",
+                    "Add a participant (BBR: men convicted of intimate partner violence)",
+                    programmes.join_group,
+                    programmes.JoinGroup,
+                ),
+                (
+                    "sessions",
+                    "Schedule a group or individual session",
+                    programmes.schedule_session,
+                    programmes.ScheduleProgrammeSession,
+                ),
+            )
+        ],
+        (
+            "/caseload",
+            endpoint(
+                services,
+                get=Query(
+                    "The caseload for a provider, caseworker, practitioner, region or contract",
+                    lambda q: caseload.caseload(
+                        q.conn,
+                        _cut(q),
+                        q.ledger.now(),
+                        waiting_days=q.int_param("waiting_days", default=10, low=0, high=365),
+                    ),
+                    caseload.Caseload,
+                    views=("caseload", "catalogue"),
+                    params=(*CUT, Param("waiting_days", "query", {"type": "integer"}, "Waiting threshold (10)")),
+                    tags=("caseload",),
+                ),
+            ),
+        ),
+        (
+            "/caseload/report.csv",
+            endpoint(
+                services,
+                get=Query(
+                    "Provider performance report: one CSV row per referral received in the period, with its timeline",
+                    _report,
+                    {"type": "string"},
+                    views=("caseload",),
+                    params=(
+                        *CUT,
+                        Param("from", "query", {"type": "string", "format": "date"}, "First day", True),
+                        Param("to", "query", {"type": "string", "format": "date"}, "Last day", True),
+                    ),
+                    content_type="text/csv",
+                    tags=("caseload",),
+                ),
+            ),
+        ),
+    ]

@@ -1,0 +1,689 @@
+"""Referrals: a practitioner refers a person to a live contract's service; the provider delivers and reports."""
+
+from __future__ import annotations
+
+import enum
+import random
+import string
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID, uuid4, uuid5
+
+import msgspec
+from eventsourcing.domain import event
+
+from ledger.aggregate import LedgerAggregate
+from ledger.cases.outcomes import DESIRED_OUTCOMES, Achievement, EndReason
+from ledger.envelope import Envelope
+from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
+from ledger.framework import categories, geography
+from ledger.framework.reference import LEDGER_NAMESPACE
+from ledger.procurement.contracts import Contract, Gender
+from ledger.store import Ledger, Recorded
+from ledger.types import LongText, Name, Reason, ShortText, UtcDateTime
+
+Crn = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][0-9]{6}$", description="Case reference number, e.g. X123456")]
+
+
+class SentenceType(enum.StrEnum):
+    COMMUNITY_ORDER = "community_order"
+    SUSPENDED_SENTENCE_ORDER = "suspended_sentence_order"
+    LICENCE = "licence"
+    POST_SENTENCE_SUPERVISION = "post_sentence_supervision"
+    PRE_RELEASE_CUSTODY = "pre_release_custody"
+
+
+class Setting(enum.StrEnum):
+    COMMUNITY = "community"
+    CUSTODY = "custody"
+
+
+class DeliveryMethod(enum.StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+class SessionType(enum.StrEnum):
+    ONE_TO_ONE = "one_to_one"
+    GROUP = "group"
+
+
+class AppointmentKind(enum.StrEnum):
+    INITIAL_ASSESSMENT = "initial_assessment"
+    SESSION = "session"
+
+
+class Attended(enum.StrEnum):
+    YES = "yes"
+    LATE = "late"
+    NO = "no"
+
+
+class Absence(enum.StrEnum):
+    ACCEPTABLE = "acceptable"
+    UNACCEPTABLE = "unacceptable"
+    LOGISTICS = "logistics"  # the session did not happen for a reason on the provider's side
+
+
+class RequestedBy(enum.StrEnum):
+    PROVIDER = "provider"
+    PERSON_ON_PROBATION = "person_on_probation"
+    PRACTITIONER = "practitioner"
+
+
+class ReferralStatus(enum.StrEnum):
+    SENT = "sent"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"  # action plan approved, sessions under way
+    CONCLUDED = "concluded"
+
+
+class EndState(enum.StrEnum):
+    CANCELLED = "cancelled"  # ended before any session was delivered
+    ENDED_EARLY = "ended_early"  # ended after some delivery
+    COMPLETED = "completed"  # every planned session delivered and the end-of-service report made
+
+
+class PersonDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Personal data of the person on probation: kept together so that it can be encrypted per person."""
+
+    given_name: Name
+    family_name: Name
+    date_of_birth: date
+    gender: Annotated[str, msgspec.Meta(pattern=r"^(female|male|other)$")]
+    address: ShortText | None = None
+    diverse_needs: ShortText | None = None
+
+
+class MakeReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A practitioner refers a person on probation to a live contract's service."""
+
+    contract_id: UUID
+    crn: Crn
+    person: PersonDetails
+    area: Annotated[str, msgspec.Meta(description="Where the person lives or will be released to (area code)")]
+    category: str
+    complexity: categories.Complexity
+    desired_outcomes: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
+    max_enforceable_days: Annotated[int, msgspec.Meta(ge=1, le=365)]
+    sentence_type: SentenceType
+    setting: Setting = Setting.COMMUNITY
+    expected_release_date: date | None = None
+    needs_and_accessibility: ShortText | None = None
+    risk_summary: LongText
+    completion_deadline: date
+
+
+class AssignCaseworker(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    caseworker_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class ScheduleAppointment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    kind: AppointmentKind = AppointmentKind.SESSION
+    starts_at: UtcDateTime
+    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=480)] = 60
+    delivery_method: DeliveryMethod
+    session_type: SessionType = SessionType.ONE_TO_ONE
+    location: ShortText | None = None
+
+
+class RescheduleAppointment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    appointment_id: UUID
+    starts_at: UtcDateTime
+    reason: Reason
+    requested_by: RequestedBy
+
+
+class CancelAppointment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    appointment_id: UUID
+    reason: Reason
+
+
+class RecordAttendance(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What happened at a session; may be recorded later, and takes effect at the session's time."""
+
+    appointment_id: UUID
+    attended: Attended
+    session_happened: bool = True
+    absence: Absence | None = None
+    behaviour: ShortText | None = None
+    concerns: ShortText | None = None
+    notify_practitioner: bool = False
+    counts_towards_rar: bool = False
+
+
+class SubmitActionPlan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    activities: Annotated[tuple[ShortText, ...], msgspec.Meta(min_length=1, max_length=30)]
+    number_of_sessions: Annotated[int, msgspec.Meta(ge=1, le=100)]
+
+
+class AmendReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    complexity: categories.Complexity | None = None
+    desired_outcomes: tuple[str, ...] | None = None
+    completion_deadline: date | None = None
+    practitioner_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    reason: Reason
+
+
+class AddCaseNote(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    subject: ShortText
+    body: LongText
+
+
+class EndReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason_code: EndReason
+    detail: ShortText | None = None
+
+
+class OutcomeRating(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    outcome: str
+    achievement: Achievement
+    notes: ShortText | None = None
+
+
+class ReportEndOfService(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    outcomes: Annotated[tuple[OutcomeRating, ...], msgspec.Meta(min_length=1)]
+    summary: LongText
+
+
+class AcknowledgeNotification(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    appointment_id: UUID
+
+
+class Appointment(msgspec.Struct, kw_only=True):
+    id: UUID
+    kind: AppointmentKind
+    starts_at: datetime
+    duration_minutes: int
+    delivery_method: DeliveryMethod
+    session_type: SessionType
+    cancelled: bool = False
+    attended: Attended | None = None
+    rar: bool = False
+    notify: bool = False
+    acknowledged: bool = False
+
+
+_REFERENCE_ALPHABET = "".join(c for c in string.ascii_uppercase if c not in "IO")
+
+
+def new_reference_number(rng: random.Random | None = None) -> str:
+    """Two letters, four digits, two letters: readable over the phone (no I or O)."""
+    r = rng or random.SystemRandom()
+    letters = lambda n: "".join(r.choice(_REFERENCE_ALPHABET) for _ in range(n))  # noqa: E731
+    return f"{letters(2)}{r.randint(0, 9999):04d}{letters(2)}"
+
+
+def referral_id_for(reference_number: str) -> UUID:
+    """A reference number names one referral: the id derives from it, so a clash fails the insert."""
+    return uuid5(LEDGER_NAMESPACE, f"referral:{reference_number}")
+
+
+class Referral(LedgerAggregate):
+    @staticmethod
+    def create_id(reference_number: str) -> UUID:
+        return referral_id_for(reference_number)
+
+    @event("ReferralMade")
+    def __init__(
+        self,
+        reference_number: str,
+        details: MakeReferral,
+        supplier_id: UUID,
+        practitioner_id: str,
+        region: str | None,
+    ) -> None:
+        self.reference_number = reference_number
+        self.details = details
+        self.contract_id = details.contract_id
+        self.supplier_id = supplier_id
+        self.practitioner_id = practitioner_id
+        self.region = region
+        self.complexity = details.complexity
+        self.desired_outcomes = details.desired_outcomes
+        self.completion_deadline = details.completion_deadline
+        self.status = ReferralStatus.SENT
+        self.acknowledged = False
+        self.caseworker_id: str | None = None
+        self.appointments: dict[UUID, Appointment] = {}
+        self.planned_sessions: int | None = None
+        self.action_plan_approved = False
+        self.end_state: EndState | None = None
+        self.ended_with: EndReason | None = None
+        self.outcomes_reported = False
+
+    @event("ReferralAcknowledged")
+    def acknowledge(self) -> None:
+        self.acknowledged = True
+
+    @event("CaseworkerAssigned")
+    def assign(self, caseworker_id: str, previous_caseworker_id: str | None) -> None:
+        self.caseworker_id = caseworker_id
+        if self.status is ReferralStatus.SENT:
+            self.status = ReferralStatus.ASSIGNED
+
+    @event("AppointmentScheduled")
+    def schedule(self, appointment: Appointment) -> None:
+        # A copy: the aggregate's state changes later, the event's payload never does.
+        self.appointments[appointment.id] = msgspec.structs.replace(appointment)
+
+    @event("AppointmentRescheduled")
+    def reschedule(
+        self,
+        appointment_id: UUID,
+        starts_at: datetime,
+        previous_starts_at: datetime,
+        reason: str,
+        requested_by: RequestedBy,
+    ) -> None:
+        self.appointments[appointment_id].starts_at = starts_at
+
+    @event("AppointmentCancelled")
+    def cancel_appointment(self, appointment_id: UUID, reason: str) -> None:
+        self.appointments[appointment_id].cancelled = True
+
+    @event("AttendanceRecorded")
+    def record_attendance(self, attendance: RecordAttendance, session_starts_at: datetime) -> None:
+        appointment = self.appointments[attendance.appointment_id]
+        appointment.attended = attendance.attended
+        appointment.rar = attendance.counts_towards_rar
+        appointment.notify = attendance.notify_practitioner
+
+    @event("PractitionerNotificationAcknowledged")
+    def acknowledge_notification(self, appointment_id: UUID) -> None:
+        self.appointments[appointment_id].acknowledged = True
+
+    @event("ActionPlanSubmitted")
+    def submit_action_plan(self, activities: tuple[str, ...], number_of_sessions: int) -> None:
+        self.planned_sessions = number_of_sessions
+        self.action_plan_approved = False
+
+    @event("ActionPlanApproved")
+    def approve_action_plan(self) -> None:
+        self.action_plan_approved = True
+        self.status = ReferralStatus.IN_PROGRESS
+
+    @event("ReferralAmended")
+    def amend(
+        self,
+        complexity: categories.Complexity | None,
+        desired_outcomes: tuple[str, ...] | None,
+        completion_deadline: date | None,
+        practitioner_id: str | None,
+        reason: str,
+    ) -> None:
+        if complexity is not None:
+            self.complexity = complexity
+        if desired_outcomes is not None:
+            self.desired_outcomes = desired_outcomes
+        if completion_deadline is not None:
+            self.completion_deadline = completion_deadline
+        if practitioner_id is not None:
+            self.practitioner_id = practitioner_id
+
+    @event("CaseNoteAdded")
+    def add_note(self, subject: str, body: str) -> None:
+        pass
+
+    @event("ReferralWithdrawn")
+    def withdraw(self, reason_code: EndReason, detail: str | None, end_state: EndState) -> None:
+        self.ended_with = reason_code
+        self.end_state = end_state
+        self.status = ReferralStatus.CONCLUDED
+
+    @event("EndOfServiceReported")
+    def report_end_of_service(self, outcomes: tuple[OutcomeRating, ...], summary: str) -> None:
+        self.outcomes_reported = True
+
+    @event("ReferralConcluded")
+    def conclude(self, end_state: EndState) -> None:
+        self.end_state = end_state
+        self.status = ReferralStatus.CONCLUDED
+
+    # -- derived -----------------------------------------------------------------------------------
+
+    def attended_sessions(self) -> int:
+        return sum(
+            1
+            for a in self.appointments.values()
+            if a.kind is AppointmentKind.SESSION and a.attended in (Attended.YES, Attended.LATE)
+        )
+
+    def rar_days(self) -> int:
+        return sum(1 for a in self.appointments.values() if a.rar)
+
+    def derived_end_state(self) -> EndState:
+        if self.attended_sessions() == 0:
+            return EndState.CANCELLED
+        if self.planned_sessions is not None and self.attended_sessions() >= self.planned_sessions:
+            return EndState.COMPLETED
+        return EndState.ENDED_EARLY
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _check_outcomes(category: str, outcomes: tuple[str, ...], path: str) -> list[tuple[str, str]]:
+    allowed = DESIRED_OUTCOMES.get(category, ())
+    return [
+        (f"{path}[{i}]", f"not a desired outcome of {category}") for i, o in enumerate(outcomes) if o not in allowed
+    ]
+
+
+def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> Recorded:
+    errors: list[tuple[str, str]] = []
+    category = categories.BY_CODE.get(command.category)
+    if category is None:
+        errors.append(("$.category", f"unknown service category {command.category!r}"))
+    else:
+        errors += _check_outcomes(command.category, command.desired_outcomes, "$.desired_outcomes")
+    if command.area not in geography.BY_CODE:
+        errors.append(("$.area", f"unknown area {command.area!r}"))
+    if command.setting is Setting.CUSTODY and command.expected_release_date is None:
+        errors.append(("$.expected_release_date", "required for a person in custody"))
+    if errors:
+        raise InvalidCommand(errors)
+    assert category is not None
+    contract = ledger.load(Contract, command.contract_id)
+    today = envelope.effective_at.date()
+    if not contract.is_live(today):
+        raise RuleViolation(
+            "contract not live",
+            f"the contract runs {contract.start_date} to {contract.end_date}"
+            + (f", terminated {contract.terminated_on}" if contract.terminated_on else ""),
+        )
+    if command.category not in (contract.need, contract.cohort):
+        raise RuleViolation(
+            "category not delivered under this contract",
+            f"the contract delivers {contract.need or contract.cohort}, not {command.category}",
+        )
+    if command.complexity not in category.complexity_levels:
+        raise RuleViolation("complexity level not offered", f"{category.name} has no {command.complexity} level")
+    if not any(geography.covers(area, command.area) for area in contract.areas):
+        raise RuleViolation(
+            "contract does not cover the person's area", f"{command.area} is outside {', '.join(contract.areas)}"
+        )
+    rules = contract.eligibility
+    if rules.gender is Gender.WOMEN and command.person.gender != "female":
+        raise RuleViolation("person not eligible: gender", "the service is for women only")
+    if rules.gender is Gender.MEN and command.person.gender != "male":
+        raise RuleViolation("person not eligible: gender", "the service is for men only")
+    age = _age_on(command.person.date_of_birth, today)
+    if (rules.min_age is not None and age < rules.min_age) or (rules.max_age is not None and age > rules.max_age):
+        raise RuleViolation(
+            "person not eligible: age",
+            f"the person is {age}; the service is for ages {rules.min_age or 0}-{rules.max_age or 'any'}",
+        )
+    if command.completion_deadline <= today:
+        raise RuleViolation("completion deadline in the future", f"{command.completion_deadline} has passed")
+    regions = [
+        a for a in geography.ancestors(command.area) if geography.BY_CODE[a].kind is geography.AreaKind.PROBATION_REGION
+    ]
+    for _ in range(5):  # a reference number clash (vanishingly rare) just draws another
+        reference = new_reference_number()
+        if ledger.exists(referral_id_for(reference)):
+            continue
+        try:
+            return ledger.execute(
+                envelope,
+                lambda reference=reference: Referral(
+                    reference_number=reference,
+                    details=command,
+                    supplier_id=contract.supplier_id,
+                    practitioner_id=envelope.actor_id,
+                    region=regions[0] if regions else None,
+                ),
+            )
+        except ConcurrencyConflict:
+            continue
+    raise ConcurrencyConflict("could not draw a free reference number; try again")
+
+
+def _open(referral: Referral) -> None:
+    if referral.status is ReferralStatus.CONCLUDED:
+        raise RuleViolation("referral concluded", f"the referral ended {referral.end_state}")
+
+
+def _run(ledger: Ledger, envelope: Envelope, referral: Referral, change: object) -> Recorded:
+    def command() -> Referral:
+        change()  # type: ignore[operator]
+        return referral
+
+    return ledger.execute(envelope, command)
+
+
+def acknowledge_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    if referral.acknowledged:
+        raise RuleViolation("referral already acknowledged", "the provider acknowledged it already")
+    return _run(ledger, envelope, referral, referral.acknowledge)
+
+
+def assign_caseworker(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AssignCaseworker) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    if referral.caseworker_id == command.caseworker_id:
+        raise RuleViolation("caseworker already assigned", f"{command.caseworker_id} already holds this referral")
+    return _run(
+        ledger,
+        envelope,
+        referral,
+        lambda: referral.assign(caseworker_id=command.caseworker_id, previous_caseworker_id=referral.caseworker_id),
+    )
+
+
+def schedule_appointment(
+    ledger: Ledger, envelope: Envelope, referral_id: UUID, command: ScheduleAppointment
+) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    if referral.caseworker_id is None:
+        raise RuleViolation("assign a caseworker first", "appointments are made by the assigned caseworker")
+    if command.kind is AppointmentKind.SESSION and not referral.action_plan_approved:
+        raise RuleViolation("sessions need an approved action plan", "schedule the initial assessment first")
+    appointment = Appointment(
+        id=uuid4(),
+        kind=command.kind,
+        starts_at=command.starts_at,
+        duration_minutes=command.duration_minutes,
+        delivery_method=command.delivery_method,
+        session_type=command.session_type,
+    )
+    return _run(ledger, envelope, referral, lambda: referral.schedule(appointment=appointment))
+
+
+def _appointment(referral: Referral, appointment_id: UUID) -> Appointment:
+    appointment = referral.appointments.get(appointment_id)
+    if appointment is None:
+        raise RuleViolation("unknown appointment", f"the referral has no appointment {appointment_id}")
+    return appointment
+
+
+def reschedule_appointment(
+    ledger: Ledger, envelope: Envelope, referral_id: UUID, command: RescheduleAppointment
+) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    appointment = _appointment(referral, command.appointment_id)
+    if appointment.cancelled or appointment.attended is not None:
+        raise RuleViolation("appointment already closed", "a cancelled or recorded appointment cannot move")
+    return _run(
+        ledger,
+        envelope,
+        referral,
+        lambda: referral.reschedule(
+            appointment_id=appointment.id,
+            starts_at=command.starts_at,
+            previous_starts_at=appointment.starts_at,
+            reason=command.reason,
+            requested_by=command.requested_by,
+        ),
+    )
+
+
+def cancel_appointment(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: CancelAppointment) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    appointment = _appointment(referral, command.appointment_id)
+    if appointment.cancelled or appointment.attended is not None:
+        raise RuleViolation("appointment already closed", "a cancelled or recorded appointment cannot be cancelled")
+    return _run(
+        ledger,
+        envelope,
+        referral,
+        lambda: referral.cancel_appointment(appointment_id=appointment.id, reason=command.reason),
+    )
+
+
+def record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: RecordAttendance) -> Recorded:
+    if command.attended is Attended.NO and command.absence is None:
+        raise InvalidCommand([("$.absence", "say whether the absence was acceptable, unacceptable or logistics")])
+    if not command.session_happened and command.attended is not Attended.NO:
+        raise InvalidCommand([("$.attended", "a session that did not happen was not attended")])
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    appointment = _appointment(referral, command.appointment_id)
+    if appointment.cancelled:
+        raise RuleViolation("appointment cancelled", "attendance cannot be recorded for a cancelled appointment")
+    if appointment.attended is not None:
+        raise RuleViolation("attendance already recorded", "amend it with a correction, not a second record")
+    if envelope.recorded_at < appointment.starts_at:
+        raise RuleViolation("attendance before the session", f"the session starts {appointment.starts_at}")
+    if command.counts_towards_rar:
+        if command.attended is Attended.NO:
+            raise InvalidCommand([("$.counts_towards_rar", "only an attended session counts towards RAR days")])
+        if referral.rar_days() + 1 > referral.details.max_enforceable_days:
+            raise RuleViolation(
+                "RAR days exceed the maximum enforceable days",
+                f"{referral.details.max_enforceable_days} days were ordered",
+            )
+    notify = command.notify_practitioner or command.absence is Absence.UNACCEPTABLE
+    attendance = msgspec.structs.replace(command, notify_practitioner=notify)
+    # The record takes effect when the session happened, whenever it is written down.
+    at_session = msgspec.structs.replace(envelope, effective_at=appointment.starts_at)
+    return _run(
+        ledger,
+        at_session,
+        referral,
+        lambda: referral.record_attendance(attendance=attendance, session_starts_at=appointment.starts_at),
+    )
+
+
+def acknowledge_notification(
+    ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AcknowledgeNotification
+) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    appointment = _appointment(referral, command.appointment_id)
+    if not appointment.notify or appointment.acknowledged:
+        raise RuleViolation("no notification to acknowledge", "nothing is waiting for the practitioner here")
+    return _run(ledger, envelope, referral, lambda: referral.acknowledge_notification(appointment_id=appointment.id))
+
+
+def submit_action_plan(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: SubmitActionPlan) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    if not any(
+        a.kind is AppointmentKind.INITIAL_ASSESSMENT and a.attended in (Attended.YES, Attended.LATE)
+        for a in referral.appointments.values()
+    ):
+        raise RuleViolation("action plan after the initial assessment", "record the initial assessment first")
+    return _run(
+        ledger,
+        envelope,
+        referral,
+        lambda: referral.submit_action_plan(
+            activities=command.activities, number_of_sessions=command.number_of_sessions
+        ),
+    )
+
+
+def approve_action_plan(ledger: Ledger, envelope: Envelope, referral_id: UUID) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    if referral.planned_sessions is None or referral.action_plan_approved:
+        raise RuleViolation("no action plan awaiting approval", "the provider must submit one first")
+    return _run(ledger, envelope, referral, referral.approve_action_plan)
+
+
+def amend_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AmendReferral) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    if (command.complexity, command.desired_outcomes, command.completion_deadline, command.practitioner_id) == (
+        None,
+        None,
+        None,
+        None,
+    ):
+        raise InvalidCommand(
+            [("$", "amend at least one of complexity, desired_outcomes, completion_deadline, practitioner_id")]
+        )
+    category = referral.details.category
+    if command.desired_outcomes is not None and (
+        errors := _check_outcomes(category, command.desired_outcomes, "$.desired_outcomes")
+    ):
+        raise InvalidCommand(errors)
+    if command.complexity is not None and command.complexity not in categories.BY_CODE[category].complexity_levels:
+        raise RuleViolation("complexity level not offered", f"{category} has no {command.complexity} level")
+    return _run(
+        ledger,
+        envelope,
+        referral,
+        lambda: referral.amend(
+            complexity=command.complexity,
+            desired_outcomes=command.desired_outcomes,
+            completion_deadline=command.completion_deadline,
+            practitioner_id=command.practitioner_id,
+            reason=command.reason,
+        ),
+    )
+
+
+def add_case_note(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AddCaseNote) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    return _run(ledger, envelope, referral, lambda: referral.add_note(subject=command.subject, body=command.body))
+
+
+def withdraw_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: EndReferral) -> Recorded:
+    if command.reason_code is EndReason.OTHER and not command.detail:
+        raise InvalidCommand([("$.detail", "required when the reason is OTH (other)")])
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    # Withdrawn before any session was delivered: cancelled; after some delivery: ended early.
+    end_state = EndState.CANCELLED if referral.attended_sessions() == 0 else EndState.ENDED_EARLY
+    return _run(
+        ledger,
+        envelope,
+        referral,
+        lambda: referral.withdraw(reason_code=command.reason_code, detail=command.detail, end_state=end_state),
+    )
+
+
+def report_end_of_service(
+    ledger: Ledger, envelope: Envelope, referral_id: UUID, command: ReportEndOfService
+) -> Recorded:
+    referral = ledger.load(Referral, referral_id)
+    _open(referral)
+    rated = [r.outcome for r in command.outcomes]
+    missing = [o for o in referral.desired_outcomes if o not in rated]
+    extra = [o for o in rated if o not in referral.desired_outcomes]
+    if missing or extra or len(set(rated)) != len(rated):
+        raise InvalidCommand(
+            [
+                (
+                    "$.outcomes",
+                    "rate each desired outcome of the referral exactly once"
+                    + (f"; missing: {'; '.join(missing)}" if missing else ""),
+                )
+            ]
+        )
+    if referral.attended_sessions() == 0:
+        raise RuleViolation("end-of-service report needs delivery", "no session has been attended; withdraw instead")
+
+    def report() -> None:
+        referral.report_end_of_service(outcomes=command.outcomes, summary=command.summary)
+        referral.conclude(end_state=referral.derived_end_state())
+
+    return _run(ledger, envelope, referral, report)

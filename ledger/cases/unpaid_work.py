@@ -1,0 +1,184 @@
+"""Unpaid Work (Community Payback) orders delivered by a region's innovation partner."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import event
+
+from ledger.aggregate import LedgerAggregate
+from ledger.cases.referrals import Crn, PersonDetails
+from ledger.envelope import Envelope
+from ledger.errors import InvalidCommand, RuleViolation
+from ledger.procurement.contracts import Contract, add_months
+from ledger.store import Ledger, Recorded
+from ledger.types import Reason, ShortText
+
+MIN_HOURS, MAX_HOURS = 40, 300
+TRAINING_SHARE = Decimal("0.20")  # up to 20% of ordered hours on employment-related training
+MAX_TRAVEL_MINUTES = 90  # each way
+WEEKLY_MINIMUM = {True: Decimal(7), False: Decimal(28)}  # hours a week: employed / unemployed
+START_WITHIN_WORKING_DAYS = 7
+COMPLETE_WITHIN_MONTHS = 12
+
+
+class WorkKind(enum.StrEnum):
+    WORK = "work"
+    TRAINING = "training"  # employment-related training
+
+
+class AllocateOrder(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    contract_id: UUID
+    crn: Crn
+    person: PersonDetails
+    hours_ordered: int
+    employed: bool
+    made_on: date
+    opts_out_of_all_male_placements: bool = False
+
+
+class CompleteInduction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    on: date
+    risk_and_needs_assessed: bool
+
+
+class RecordWork(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    on: date
+    hours: Annotated[Decimal, msgspec.Meta(description='Hours worked, e.g. "7.5"')]
+    placement: ShortText
+    kind: WorkKind = WorkKind.WORK
+    travel_minutes: Annotated[int, msgspec.Meta(ge=0, le=600)] = 0
+    all_male_placement: bool = False
+
+
+class RecordStandDown(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The person reported but no placement could take them: recorded so it can be avoided."""
+
+    on: date
+    reason: Reason
+
+
+class UnpaidWorkOrder(LedgerAggregate):
+    @event("UnpaidWorkOrderAllocated")
+    def __init__(self, order: AllocateOrder, supplier_id: UUID, allocated_on: date, complete_by: date) -> None:
+        self.order = order
+        self.supplier_id = supplier_id
+        self.allocated_on = allocated_on
+        self.complete_by = complete_by
+        self.inducted_on: date | None = None
+        self.worked = Decimal(0)
+        self.trained = Decimal(0)
+        self.completed_on: date | None = None
+
+    @event("InductionCompleted")
+    def induct(self, on: date, risk_and_needs_assessed: bool) -> None:
+        self.inducted_on = on
+
+    @event("UnpaidWorkSessionRecorded")
+    def record_work(self, work: RecordWork) -> None:
+        if work.kind is WorkKind.TRAINING:
+            self.trained += work.hours
+        self.worked += work.hours
+
+    @event("StandDownRecorded")
+    def stand_down(self, on: date, reason: str) -> None:
+        pass
+
+    @event("UnpaidWorkCompleted")
+    def complete(self, on: date, hours: Decimal) -> None:
+        self.completed_on = on
+
+
+def allocate_order(ledger: Ledger, envelope: Envelope, command: AllocateOrder) -> Recorded:
+    if not MIN_HOURS <= command.hours_ordered <= MAX_HOURS:
+        raise RuleViolation("unpaid work hours between 40 and 300", f"{command.hours_ordered} hours were given")
+    contract = ledger.load(Contract, command.contract_id)
+    today = envelope.effective_at.date()
+    if not contract.is_live(today):
+        raise RuleViolation("contract not live", f"the contract runs {contract.start_date} to {contract.end_date}")
+    return ledger.execute(
+        envelope,
+        lambda: UnpaidWorkOrder(
+            order=command,
+            supplier_id=contract.supplier_id,
+            allocated_on=today,
+            complete_by=add_months(command.made_on, COMPLETE_WITHIN_MONTHS),
+        ),
+    )
+
+
+def _open(order: UnpaidWorkOrder) -> None:
+    if order.completed_on is not None:
+        raise RuleViolation("order completed", f"all hours were worked by {order.completed_on}")
+
+
+def complete_induction(ledger: Ledger, envelope: Envelope, order_id: UUID, command: CompleteInduction) -> Recorded:
+    order = ledger.load(UnpaidWorkOrder, order_id)
+    _open(order)
+    if order.inducted_on is not None:
+        raise RuleViolation("induction already completed", f"inducted on {order.inducted_on}")
+    if not command.risk_and_needs_assessed:
+        raise RuleViolation("induction includes the risk and needs assessment", "assess risk and needs first")
+
+    def induct() -> UnpaidWorkOrder:
+        order.induct(on=command.on, risk_and_needs_assessed=True)
+        return order
+
+    return ledger.execute(envelope, induct)
+
+
+def record_work(ledger: Ledger, envelope: Envelope, order_id: UUID, command: RecordWork) -> Recorded:
+    if not (command.hours.is_finite() and Decimal(0) < command.hours <= Decimal(12)) or command.hours % Decimal("0.25"):
+        raise InvalidCommand([("$.hours", "hours worked in a day: more than 0, at most 12, in quarter hours")])
+    order = ledger.load(UnpaidWorkOrder, order_id)
+    _open(order)
+    if order.inducted_on is None or command.on < order.inducted_on:
+        raise RuleViolation("induction before the first session", "complete the induction first")
+    if command.travel_minutes > MAX_TRAVEL_MINUTES:
+        raise RuleViolation("travel at most 90 minutes each way", f"{command.travel_minutes} minutes given")
+    if command.all_male_placement and order.order.opts_out_of_all_male_placements:
+        raise RuleViolation("women may opt out of all-male placements", "this person opted out")
+    ordered = Decimal(order.order.hours_ordered)
+    if command.kind is WorkKind.TRAINING and order.trained + command.hours > ordered * TRAINING_SHARE:
+        raise RuleViolation(
+            "employment-related training capped at 20% of ordered hours",
+            f"{order.trained} of at most {ordered * TRAINING_SHARE} training hours already used",
+        )
+    if order.worked + command.hours > ordered:
+        raise RuleViolation("hours worked exceed hours ordered", f"{ordered - order.worked} hours remain")
+
+    def work() -> UnpaidWorkOrder:
+        order.record_work(work=command)
+        if order.worked == ordered:
+            order.complete(on=command.on, hours=order.worked)
+        return order
+
+    return ledger.execute(envelope, work)
+
+
+def record_stand_down(ledger: Ledger, envelope: Envelope, order_id: UUID, command: RecordStandDown) -> Recorded:
+    order = ledger.load(UnpaidWorkOrder, order_id)
+    _open(order)
+
+    def stand_down() -> UnpaidWorkOrder:
+        order.stand_down(on=command.on, reason=command.reason)
+        return order
+
+    return ledger.execute(envelope, stand_down)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (weekends excluded; bank holidays not yet)."""
+    from datetime import timedelta
+
+    days, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days += 1
+    return days

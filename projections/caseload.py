@@ -1,0 +1,688 @@
+"""The caseload view: referrals and their delivery, Unpaid Work and programmes; the queries that read it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+from psycopg import Cursor
+from psycopg.rows import dict_row
+
+from ledger.cases import unpaid_work
+from ledger.cases.outcomes import Achievement
+from ledger.cases.programmes import ProgrammeGroup
+from ledger.cases.referrals import AppointmentKind, Attended, Referral
+from ledger.cases.unpaid_work import UnpaidWorkOrder
+from projections.base import LoggedEvent, View
+
+_ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
+
+
+class CaseloadView(View):
+    name = "caseload"
+    code_version = "1"
+    tables = (
+        "caseload_referrals",
+        "caseload_assignments",
+        "caseload_appointments",
+        "caseload_unpaid_work",
+        "caseload_unpaid_work_sessions",
+        "caseload_programme_groups",
+    )
+
+    def register(self) -> None:
+        for event_class in (
+            Referral.ReferralMade,
+            Referral.ReferralAcknowledged,
+            Referral.CaseworkerAssigned,
+            Referral.AppointmentScheduled,
+            Referral.AppointmentRescheduled,
+            Referral.AppointmentCancelled,
+            Referral.AttendanceRecorded,
+            Referral.PractitionerNotificationAcknowledged,
+            Referral.ActionPlanSubmitted,
+            Referral.ActionPlanApproved,
+            Referral.ReferralAmended,
+            Referral.ReferralWithdrawn,
+            Referral.EndOfServiceReported,
+            Referral.ReferralConcluded,
+        ):
+            self.on(event_class, self.referral_changed)
+        for event_class in (
+            UnpaidWorkOrder.UnpaidWorkOrderAllocated,
+            UnpaidWorkOrder.InductionCompleted,
+            UnpaidWorkOrder.UnpaidWorkSessionRecorded,
+            UnpaidWorkOrder.StandDownRecorded,
+            UnpaidWorkOrder.UnpaidWorkCompleted,
+        ):
+            self.on(event_class, self.unpaid_work_changed)
+        for event_class in (
+            ProgrammeGroup.ProgrammeGroupFormed,
+            ProgrammeGroup.ParticipantJoined,
+            ProgrammeGroup.ProgrammeSessionScheduled,
+        ):
+            self.on(event_class, self.programme_changed)
+
+    @staticmethod
+    def referral_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, rid = logged.event, logged.originator_id
+        recorded, effective = logged.envelope.recorded_at, logged.envelope.effective_at
+        sets: dict[str, Any] = {}
+        match e:
+            case Referral.ReferralMade():
+                d = e.details
+                cur.execute(
+                    "INSERT INTO caseload_referrals (referral_id, reference_number, contract_id, supplier_id,"
+                    " practitioner_id, region, category, complexity, crn, person_name, status, received_at,"
+                    " completion_deadline, version)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'sent', %s, %s, %s)",
+                    (
+                        rid,
+                        e.reference_number,
+                        d.contract_id,
+                        e.supplier_id,
+                        e.practitioner_id,
+                        e.region,
+                        d.category,
+                        str(d.complexity),
+                        d.crn,
+                        f"{d.person.given_name} {d.person.family_name}",
+                        recorded,
+                        d.completion_deadline,
+                        logged.originator_version,
+                    ),
+                )
+            case Referral.ReferralAcknowledged():
+                sets = {"acknowledged_at": recorded}
+            case Referral.CaseworkerAssigned():
+                sets = {"caseworker_id": e.caseworker_id, "assigned_at": recorded}
+                cur.execute(
+                    "UPDATE caseload_referrals SET status = 'assigned' WHERE referral_id = %s AND status = 'sent'",
+                    (rid,),
+                )
+                cur.execute(
+                    "INSERT INTO caseload_assignments (referral_id, caseworker_id, previous_caseworker_id,"
+                    " assigned_at, assigned_by, position) VALUES (%s, %s, %s, %s, %s, %s)",
+                    (
+                        rid,
+                        e.caseworker_id,
+                        e.previous_caseworker_id,
+                        recorded,
+                        logged.envelope.actor_id,
+                        logged.position,
+                    ),
+                )
+            case Referral.AppointmentScheduled():
+                a = e.appointment
+                cur.execute(
+                    "INSERT INTO caseload_appointments (appointment_id, referral_id, kind, starts_at, duration_minutes,"
+                    " delivery_method, session_type, status) VALUES (%s, %s, %s, %s, %s, %s, %s, 'scheduled')",
+                    (
+                        a.id,
+                        rid,
+                        str(a.kind),
+                        a.starts_at,
+                        a.duration_minutes,
+                        str(a.delivery_method),
+                        str(a.session_type),
+                    ),
+                )
+                cur.execute(
+                    "UPDATE caseload_referrals SET first_appointment_at = least(coalesce(first_appointment_at, %s), %s)"
+                    " WHERE referral_id = %s",
+                    (a.starts_at, a.starts_at, rid),
+                )
+            case Referral.AppointmentRescheduled():
+                cur.execute(
+                    "UPDATE caseload_appointments SET starts_at = %s, reschedules = reschedules + 1"
+                    " WHERE appointment_id = %s",
+                    (e.starts_at, e.appointment_id),
+                )
+                cur.execute(
+                    "UPDATE caseload_referrals r SET first_appointment_at = (SELECT min(starts_at)"
+                    " FROM caseload_appointments a WHERE a.referral_id = r.referral_id AND a.status <> 'cancelled')"
+                    " WHERE referral_id = %s",
+                    (rid,),
+                )
+            case Referral.AppointmentCancelled():
+                cur.execute(
+                    "UPDATE caseload_appointments SET status = 'cancelled' WHERE appointment_id = %s",
+                    (e.appointment_id,),
+                )
+            case Referral.AttendanceRecorded():
+                at = e.attendance
+                row = cur.execute(
+                    "UPDATE caseload_appointments SET status = %s, attendance_recorded_at = %s, absence = %s,"
+                    " concerns = %s, notify = %s, rar = %s WHERE appointment_id = %s RETURNING kind",
+                    (
+                        _ATTENDANCE_STATUS[at.attended],
+                        recorded,
+                        at.absence and str(at.absence),
+                        at.concerns,
+                        at.notify_practitioner,
+                        at.counts_towards_rar,
+                        at.appointment_id,
+                    ),
+                ).fetchone()
+                attended = at.attended in (Attended.YES, Attended.LATE)
+                if row and row[0] == AppointmentKind.SESSION:
+                    cur.execute(
+                        "UPDATE caseload_referrals SET sessions_recorded = sessions_recorded + 1,"
+                        " sessions_attended = sessions_attended + %s, rar_days = rar_days + %s WHERE referral_id = %s",
+                        (int(attended), int(at.counts_towards_rar), rid),
+                    )
+                elif row and attended:
+                    sets = {"initial_assessment_at": effective}
+            case Referral.PractitionerNotificationAcknowledged():
+                cur.execute(
+                    "UPDATE caseload_appointments SET acknowledged = true WHERE appointment_id = %s",
+                    (e.appointment_id,),
+                )
+            case Referral.ActionPlanSubmitted():
+                sets = {"action_plan_submitted_at": recorded, "sessions_planned": e.number_of_sessions}
+            case Referral.ActionPlanApproved():
+                sets = {"action_plan_approved_at": recorded, "status": "in_progress"}
+            case Referral.ReferralAmended():
+                sets = {
+                    k: v
+                    for k, v in (
+                        ("complexity", e.complexity and str(e.complexity)),
+                        ("completion_deadline", e.completion_deadline),
+                        ("practitioner_id", e.practitioner_id),
+                    )
+                    if v is not None
+                }
+            case Referral.ReferralWithdrawn():
+                sets = {
+                    "status": "concluded",
+                    "end_state": str(e.end_state),
+                    "end_reason": str(e.reason_code),
+                    "concluded_at": recorded,
+                }
+            case Referral.EndOfServiceReported():
+                ratings = [r.achievement for r in e.outcomes]
+                sets = {
+                    "outcomes_rated": len(ratings),
+                    "outcomes_achieved": ratings.count(Achievement.ACHIEVED),
+                    "outcomes_partial": ratings.count(Achievement.PARTIALLY_ACHIEVED),
+                }
+            case Referral.ReferralConcluded():
+                sets = {"status": "concluded", "end_state": str(e.end_state), "concluded_at": recorded}
+        sets["version"] = logged.originator_version
+        _update(cur, "caseload_referrals", "referral_id", rid, sets)
+
+    @staticmethod
+    def unpaid_work_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, oid = logged.event, logged.originator_id
+        sets: dict[str, Any] = {}
+        match e:
+            case UnpaidWorkOrder.UnpaidWorkOrderAllocated():
+                o = e.order
+                cur.execute(
+                    "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, crn, person_name,"
+                    " hours_ordered, employed, made_on, allocated_on, complete_by, version)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        oid,
+                        o.contract_id,
+                        e.supplier_id,
+                        o.crn,
+                        f"{o.person.given_name} {o.person.family_name}",
+                        o.hours_ordered,
+                        o.employed,
+                        o.made_on,
+                        e.allocated_on,
+                        e.complete_by,
+                        logged.originator_version,
+                    ),
+                )
+            case UnpaidWorkOrder.InductionCompleted():
+                sets = {"inducted_on": e.on}
+            case UnpaidWorkOrder.UnpaidWorkSessionRecorded():
+                w = e.work
+                cur.execute(
+                    "INSERT INTO caseload_unpaid_work_sessions (order_id, position, worked_on, hours, kind)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (oid, logged.position, w.on, w.hours, str(w.kind)),
+                )
+                cur.execute(
+                    "UPDATE caseload_unpaid_work SET hours_worked = hours_worked + %s,"
+                    " training_hours = training_hours + %s,"
+                    " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE order_id = %s",
+                    (w.hours, w.hours if w.kind == "training" else 0, w.on, w.on, oid),
+                )
+            case UnpaidWorkOrder.StandDownRecorded():
+                cur.execute("UPDATE caseload_unpaid_work SET stand_downs = stand_downs + 1 WHERE order_id = %s", (oid,))
+            case UnpaidWorkOrder.UnpaidWorkCompleted():
+                sets = {"completed_on": e.on}
+        sets["version"] = logged.originator_version
+        _update(cur, "caseload_unpaid_work", "order_id", oid, sets)
+
+    @staticmethod
+    def programme_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, gid = logged.event, logged.originator_id
+        match e:
+            case ProgrammeGroup.ProgrammeGroupFormed():
+                g = e.group
+                cur.execute(
+                    "INSERT INTO caseload_programme_groups (group_id, programme, contract_id, supplier_id, name, mode,"
+                    " version) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        gid,
+                        str(g.programme),
+                        g.contract_id,
+                        e.supplier_id,
+                        g.name,
+                        str(g.mode),
+                        logged.originator_version,
+                    ),
+                )
+            case ProgrammeGroup.ParticipantJoined():
+                cur.execute(
+                    "UPDATE caseload_programme_groups SET participants = participants + 1 WHERE group_id = %s", (gid,)
+                )
+            case ProgrammeGroup.ProgrammeSessionScheduled():
+                cur.execute(
+                    "UPDATE caseload_programme_groups SET sessions_scheduled = sessions_scheduled + 1,"
+                    " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE group_id = %s",
+                    (e.on, e.on, gid),
+                )
+        _update(cur, "caseload_programme_groups", "group_id", gid, {"version": logged.originator_version})
+
+
+def _update(cur: Cursor[Any], table: str, key: str, ident: UUID, sets: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{column} = %s" for column in sets)
+    cur.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*sets.values(), ident])
+
+
+# -- queries ---------------------------------------------------------------------------------------
+
+
+class CaseloadFilter(msgspec.Struct, kw_only=True):
+    supplier_id: UUID | None = None
+    caseworker_id: str | None = None
+    practitioner_id: str | None = None
+    region: str | None = None
+    contract_id: UUID | None = None
+
+    def where(self, alias: str = "r") -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        for column, value in (
+            ("supplier_id", self.supplier_id),
+            ("caseworker_id", self.caseworker_id),
+            ("practitioner_id", self.practitioner_id),
+            ("region", self.region),
+            ("contract_id", self.contract_id),
+        ):
+            if value is not None:
+                clauses.append(f"{alias}.{column} = %s")
+                params.append(value)
+        return (" AND ".join(clauses) or "true"), params
+
+
+class ReferralLine(msgspec.Struct, kw_only=True):
+    id: UUID
+    reference_number: str
+    crn: str
+    person_name: str
+    category: str
+    complexity: str
+    status: str
+    supplier_id: UUID
+    caseworker_id: str | None
+    practitioner_id: str
+    region: str | None
+    received_at: datetime
+    first_appointment_at: datetime | None
+    sessions_planned: int | None
+    sessions_attended: int
+    end_state: str | None
+
+
+class PendingNotification(msgspec.Struct, kw_only=True):
+    referral_id: UUID
+    reference_number: str
+    appointment_id: UUID
+    session_at: datetime
+    attendance: str
+    absence: str | None
+    concerns: str | None
+    practitioner_id: str
+
+
+class UnpaidWorkLine(msgspec.Struct, kw_only=True):
+    order_id: UUID
+    crn: str
+    hours_ordered: int
+    hours_worked: Decimal
+    training_hours: Decimal
+    complete_by: date
+    stand_downs: int
+    weeks_below_minimum: int
+    started_late: bool
+    at_risk: bool
+
+
+class UnpaidWorkSummary(msgspec.Struct, kw_only=True):
+    orders: int
+    hours_ordered: int
+    hours_worked: Decimal
+    stand_downs: int
+    at_risk: list[UnpaidWorkLine]
+    started_late: list[UnpaidWorkLine]
+
+
+class ProgrammeGroupLine(msgspec.Struct, kw_only=True):
+    group_id: UUID
+    programme: str
+    name: str
+    participants: int
+    sessions_scheduled: int
+
+
+class Caseload(msgspec.Struct, kw_only=True):
+    """One cut of the caseload (by provider, caseworker, practitioner, region or contract)."""
+
+    as_of: datetime
+    by_status: dict[str, int]
+    unassigned: list[ReferralLine]
+    waiting_for_first_appointment: list[ReferralLine]
+    waiting_days: int
+    attendance_rate: Decimal | None
+    notifications_pending: list[PendingNotification]
+    completed: int
+    ended_early: int
+    cancelled: int
+    outcome_achievement_rate: Decimal | None
+    unpaid_work: UnpaidWorkSummary
+    programme_groups_below_minimum: list[ProgrammeGroupLine]
+
+
+_REFERRAL_LINE = (
+    "SELECT r.referral_id AS id, r.reference_number, r.crn, r.person_name, r.category, r.complexity, r.status,"
+    " r.supplier_id, r.caseworker_id, r.practitioner_id, r.region, r.received_at, r.first_appointment_at,"
+    " r.sessions_planned, r.sessions_attended, r.end_state FROM caseload_referrals r"
+)
+
+
+def _rows(conn: psycopg.Connection[Any], sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
+
+
+def _rate(numerator: int, denominator: int) -> Decimal | None:
+    return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.001")) if denominator else None
+
+
+def list_referrals(
+    conn: psycopg.Connection[Any], cut: CaseloadFilter, *, status: str | None = None, limit: int = 200
+) -> list[ReferralLine]:
+    where, params = cut.where()
+    if status:
+        where += " AND r.status = %s"
+        params.append(status)
+    rows = _rows(conn, f"{_REFERRAL_LINE} WHERE {where} ORDER BY r.received_at DESC LIMIT %s", [*params, limit])
+    return [msgspec.convert(r, ReferralLine) for r in rows]
+
+
+def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
+    """Unpaid Work and programme groups filtered like referrals (their region is their contract's)."""
+    clauses, params = [], []
+    if cut.supplier_id:
+        clauses.append(f"{table}.supplier_id = %s")
+        params.append(cut.supplier_id)
+    if cut.contract_id:
+        clauses.append(f"{table}.contract_id = %s")
+        params.append(cut.contract_id)
+    if cut.region:
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM catalogue_contracts k WHERE k.contract_id = {table}.contract_id"
+            " AND %s = ANY(k.regions))"
+        )
+        params.append(cut.region)
+    if cut.caseworker_id or cut.practitioner_id:
+        clauses.append("false")  # orders and groups are not held by one caseworker or practitioner
+    return (" AND ".join(clauses) or "true"), params
+
+
+def unpaid_work_lines(conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date) -> list[UnpaidWorkLine]:
+    where, params = _regions_join(cut, "u")
+    orders = _rows(conn, f"SELECT * FROM caseload_unpaid_work u WHERE {where}", params)
+    weekly = _rows(
+        conn,
+        "SELECT s.order_id, date_trunc('week', s.worked_on)::date AS week, sum(s.hours) AS hours"
+        f" FROM caseload_unpaid_work_sessions s JOIN caseload_unpaid_work u USING (order_id) WHERE {where}"
+        " GROUP BY 1, 2",
+        params,
+    )
+    hours_by_week: dict[UUID, dict[date, Decimal]] = {}
+    for row in weekly:
+        hours_by_week.setdefault(row["order_id"], {})[row["week"]] = row["hours"]
+    lines = []
+    for o in orders:
+        minimum = unpaid_work.WEEKLY_MINIMUM[o["employed"]]
+        weeks = hours_by_week.get(o["order_id"], {})
+        below = 0
+        if o["first_session_on"] and not o["completed_on"]:
+            week = o["first_session_on"] - timedelta(days=o["first_session_on"].weekday())
+            this_week = today - timedelta(days=today.weekday())
+            while week < this_week:  # whole weeks only: the current one is still running
+                below += weeks.get(week, Decimal(0)) < minimum
+                week += timedelta(days=7)
+        remaining = Decimal(o["hours_ordered"]) - o["hours_worked"]
+        weeks_left = Decimal(max(0, (o["complete_by"] - today).days)) / 7
+        at_risk = o["completed_on"] is None and remaining > weeks_left * minimum
+        deadline = today if o["first_session_on"] is None else o["first_session_on"]
+        started_late = (
+            unpaid_work.working_days_between(o["allocated_on"], deadline) > unpaid_work.START_WITHIN_WORKING_DAYS
+        )
+        lines.append(
+            UnpaidWorkLine(
+                order_id=o["order_id"],
+                crn=o["crn"],
+                hours_ordered=o["hours_ordered"],
+                hours_worked=o["hours_worked"],
+                training_hours=o["training_hours"],
+                complete_by=o["complete_by"],
+                stand_downs=o["stand_downs"],
+                weeks_below_minimum=below,
+                started_late=started_late and o["completed_on"] is None,
+                at_risk=at_risk,
+            )
+        )
+    return lines
+
+
+def caseload(conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, *, waiting_days: int = 10) -> Caseload:
+    where, params = cut.where()
+    by_status = {
+        r["status"]: r["n"]
+        for r in _rows(conn, f"SELECT status, count(*) AS n FROM caseload_referrals r WHERE {where} GROUP BY 1", params)
+    }
+    unassigned = _rows(
+        conn, f"{_REFERRAL_LINE} WHERE {where} AND r.caseworker_id IS NULL AND r.status <> 'concluded'", params
+    )
+    waiting = _rows(
+        conn,
+        f"{_REFERRAL_LINE} WHERE {where} AND r.status <> 'concluded' AND r.received_at < %s"
+        " AND (r.first_appointment_at IS NULL OR r.first_appointment_at - r.received_at > %s)"
+        " ORDER BY r.received_at",
+        [*params, now - timedelta(days=waiting_days), timedelta(days=waiting_days)],
+    )
+    totals = _rows(
+        conn,
+        "SELECT coalesce(sum(sessions_attended), 0) AS attended, coalesce(sum(sessions_recorded), 0) AS recorded,"
+        " count(*) FILTER (WHERE end_state = 'completed') AS completed,"
+        " count(*) FILTER (WHERE end_state = 'ended_early') AS ended_early,"
+        " count(*) FILTER (WHERE end_state = 'cancelled') AS cancelled,"
+        " coalesce(sum(outcomes_achieved), 0) AS achieved, coalesce(sum(outcomes_rated), 0) AS rated"
+        f" FROM caseload_referrals r WHERE {where}",
+        params,
+    )[0]
+    pending = _rows(
+        conn,
+        "SELECT r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
+        " a.status AS attendance, a.absence, a.concerns, r.practitioner_id"
+        f" FROM caseload_appointments a JOIN caseload_referrals r USING (referral_id)"
+        f" WHERE {where} AND a.notify AND NOT a.acknowledged ORDER BY a.starts_at",
+        params,
+    )
+    upw = unpaid_work_lines(conn, cut, now.date())
+    group_where, group_params = _regions_join(cut, "g")
+    small_groups = _rows(
+        conn,
+        "SELECT group_id, programme, name, participants, sessions_scheduled FROM caseload_programme_groups g"
+        f" WHERE {group_where} AND participants < 4 ORDER BY name",
+        group_params,
+    )
+    return Caseload(
+        as_of=now,
+        by_status=by_status,
+        unassigned=[msgspec.convert(r, ReferralLine) for r in unassigned],
+        waiting_for_first_appointment=[msgspec.convert(r, ReferralLine) for r in waiting],
+        waiting_days=waiting_days,
+        attendance_rate=_rate(totals["attended"], totals["recorded"]),
+        notifications_pending=[msgspec.convert(r, PendingNotification) for r in pending],
+        completed=totals["completed"],
+        ended_early=totals["ended_early"],
+        cancelled=totals["cancelled"],
+        outcome_achievement_rate=_rate(totals["achieved"], totals["rated"]),
+        unpaid_work=UnpaidWorkSummary(
+            orders=len(upw),
+            hours_ordered=sum(line.hours_ordered for line in upw),
+            hours_worked=sum((line.hours_worked for line in upw), Decimal(0)),
+            stand_downs=sum(line.stand_downs for line in upw),
+            at_risk=[line for line in upw if line.at_risk],
+            started_late=[line for line in upw if line.started_late],
+        ),
+        programme_groups_below_minimum=[msgspec.convert(r, ProgrammeGroupLine) for r in small_groups],
+    )
+
+
+class AssignmentLine(msgspec.Struct, kw_only=True):
+    caseworker_id: str
+    previous_caseworker_id: str | None
+    assigned_at: datetime
+    assigned_by: str
+
+
+class AppointmentLine(msgspec.Struct, kw_only=True):
+    appointment_id: UUID
+    kind: str
+    starts_at: datetime
+    duration_minutes: int
+    delivery_method: str
+    session_type: str
+    status: str
+    reschedules: int
+    attendance_recorded_at: datetime | None
+    absence: str | None
+    concerns: str | None
+    notify: bool
+    acknowledged: bool
+    rar: bool
+
+
+class ReferralRecord(msgspec.Struct, kw_only=True):
+    """A referral with its timeline, appointments and assignment history."""
+
+    id: UUID
+    reference_number: str
+    contract_id: UUID
+    supplier_id: UUID
+    practitioner_id: str
+    region: str | None
+    category: str
+    complexity: str
+    crn: str
+    person_name: str
+    status: str
+    caseworker_id: str | None
+    received_at: datetime
+    acknowledged_at: datetime | None
+    assigned_at: datetime | None
+    first_appointment_at: datetime | None
+    initial_assessment_at: datetime | None
+    action_plan_submitted_at: datetime | None
+    action_plan_approved_at: datetime | None
+    sessions_planned: int | None
+    sessions_attended: int
+    sessions_recorded: int
+    rar_days: int
+    completion_deadline: date
+    end_state: str | None
+    end_reason: str | None
+    concluded_at: datetime | None
+    outcomes_rated: int
+    outcomes_achieved: int
+    outcomes_partial: int
+    version: int
+    assignments: list[AssignmentLine]
+    appointments: list[AppointmentLine]
+
+
+def get_referral(conn: psycopg.Connection[Any], referral_id: UUID) -> ReferralRecord | None:
+    rows = _rows(conn, "SELECT *, referral_id AS id FROM caseload_referrals WHERE referral_id = %s", (referral_id,))
+    if not rows:
+        return None
+    row = rows[0]
+    row["assignments"] = _rows(
+        conn,
+        "SELECT caseworker_id, previous_caseworker_id, assigned_at, assigned_by FROM caseload_assignments"
+        " WHERE referral_id = %s ORDER BY position",
+        (referral_id,),
+    )
+    row["appointments"] = _rows(
+        conn, "SELECT * FROM caseload_appointments WHERE referral_id = %s ORDER BY starts_at", (referral_id,)
+    )
+    return msgspec.convert(row, ReferralRecord, strict=False)
+
+
+REPORT_COLUMNS = (
+    "reference_number",
+    "crn",
+    "supplier_id",
+    "contract_id",
+    "region",
+    "category",
+    "complexity",
+    "caseworker_id",
+    "received_at",
+    "assigned_at",
+    "first_appointment_at",
+    "action_plan_approved_at",
+    "sessions_planned",
+    "sessions_attended",
+    "outcomes_rated",
+    "outcomes_achieved",
+    "outcomes_partial",
+    "end_state",
+    "concluded_at",
+)
+
+
+def performance_report(conn: psycopg.Connection[Any], cut: CaseloadFilter, start: date, end: date) -> str:
+    """A provider performance report as CSV: one row per referral received in [start, end], with its timeline."""
+    where, params = cut.where()
+    rows = _rows(
+        conn,
+        f"SELECT {', '.join('r.' + c for c in REPORT_COLUMNS)} FROM caseload_referrals r WHERE {where}"
+        " AND r.received_at >= %s AND r.received_at < %s ORDER BY r.received_at, r.reference_number",
+        [*params, start, end + timedelta(days=1)],
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                "" if row[c] is None else row[c].isoformat() if isinstance(row[c], datetime) else row[c]
+                for c in REPORT_COLUMNS
+            ]
+        )
+    return out.getvalue()
