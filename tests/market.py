@@ -185,3 +185,58 @@ class Market:
                 {"supplier_id": supplier, "scores": scores, "rationale": "Evaluators agreed."},
                 role="commissioner",
             )
+
+    def contract(
+        self,
+        *,
+        need: str = "accommodation",
+        cohort: str | None = None,
+        geography: str = "region-a",
+        eligibility: dict | None = None,
+        lead: str | None = None,
+    ) -> tuple[str, str]:
+        """A live contract (and its supplier), run through a whole competition; starts today."""
+        lead = lead or self.commissioner()
+        lots = tuple(code for code in (need, cohort) if code)
+        supplier = self.supplier(f"Provider for {'/'.join(lots)} in {geography}", lots=lots, areas=(geography,))
+        call_off = self.draft(lead, need=need, cohort=cohort, geography=geography)
+        self.post(f"/call-offs/{call_off}/publication")
+        self.tender(call_off, supplier)
+        self.clock.advance(days=31)
+        self.post(f"/call-offs/{call_off}/tender-opening")
+        self.score(call_off, supplier, quality=70, price=70, social=70)
+        self.post(f"/call-offs/{call_off}/evaluation")
+        self.post(f"/call-offs/{call_off}/award", {"supplier_id": supplier, "rationale": "Only tender"})
+        self.clock.advance(days=10, seconds=1)
+        today = self.clock.now.date()
+        contract = self.post(
+            f"/call-offs/{call_off}/contract",
+            {
+                "value": "900000.00",
+                "start_date": today.isoformat(),
+                "end_date": today.replace(year=today.year + 3).isoformat(),
+                "eligibility": eligibility or {"gender": "any"},
+            },
+            expect=201,
+        ).json["id"]
+        return contract, supplier
+
+    def referral(self, contract: str, *, expect: int = 201, practitioner: str = "po-jones", **overrides: Any) -> Any:
+        body = {
+            "contract_id": contract,
+            "crn": "X123456",
+            "person": {"given_name": "Alex", "family_name": "Smith", "date_of_birth": "1990-05-17", "gender": "male"},
+            "area": "northumbria",
+            "category": "accommodation",
+            "complexity": "MEDIUM",
+            "desired_outcomes": ["Obtains or sustains suitable accommodation", "Homelessness is prevented"],
+            "max_enforceable_days": 10,
+            "sentence_type": "community_order",
+            "risk_summary": "Low risk of serious harm; history of rent arrears.",
+            "completion_deadline": (self.clock.now.date() + timedelta(days=120)).isoformat(),
+            **overrides,
+        }
+        result = self.post(
+            "/referrals", body, expect=expect, role="probation_practitioner", org="region-a", sub=practitioner
+        )
+        return result.json["id"] if expect == 201 else result
