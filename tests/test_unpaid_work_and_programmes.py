@@ -1,0 +1,182 @@
+"""Unpaid Work orders and accredited programmes: every rule refused by name, and the caseload's monitoring."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.market import Market
+
+PERSON = {"given_name": "Jo", "family_name": "Brown", "date_of_birth": "1985-02-03", "gender": "female"}
+MAN = {"given_name": "Lee", "family_name": "Grey", "date_of_birth": "1980-07-09", "gender": "male"}
+
+
+@pytest.fixture(scope="module")
+def market(make_database, settings):
+    m = Market(make_database(), settings)
+    yield m
+    m.close()
+
+
+@pytest.fixture(scope="module")
+def partner(market: Market) -> tuple[str, str]:
+    """The region's innovation partner contract (Unpaid Work and programmes)."""
+    return market.contract(need="lifestyle-and-associates", geography="region-a")
+
+
+def order(
+    market: Market, contract: str, hours: int = 100, *, employed: bool = True, opts_out: bool = False, expect: int = 201
+):
+    today = market.clock.now.date()
+    result = market.post(
+        "/unpaid-work",
+        {
+            "contract_id": contract,
+            "crn": "U100001",
+            "person": PERSON,
+            "hours_ordered": hours,
+            "employed": employed,
+            "made_on": today.isoformat(),
+            "opts_out_of_all_male_placements": opts_out,
+        },
+        expect=expect,
+        role="probation_practitioner",
+    )
+    return result.json["id"] if expect == 201 else result
+
+
+def work(market: Market, order_id: str, on: date, hours: str, *, expect: int = 200, **extra):
+    return market.post(
+        f"/unpaid-work/{order_id}/sessions",
+        {"on": on.isoformat(), "hours": hours, "placement": "Community garden", **extra},
+        expect=expect,
+        role="provider_caseworker",
+    )
+
+
+def test_hours_ordered_are_between_40_and_300(market: Market, partner) -> None:
+    for hours in (39, 301):
+        assert order(market, partner[0], hours, expect=409).json["rule"] == "unpaid work hours between 40 and 300"
+    order(market, partner[0], 40)
+
+
+def test_induction_comes_before_the_first_session_and_includes_the_assessment(market: Market, partner) -> None:
+    oid = order(market, partner[0])
+    today = market.clock.now.date()
+    assert work(market, oid, today, "7", expect=409).json["rule"] == "induction before the first session"
+    refused = market.post(
+        f"/unpaid-work/{oid}/induction", {"on": today.isoformat(), "risk_and_needs_assessed": False}, expect=409
+    )
+    assert refused.json["rule"] == "induction includes the risk and needs assessment"
+    market.post(f"/unpaid-work/{oid}/induction", {"on": today.isoformat(), "risk_and_needs_assessed": True})
+    work(market, oid, today, "7")
+
+
+def test_training_is_capped_at_a_fifth_and_hours_never_exceed_the_order(market: Market, partner) -> None:
+    oid = order(market, partner[0], 40)
+    today = market.clock.now.date()
+    market.post(f"/unpaid-work/{oid}/induction", {"on": today.isoformat(), "risk_and_needs_assessed": True})
+    work(market, oid, today, "8", kind="training")
+    over = work(market, oid, today + timedelta(days=1), "0.5", kind="training", expect=409)
+    assert over.json["rule"] == "employment-related training capped at 20% of ordered hours"
+    for day in range(1, 5):
+        work(market, oid, today + timedelta(days=day), "8")
+    # 40 hours worked: the order completed itself.
+    done = work(market, oid, today + timedelta(days=6), "1", expect=409)
+    assert done.json["rule"] == "order completed"
+    lines = {line["order_id"]: line for line in market.get("/unpaid-work")["items"]}
+    assert lines[oid]["hours_worked"] == "40.00" and lines[oid]["training_hours"] == "8.00"
+
+
+def test_travel_placements_and_stand_downs(market: Market, partner) -> None:
+    oid = order(market, partner[0], opts_out=True)
+    today = market.clock.now.date()
+    market.post(f"/unpaid-work/{oid}/induction", {"on": today.isoformat(), "risk_and_needs_assessed": True})
+    far = work(market, oid, today, "7", travel_minutes=95, expect=409)
+    assert far.json["rule"] == "travel at most 90 minutes each way"
+    all_male = work(market, oid, today, "7", all_male_placement=True, expect=409)
+    assert all_male.json["rule"] == "women may opt out of all-male placements"
+    market.post(f"/unpaid-work/{oid}/stand-downs", {"on": today.isoformat(), "reason": "Minibus broke down"})
+    view = market.get("/caseload", params={"supplier_id": partner[1]})
+    assert view["unpaid_work"]["stand_downs"] >= 1
+
+
+def test_weekly_minimums_late_starts_and_the_twelve_month_deadline_are_monitored(market: Market, partner) -> None:
+    slow = order(market, partner[0], 300, employed=False)  # unemployed: 28 hours a week expected
+    never = order(market, partner[0], 60)
+    start = market.clock.now.date()
+    market.post(f"/unpaid-work/{slow}/induction", {"on": start.isoformat(), "risk_and_needs_assessed": True})
+    work(market, slow, start, "6")
+    market.clock.advance(days=60)
+    lines = {line["order_id"]: line for line in market.get("/unpaid-work")["items"]}
+    assert lines[slow]["weeks_below_minimum"] >= 7
+    assert lines[never]["started_late"] is True  # not started within 7 working days of allocation
+    market.clock.advance(days=250)
+    lines = {line["order_id"]: line for line in market.get("/unpaid-work")["items"]}
+    assert lines[slow]["at_risk"] is True  # 294 hours left, about 8 weeks to go
+
+
+def group(market: Market, contract: str, programme: str = "thinking_skills_programme") -> str:
+    return market.post(
+        "/programmes",
+        {"programme": programme, "contract_id": contract, "name": "Tuesday group", "facilitator_id": "fac-1"},
+        expect=201,
+    ).json["id"]
+
+
+def join(market: Market, gid: str, crn: str, person: dict = PERSON, *, expect: int = 200, ipv: bool = False):
+    return market.post(
+        f"/programmes/{gid}/participants",
+        {"crn": crn, "person": person, "convicted_of_intimate_partner_violence": ipv},
+        expect=expect,
+    )
+
+
+def schedule(market: Market, gid: str, on: date, crn: str | None = None, *, expect: int = 200):
+    body = {"kind": "individual" if crn else "group", "on": on.isoformat(), **({"crn": crn} if crn else {})}
+    return market.post(f"/programmes/{gid}/sessions", body, expect=expect)
+
+
+def test_thinking_skills_programme_scheduling_rules(market: Market, partner) -> None:
+    gid = group(market, partner[0])
+    for i in range(3):
+        join(market, gid, f"T00000{i}")
+    monday = date(2030, 1, 7)
+    small = schedule(market, gid, monday, expect=409)
+    assert small.json["rule"] == "a group session needs at least 4 participants"
+    assert market.get("/caseload", params={"supplier_id": partner[1]})["programme_groups_below_minimum"]
+    join(market, gid, "T000003")
+    for i in range(4, 12):
+        join(market, gid, f"T00000{i}" if i < 10 else f"T0000{i}")
+    assert join(market, gid, "T000099", expect=409).json["rule"] == "groups of at most 12"
+
+    schedule(market, gid, monday)
+    assert schedule(market, gid, monday, expect=409).json["rule"] == "at most one session a day"
+    for day in (1, 2, 3):
+        schedule(market, gid, monday + timedelta(days=day))
+    assert schedule(market, gid, monday + timedelta(days=4), expect=409).json["rule"] == "at most four sessions a week"
+    # 15 group sessions in all: four weeks of four, less one.
+    week = monday
+    scheduled = 4
+    while scheduled < 15:
+        week += timedelta(days=7)
+        for day in range(min(4, 15 - scheduled)):
+            schedule(market, gid, week + timedelta(days=day))
+            scheduled += 1
+    sixteenth = schedule(market, gid, week + timedelta(days=14), expect=409)
+    assert sixteenth.json["rule"] == "TSP has 15 group sessions"
+    for n in range(4):
+        schedule(market, gid, week + timedelta(days=21 + n), crn="T000001")
+    fifth = schedule(market, gid, week + timedelta(days=28), crn="T000001", expect=409)
+    assert fifth.json["rule"] == "TSP has 19 sessions"
+
+
+def test_building_better_relationships_is_for_men_convicted_of_intimate_partner_violence(
+    market: Market, partner
+) -> None:
+    gid = group(market, partner[0], "building_better_relationships")
+    refused = join(market, gid, "B000001", PERSON, ipv=True, expect=409)
+    assert refused.json["rule"] == "BBR is for men convicted of intimate partner violence"
+    assert join(market, gid, "B000002", MAN, expect=409).json["rule"] == refused.json["rule"]
+    join(market, gid, "B000003", MAN, ipv=True)
