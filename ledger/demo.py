@@ -12,14 +12,20 @@ import heapq
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
+from ledger.cases import programmes as prog
+from ledger.cases import referrals as rf
+from ledger.cases import unpaid_work as upw
+from ledger.cases.outcomes import DESIRED_OUTCOMES, Achievement, EndReason
 from ledger.envelope import Actor, make_envelope, utcnow
+from ledger.framework import categories, geography, reference
 from ledger.framework import commissioners as com
-from ledger.framework import reference
 from ledger.framework import suppliers as sup
 from ledger.framework.geography import region_code
 from ledger.procurement import call_offs as co
@@ -95,7 +101,22 @@ SUPPLIERS: tuple[tuple[str, sup.OrganisationType, bool, tuple[str, ...], tuple[s
     ),
     ("BAME Futures Alliance", sup.OrganisationType.VOLUNTARY, True, ("bame", "ete"), ("region-e", "region-j")),
     ("Second Chance Recruitment Ltd", sup.OrganisationType.PRIVATE, True, ("ete",), ("england",)),
+    (
+        "North East Community Payback Partnership",
+        sup.OrganisationType.PRIVATE,
+        False,
+        ("lifestyle-and-associates", "cognitive-and-behavioural-change"),
+        ("region-a",),
+    ),
+    (
+        "London Community Justice Partners",
+        sup.OrganisationType.MUTUAL,
+        False,
+        ("lifestyle-and-associates", "cognitive-and-behavioural-change"),
+        ("region-j",),
+    ),
 )
+INNOVATION_PARTNER_REGIONS = "AJ"  # Unpaid Work and accredited programmes, one partner per region
 
 COMMISSIONERS: tuple[tuple[str, str, str, str], ...] = (
     *(
@@ -369,6 +390,18 @@ class _Loader:
                 for i, letter in enumerate(REGIONS)
                 for j, need in enumerate(("accommodation", "ete"))
             ]
+            + [
+                self.competition(
+                    lead_org=f"probation-region-{letter.lower()}",
+                    title=f"Innovation partner: Unpaid Work and accredited programmes, region {letter}",
+                    need="lifestyle-and-associates",
+                    geography=region_code(letter),
+                    value=Decimal(12_000_000),
+                    published=start + timedelta(days=30),
+                    until="awarded",
+                )
+                for letter in INNOVATION_PARTNER_REGIONS
+            ]
         )
 
     def extend_day_one(self) -> None:
@@ -384,7 +417,7 @@ class _Loader:
                         con.ExtendContract(months=12, reason="Meeting KPIs; extension option taken"),
                     )
 
-    def load_pipeline(self) -> None:
+    def pipeline(self) -> list[Iterator[datetime]]:
         """Recent call-offs, one or more in every stage, published so that each is mid-way today."""
         now = self.real_now
         stages = (
@@ -459,14 +492,291 @@ class _Loader:
                 close=co.CancelCallOff(reason="No tender met the minimum quality threshold", no_award=True),
             )
         )
-        self._run(competitions)
-        sup.sanction(
-            self.ledger,
-            self.env(reason="investigation"),
-            self.suppliers["Second Chance Recruitment Ltd"],
-            "suspend",
-            sup.AuthorityDecision(grounds="Investigation into a data breach"),
+        return competitions
+
+    # -- the caseload ------------------------------------------------------------------------------
+
+    def caseload(self) -> list[Iterator[datetime]]:
+        """Referrals in every state on each region's day-one contracts, and the innovation partners' work."""
+        stories: list[Iterator[datetime]] = []
+        ends = ("sent", "assigned", "in_progress", "in_progress", "completed", "completed", "ended_early", "cancelled")
+        contracts = sorted(self.ledger.load_all(con.Contract), key=lambda c: (c.areas, c.need or ""))
+        for contract in contracts:
+            region = contract.areas[0]
+            if contract.need in ("accommodation", "ete") and region.startswith("region-"):
+                for n, end in enumerate(ends):
+                    start = self.real_now - timedelta(days=10 + 14 * n + self.rng.randint(0, 10))
+                    stories.append(self.referral_story(contract, region, end, start, n))
+            elif contract.need == "lifestyle-and-associates":
+                for n in range(8):
+                    stories.append(self.unpaid_work_story(contract, n))
+                stories.append(self.programme_story(contract))
+        return stories
+
+    def _person(self, n: int) -> tuple[str, rf.PersonDetails]:
+        given = ("Alex", "Sam", "Jordan", "Chris", "Jamie", "Taylor", "Morgan", "Casey")[n % 8]
+        family = ("Smith", "Jones", "Khan", "Evans", "Okafor", "Murphy", "Patel", "Williams")[self.rng.randint(0, 7)]
+        crn = f"{'ABCDEFGHJKLMNPRSTUVWXYZ'[self.rng.randint(0, 22)]}{self.rng.randint(0, 999999):06d}"
+        born = date(1970 + self.rng.randint(0, 33), self.rng.randint(1, 12), self.rng.randint(1, 28))
+        gender = "female" if n % 5 == 0 else "male"
+        return crn, rf.PersonDetails(given_name=given, family_name=family, date_of_birth=born, gender=gender)
+
+    def referral_story(
+        self, contract: con.Contract, region: str, end: str, start: datetime, n: int
+    ) -> Iterator[datetime]:
+        letter = region.removeprefix("region-").upper()
+        practitioner = Actor(
+            id=f"demo-po-{letter.lower()}{n % 3}",
+            role=Role.PROBATION_PRACTITIONER,
+            organisation_id=f"probation-region-{letter.lower()}",
         )
+        caseworker = Actor(
+            id=f"demo-cw-{letter.lower()}{n % 2}",
+            role=Role.PROVIDER_CASEWORKER,
+            organisation_id=str(contract.supplier_id),
+        )
+        area = next(a.code for a in geography.AREAS if a.parent_code == region)
+        need = contract.need or "accommodation"
+        crn, person = self._person(n)
+        yield start
+        referral_id = rf.make_referral(
+            self.ledger,
+            self.env(practitioner),
+            rf.MakeReferral(
+                contract_id=contract.id,
+                crn=crn,
+                person=person,
+                area=area,
+                category=need,
+                complexity=categories.Complexity.MEDIUM if n % 3 else categories.Complexity.LOW,
+                desired_outcomes=DESIRED_OUTCOMES[need][:2],
+                max_enforceable_days=10,
+                sentence_type=rf.SentenceType.COMMUNITY_ORDER if n % 2 else rf.SentenceType.LICENCE,
+                risk_summary="Medium risk of serious harm to known adults.",
+                completion_deadline=(start + timedelta(days=180)).date(),
+            ),
+        ).aggregate_id
+        if end == "sent":
+            return
+        yield start + timedelta(days=2)
+        rf.acknowledge_referral(self.ledger, self.env(caseworker), referral_id)
+        rf.assign_caseworker(
+            self.ledger, self.env(caseworker), referral_id, rf.AssignCaseworker(caseworker_id=caseworker.id)
+        )
+        if end == "assigned":
+            return
+        if end == "cancelled":
+            yield start + timedelta(days=6)
+            rf.withdraw_referral(
+                self.ledger,
+                self.env(practitioner),
+                referral_id,
+                rf.EndReferral(reason_code=EndReason.IN_CUSTODY, detail="Recalled to custody"),
+            )
+            return
+        assessment = start + timedelta(days=8)
+        yield start + timedelta(days=4)
+        self._appointment(referral_id, caseworker, assessment, rf.AppointmentKind.INITIAL_ASSESSMENT)
+        yield assessment + timedelta(hours=3)
+        self._attend(referral_id, caseworker, rf.Attended.YES)
+        planned = 4 + n % 3
+        yield assessment + timedelta(days=1)
+        rf.submit_action_plan(
+            self.ledger,
+            self.env(caseworker),
+            referral_id,
+            rf.SubmitActionPlan(
+                activities=("Needs assessment follow-up", "Weekly support sessions"), number_of_sessions=planned
+            ),
+        )
+        yield assessment + timedelta(days=2)
+        rf.approve_action_plan(self.ledger, self.env(practitioner), referral_id)
+        delivered = planned if end == "completed" else 2 if end == "ended_early" else planned
+        for k in range(delivered):
+            when = assessment + timedelta(days=7 * (k + 1))
+            yield when - timedelta(days=3)
+            self._appointment(referral_id, caseworker, when, rf.AppointmentKind.SESSION)
+            yield when + timedelta(hours=20 if k % 3 == 0 else 2)  # some recorded the next day
+            outcome = self.rng.random()
+            attended = rf.Attended.YES if outcome < 0.75 else rf.Attended.LATE if outcome < 0.85 else rf.Attended.NO
+            if end == "completed" and attended is rf.Attended.NO:
+                attended = rf.Attended.LATE  # a completed story delivers every planned session
+            absence = None
+            if attended is rf.Attended.NO:
+                absence = rf.Absence.UNACCEPTABLE if self.rng.random() < 0.5 else rf.Absence.ACCEPTABLE
+            self._attend(referral_id, caseworker, attended, absence)
+            if absence is rf.Absence.UNACCEPTABLE and self.rng.random() < 0.6:
+                yield self.now + timedelta(days=2)
+                appointment = self._last_appointment(referral_id)
+                rf.acknowledge_notification(
+                    self.ledger,
+                    self.env(practitioner),
+                    referral_id,
+                    rf.AcknowledgeNotification(appointment_id=appointment.id),
+                )
+        if end == "ended_early":
+            yield self.now + timedelta(days=3)
+            rf.withdraw_referral(
+                self.ledger, self.env(practitioner), referral_id, rf.EndReferral(reason_code=EndReason.NOT_ENGAGING)
+            )
+        elif end == "completed":
+            yield self.now + timedelta(days=2)
+            referral = self.ledger.load(rf.Referral, referral_id)
+            if referral.attended_sessions() == 0:
+                return
+            rf.report_end_of_service(
+                self.ledger,
+                self.env(caseworker),
+                referral_id,
+                rf.ReportEndOfService(
+                    outcomes=tuple(
+                        rf.OutcomeRating(
+                            outcome=o,
+                            achievement=(
+                                Achievement.ACHIEVED,
+                                Achievement.PARTIALLY_ACHIEVED,
+                                Achievement.NOT_ACHIEVED,
+                            )[self.rng.randint(0, 2)],
+                        )
+                        for o in referral.desired_outcomes
+                    ),
+                    summary="Service delivered; outcomes rated with the person and their practitioner.",
+                ),
+            )
+
+    def _appointment(self, referral_id: UUID, caseworker: Actor, when: datetime, kind: rf.AppointmentKind) -> None:
+        rf.schedule_appointment(
+            self.ledger,
+            self.env(caseworker),
+            referral_id,
+            rf.ScheduleAppointment(
+                kind=kind,
+                starts_at=when,
+                delivery_method=rf.DeliveryMethod.IN_PERSON if self.rng.random() < 0.7 else rf.DeliveryMethod.VIDEO,
+            ),
+        )
+
+    def _last_appointment(self, referral_id: UUID) -> rf.Appointment:
+        referral = self.ledger.load(rf.Referral, referral_id)
+        return max(referral.appointments.values(), key=lambda a: a.starts_at)
+
+    def _attend(
+        self, referral_id: UUID, caseworker: Actor, attended: rf.Attended, absence: rf.Absence | None = None
+    ) -> None:
+        appointment = self._last_appointment(referral_id)
+        rf.record_attendance(
+            self.ledger,
+            self.env(caseworker),
+            referral_id,
+            rf.RecordAttendance(
+                appointment_id=appointment.id,
+                attended=attended,
+                absence=absence,
+                counts_towards_rar=attended is not rf.Attended.NO
+                and appointment.kind is rf.AppointmentKind.SESSION
+                and self.rng.random() < 0.3,
+                concerns="Did not attend and did not answer calls" if absence is rf.Absence.UNACCEPTABLE else None,
+            ),
+        )
+
+    def unpaid_work_story(self, contract: con.Contract, n: int) -> Iterator[datetime]:
+        officer = Actor(id="demo-upw-officer", role=Role.PROVIDER_CASEWORKER, organisation_id=str(contract.supplier_id))
+        start = self.real_now - timedelta(days=20 + 30 * n)
+        yield start
+        crn, person = self._person(n)
+        hours = (40, 60, 80, 100, 120, 150, 200, 300)[n]
+        employed = n % 2 == 0
+        order_id = upw.allocate_order(
+            self.ledger,
+            self.env(officer),
+            upw.AllocateOrder(
+                contract_id=contract.id,
+                crn=crn,
+                person=person,
+                hours_ordered=hours,
+                employed=employed,
+                made_on=(start - timedelta(days=3)).date(),
+                opts_out_of_all_male_placements=person.gender == "female",
+            ),
+        ).aggregate_id
+        if n == 7:
+            return  # allocated, never started: shows as a late start
+        yield start + timedelta(days=3)
+        upw.complete_induction(
+            self.ledger,
+            self.env(officer),
+            order_id,
+            upw.CompleteInduction(on=self.now.date(), risk_and_needs_assessed=True),
+        )
+        worked, day = Decimal(0), start + timedelta(days=5)
+        while worked < hours:
+            yield day
+            if self.rng.random() < 0.08:
+                upw.record_stand_down(
+                    self.ledger,
+                    self.env(officer),
+                    order_id,
+                    upw.RecordStandDown(on=day.date(), reason="Supervisor off sick"),
+                )
+            else:
+                chunk = min(Decimal(7), Decimal(hours) - worked)
+                upw.record_work(
+                    self.ledger,
+                    self.env(officer),
+                    order_id,
+                    upw.RecordWork(on=day.date(), hours=chunk, placement="Canal towpath clearance", travel_minutes=40),
+                )
+                worked += chunk
+            day += timedelta(days=self.rng.choice((2, 3, 7) if employed else (1, 2)))
+
+    def programme_story(self, contract: con.Contract) -> Iterator[datetime]:
+        facilitator = Actor(
+            id="demo-facilitator", role=Role.PROVIDER_CASEWORKER, organisation_id=str(contract.supplier_id)
+        )
+        start = self.real_now - timedelta(days=40)
+        yield start
+        tsp = prog.form_group(
+            self.ledger,
+            self.env(facilitator),
+            prog.FormGroup(
+                programme=prog.Programme.TSP,
+                contract_id=contract.id,
+                name="Thinking Skills, Tuesday and Thursday",
+                facilitator_id=facilitator.id,
+            ),
+        ).aggregate_id
+        bbr = prog.form_group(
+            self.ledger,
+            self.env(facilitator),
+            prog.FormGroup(
+                programme=prog.Programme.BBR,
+                contract_id=contract.id,
+                name="Building Better Relationships, Monday",
+                facilitator_id=facilitator.id,
+            ),
+        ).aggregate_id
+        for n in range(8):
+            crn, person = self._person(n)
+            prog.join_group(self.ledger, self.env(facilitator), tsp, prog.JoinGroup(crn=crn, person=person))
+        for n in range(3):  # below the minimum of four: shows in the caseload
+            crn, person = self._person(n + 1)
+            person = msgspec.structs.replace(person, gender="male")
+            prog.join_group(
+                self.ledger,
+                self.env(facilitator),
+                bbr,
+                prog.JoinGroup(crn=crn, person=person, convicted_of_intimate_partner_violence=True),
+            )
+        day = start + timedelta(days=7)
+        for _ in range(10):
+            yield day
+            prog.schedule_session(
+                self.ledger,
+                self.env(facilitator),
+                tsp,
+                prog.ScheduleProgrammeSession(kind=prog.SessionKind.GROUP, on=day.date()),
+            )
+            day += timedelta(days=2 if day.weekday() == 1 else 5)
 
     real_now: datetime = field(default_factory=utcnow)
 
@@ -492,7 +802,14 @@ def load_demo(
     loader.load_framework()
     loader.load_day_one()
     loader.extend_day_one()
-    loader.load_pipeline()
+    loader._run(loader.pipeline() + loader.caseload())
+    sup.sanction(
+        ledger,
+        loader.env(reason="investigation"),
+        loader.suppliers["Second Chance Recruitment Ltd"],
+        "suspend",
+        sup.AuthorityDecision(grounds="Investigation into a data breach"),
+    )
     if progress is not None:
         progress(loader.commands, loader.commands)
     return DemoReport(commands=loader.commands)

@@ -54,6 +54,14 @@ def test_demo_history_is_realistic_complete_and_loaded_once(make_database) -> No
         sizes = conn.execute("SELECT DISTINCT is_small FROM catalogue_suppliers").fetchall()
         assert {s[0] for s in sizes} == {True, False}
         assert conn.execute("SELECT count(*) FROM catalogue_supplier_lots WHERE status = 'failed'").fetchone()[0] >= 1
+        states = dict(conn.execute("SELECT coalesce(end_state, status), count(*) FROM caseload_referrals GROUP BY 1"))
+        for state in ("sent", "assigned", "in_progress", "completed", "ended_early", "cancelled"):
+            assert states.get(state, 0) >= 1, state
+        assert conn.execute("SELECT count(DISTINCT region) FROM caseload_referrals").fetchone()[0] == 12
+        pending = "SELECT count(*) FROM caseload_appointments WHERE notify AND NOT acknowledged"
+        assert conn.execute(pending).fetchone()[0] >= 1
+        assert conn.execute("SELECT count(*) FROM caseload_unpaid_work WHERE completed_on IS NULL").fetchone()[0] >= 1
+        assert conn.execute("SELECT count(*) FROM caseload_programme_groups WHERE participants < 4").fetchone()[0] >= 1
         report = eligibility(conn, ["accommodation"], "greater-manchester")
         assert report.eligible and all(e.eligible for e in report.eligible)
 
