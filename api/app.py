@@ -15,6 +15,7 @@ from api.auth import REALM, AuthenticationFailed
 from api.caseload_routes import build_caseload_routes
 from api.errors import ProblemError, handle_ledger_error, handle_unexpected, invalid, serialize_problem
 from api.openapi import Document
+from api.payment_routes import build_payment_routes
 from api.routes import build_routes
 from api.services import Services
 from ledger.config import Settings
@@ -110,6 +111,7 @@ def create_app(
         ("/docs", resources.DocsResource(services, openapi)),
         *build_routes(services),
         *build_caseload_routes(services),
+        *build_payment_routes(services),
     ]
     for path, resource in routes:
         app.add_route(path, resource)

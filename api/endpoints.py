@@ -11,7 +11,7 @@ from uuid import UUID
 import falcon
 import msgspec
 
-from api import media
+from api import idempotency, media
 from api.errors import ProblemError, invalid
 from api.openapi import IF_MATCH, MIN_POSITION, Operation, Param
 from api.services import Services
@@ -40,17 +40,19 @@ class Command:
     errors: tuple[int, ...] = (404, 409)
     location: str | None = None  # e.g. "/suppliers/{id}" for 201 Created
     if_match: bool = False
+    idempotent: bool = False  # moves money: needs an Idempotency-Key; a retry answers the first response
     tags: tuple[str, ...] = ()
     description: str = ""
 
     def operation(self) -> Operation:
+        params = ((IF_MATCH,) if self.if_match else ()) + ((IDEMPOTENCY_KEY,) if self.idempotent else ())
         return Operation(
             self.summary,
             request=self.request,
             response=CommandAccepted,
             status=self.status,
-            errors=self.errors + ((412,) if self.if_match else ()),
-            params=(IF_MATCH,) if self.if_match else (),
+            errors=self.errors + ((412,) if self.if_match else ()) + ((422,) if self.idempotent else ()),
+            params=params,
             tags=self.tags,
             description=self.description,
         )
@@ -149,6 +151,22 @@ def expected_version(req: falcon.Request) -> int | None:
     return int(tag)
 
 
+IDEMPOTENCY_KEY = Param(
+    "Idempotency-Key",
+    "header",
+    {"type": "string", "maxLength": 128},
+    "Unique per intended change; retries reuse it.",
+    True,
+)
+
+
+def idempotency_key(req: falcon.Request) -> str:
+    key = req.get_header("Idempotency-Key")
+    if not key or len(key) > 128 or not key.isprintable():
+        raise invalid([("Idempotency-Key", "required: a unique key (at most 128 characters) per intended change")])
+    return key
+
+
 def path_uuid(value: str, name: str) -> UUID:
     try:
         return UUID(value)
@@ -180,15 +198,32 @@ class Endpoint:
     def operations(self) -> dict[str, Operation]:
         return {method: spec.operation() for method, spec in self.methods.items()}
 
-    def _ids(self, params: dict[str, str]) -> list[UUID]:
-        return [path_uuid(value, name) for name, value in params.items()]
+    def _ids(self, params: dict[str, str]) -> list[Any]:
+        """Path parameters in order: `*_id` ones as UUIDs (404 when malformed), others as given."""
+        return [path_uuid(value, name) if name.endswith("_id") else value for name, value in params.items()]
 
     def run_command(self, spec: Command, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         ids = self._ids(params)
         args: list[Any] = [*ids]
+        body = media.read_body(req, self.services.settings.max_body_bytes) if spec.request is not None else b""
         if spec.request is not None:
-            args.append(media.parse(media.read_body(req, self.services.settings.max_body_bytes), spec.request))
-        kwargs = {"expected_version": expected_version(req)} if spec.if_match else {}
+            args.append(media.parse(body, spec.request))
+        kwargs: dict[str, Any] = {"expected_version": expected_version(req)} if spec.if_match else {}
+        if spec.idempotent:
+            key = idempotency_key(req)
+            with idempotency.claim(self.services.pool, req, key, body) as replay:
+                if replay is not None:
+                    replay.apply(resp)
+                    return
+                kwargs["request_key"] = key
+                self._execute(spec, req, resp, args, kwargs)
+                idempotency.remember(self.services.pool, req, key, resp)
+            return
+        self._execute(spec, req, resp, args, kwargs)
+
+    def _execute(
+        self, spec: Command, req: falcon.Request, resp: falcon.Response, args: list[Any], kwargs: dict[str, Any]
+    ) -> None:
         ledger = self.services.ledger
         recorded = spec.handler(ledger, envelope_for(req, ledger), *args, **kwargs)
         resp.set_header("ETag", f'"{recorded.version}"')

@@ -14,6 +14,7 @@ from api.errors import invalid
 from api.openapi import Param
 from api.services import Services
 from ledger.framework import commissioners, suppliers
+from ledger.payments import accounts
 from ledger.procurement import call_offs, contracts
 from projections import catalogue
 
@@ -416,7 +417,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                     "contract",
                     Command(
                         "Conclude the contract or grant after standstill",
-                        contracts.conclude_contract,
+                        accounts.conclude_contract,
                         contracts.ConcludeContract,
                         status=201,
                         location="/contracts/{id}",

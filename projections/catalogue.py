@@ -20,23 +20,6 @@ from ledger.procurement.contracts import Contract
 from projections.base import LoggedEvent, View
 
 
-def regions_for(areas: tuple[str, ...] | list[str]) -> list[str]:
-    """The probation regions an area list touches: a region containing each area, or all regions within it."""
-    regions: set[str] = set()
-    for code in areas:
-        chain = geography.ancestors(code)
-        inside = [c for c in chain if geography.BY_CODE[c].kind is geography.AreaKind.PROBATION_REGION]
-        if inside:
-            regions.add(inside[0])
-        else:
-            regions.update(
-                a.code
-                for a in geography.AREAS
-                if a.kind is geography.AreaKind.PROBATION_REGION and geography.covers(code, a.code)
-            )
-    return sorted(regions)
-
-
 class CatalogueView(View):
     name = "catalogue"
     code_version = "2"
@@ -289,7 +272,7 @@ class CatalogueView(View):
                         e.need,
                         e.cohort,
                         list(e.areas),
-                        regions_for(e.areas),
+                        geography.probation_regions(e.areas),
                         e.value,
                         e.start_date,
                         e.end_date,

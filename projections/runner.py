@@ -17,6 +17,7 @@ from ledger.store import EVENTS_TABLE
 from projections.base import LoggedEvent, View
 from projections.caseload import CaseloadView
 from projections.catalogue import CatalogueView
+from projections.payments import PaymentsView
 from projections.reference import ReferenceView
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class ProjectionFailed(RuntimeError):
 
 def all_views() -> list[View]:
     """Every view the worker maintains, in the order it applies them."""
-    return [ReferenceView(), CatalogueView(), CaseloadView()]
+    return [ReferenceView(), CatalogueView(), CaseloadView(), PaymentsView()]
 
 
 def register_views(conn: psycopg.Connection[Any], views: Sequence[View]) -> None:

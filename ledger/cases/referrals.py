@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import random
 import string
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID, uuid4, uuid5
@@ -18,6 +19,8 @@ from ledger.envelope import Envelope
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
 from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
+from ledger.payments import accounts
+from ledger.payments.accounts import ContractAccount
 from ledger.procurement.contracts import Contract, Gender
 from ledger.store import Ledger, Recorded
 from ledger.types import LongText, Name, Reason, ShortText, UtcDateTime
@@ -151,6 +154,15 @@ class RecordAttendance(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     concerns: ShortText | None = None
     notify_practitioner: bool = False
     counts_towards_rar: bool = False
+
+
+class CorrectAttendance(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Correct what was recorded for a session (e.g. recorded as attended by mistake), with a reason."""
+
+    appointment_id: UUID
+    attended: Attended
+    absence: Absence | None = None
+    reason: Reason
 
 
 class SubmitActionPlan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -289,6 +301,14 @@ class Referral(LedgerAggregate):
         appointment.attended = attendance.attended
         appointment.rar = attendance.counts_towards_rar
         appointment.notify = attendance.notify_practitioner
+
+    @event("AttendanceCorrected")
+    def correct_attendance(
+        self, appointment_id: UUID, attended: Attended, absence: Absence | None, reason: str
+    ) -> None:
+        self.appointments[appointment_id].attended = attended
+        if attended is Attended.NO:
+            self.appointments[appointment_id].rar = False
 
     @event("PractitionerNotificationAcknowledged")
     def acknowledge_notification(self, appointment_id: UUID) -> None:
@@ -446,20 +466,41 @@ def _open(referral: Referral) -> None:
         raise RuleViolation("referral concluded", f"the referral ended {referral.end_state}")
 
 
-def _run(ledger: Ledger, envelope: Envelope, referral: Referral, change: object) -> Recorded:
-    def command() -> Referral:
-        change()  # type: ignore[operator]
-        return referral
+def _run(
+    ledger: Ledger,
+    envelope: Envelope,
+    referral: Referral,
+    change: Callable[[], object],
+    money: Callable[[], ContractAccount | None] | None = None,
+) -> Recorded:
+    """Record `change` on the referral, with whatever the fact earns (or reverses) on the contract's account
+    in the same transaction."""
+
+    def command() -> list[LedgerAggregate]:
+        change()
+        account = money() if money is not None else None
+        return [referral] if account is None else [referral, account]
 
     return ledger.execute(envelope, command)
 
 
 def acknowledge_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID) -> Recorded:
-    referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    if referral.acknowledged:
-        raise RuleViolation("referral already acknowledged", "the provider acknowledged it already")
-    return _run(ledger, envelope, referral, referral.acknowledge)
+    """The provider accepts the referral: this earns the referral fee where the schedule has one."""
+
+    def attempt() -> Recorded:
+        referral = ledger.load(Referral, referral_id)
+        _open(referral)
+        if referral.acknowledged:
+            raise RuleViolation("referral already acknowledged", "the provider acknowledged it already")
+        fact = accounts.Billable(
+            contract_id=referral.contract_id,
+            basis=accounts.Basis(kind="referral_accepted", referral_id=referral.id),
+            earned_on=envelope.effective_at.date(),
+            complexity=referral.complexity,
+        )
+        return _run(ledger, envelope, referral, referral.acknowledge, lambda: accounts.charge(ledger, fact))
+
+    return accounts.with_retries(attempt)
 
 
 def assign_caseworker(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AssignCaseworker) -> Recorded:
@@ -543,33 +584,79 @@ def record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, com
         raise InvalidCommand([("$.absence", "say whether the absence was acceptable, unacceptable or logistics")])
     if not command.session_happened and command.attended is not Attended.NO:
         raise InvalidCommand([("$.attended", "a session that did not happen was not attended")])
+    if command.counts_towards_rar and command.attended is Attended.NO:
+        raise InvalidCommand([("$.counts_towards_rar", "only an attended session counts towards RAR days")])
+    return accounts.with_retries(lambda: _record_attendance(ledger, envelope, referral_id, command))
+
+
+def _session_fact(referral: Referral, appointment: Appointment) -> accounts.Billable:
+    return accounts.Billable(
+        contract_id=referral.contract_id,
+        basis=accounts.Basis(kind="session_attended", referral_id=referral.id, appointment_id=appointment.id),
+        earned_on=appointment.starts_at.date(),
+    )
+
+
+def _record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: RecordAttendance) -> Recorded:
     referral = ledger.load(Referral, referral_id)
     _open(referral)
     appointment = _appointment(referral, command.appointment_id)
     if appointment.cancelled:
         raise RuleViolation("appointment cancelled", "attendance cannot be recorded for a cancelled appointment")
     if appointment.attended is not None:
-        raise RuleViolation("attendance already recorded", "amend it with a correction, not a second record")
+        raise RuleViolation("attendance already recorded", "correct it instead of recording it twice")
     if envelope.recorded_at < appointment.starts_at:
         raise RuleViolation("attendance before the session", f"the session starts {appointment.starts_at}")
-    if command.counts_towards_rar:
-        if command.attended is Attended.NO:
-            raise InvalidCommand([("$.counts_towards_rar", "only an attended session counts towards RAR days")])
-        if referral.rar_days() + 1 > referral.details.max_enforceable_days:
-            raise RuleViolation(
-                "RAR days exceed the maximum enforceable days",
-                f"{referral.details.max_enforceable_days} days were ordered",
-            )
+    if command.counts_towards_rar and referral.rar_days() + 1 > referral.details.max_enforceable_days:
+        raise RuleViolation(
+            "RAR days exceed the maximum enforceable days", f"{referral.details.max_enforceable_days} days were ordered"
+        )
     notify = command.notify_practitioner or command.absence is Absence.UNACCEPTABLE
     attendance = msgspec.structs.replace(command, notify_practitioner=notify)
     # The record takes effect when the session happened, whenever it is written down.
     at_session = msgspec.structs.replace(envelope, effective_at=appointment.starts_at)
+    billable = appointment.kind is AppointmentKind.SESSION and command.attended is not Attended.NO
     return _run(
         ledger,
         at_session,
         referral,
         lambda: referral.record_attendance(attendance=attendance, session_starts_at=appointment.starts_at),
+        (lambda: accounts.charge(ledger, _session_fact(referral, appointment))) if billable else None,
     )
+
+
+def correct_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: CorrectAttendance) -> Recorded:
+    """Correct a recorded attendance; charges follow by reversal or a new charge, never by an edit."""
+    if command.attended is Attended.NO and command.absence is None:
+        raise InvalidCommand([("$.absence", "say whether the absence was acceptable, unacceptable or logistics")])
+
+    def attempt() -> Recorded:
+        referral = ledger.load(Referral, referral_id)
+        _open(referral)
+        appointment = _appointment(referral, command.appointment_id)
+        if appointment.attended is None:
+            raise RuleViolation("no attendance to correct", "record the attendance first")
+        if appointment.attended is command.attended:
+            raise RuleViolation("attendance unchanged", f"the attendance is already {command.attended}")
+        was, now = appointment.attended is not Attended.NO, command.attended is not Attended.NO
+        basis = _session_fact(referral, appointment).basis
+        money: Callable[[], ContractAccount | None] | None = None
+        if appointment.kind is AppointmentKind.SESSION and was and not now:
+            money = lambda: accounts.reverse_charges(ledger, referral.contract_id, basis, command.reason)  # noqa: E731
+        elif appointment.kind is AppointmentKind.SESSION and now and not was:
+            money = lambda: accounts.charge(ledger, _session_fact(referral, appointment))  # noqa: E731
+        at_session = msgspec.structs.replace(envelope, effective_at=appointment.starts_at, reason=command.reason)
+        return _run(
+            ledger,
+            at_session,
+            referral,
+            lambda: referral.correct_attendance(
+                appointment_id=appointment.id, attended=command.attended, absence=command.absence, reason=command.reason
+            ),
+            money,
+        )
+
+    return accounts.with_retries(attempt)
 
 
 def acknowledge_notification(
@@ -664,26 +751,33 @@ def withdraw_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, com
 def report_end_of_service(
     ledger: Ledger, envelope: Envelope, referral_id: UUID, command: ReportEndOfService
 ) -> Recorded:
+    """Rate every desired outcome; the referral concludes, and achieved outcomes earn outcome payments."""
+    return accounts.with_retries(lambda: _report_end_of_service(ledger, envelope, referral_id, command))
+
+
+def _report_end_of_service(
+    ledger: Ledger, envelope: Envelope, referral_id: UUID, command: ReportEndOfService
+) -> Recorded:
     referral = ledger.load(Referral, referral_id)
     _open(referral)
     rated = [r.outcome for r in command.outcomes]
     missing = [o for o in referral.desired_outcomes if o not in rated]
     extra = [o for o in rated if o not in referral.desired_outcomes]
     if missing or extra or len(set(rated)) != len(rated):
-        raise InvalidCommand(
-            [
-                (
-                    "$.outcomes",
-                    "rate each desired outcome of the referral exactly once"
-                    + (f"; missing: {'; '.join(missing)}" if missing else ""),
-                )
-            ]
-        )
+        detail = "rate each desired outcome of the referral exactly once"
+        raise InvalidCommand([("$.outcomes", detail + (f"; missing: {'; '.join(missing)}" if missing else ""))])
     if referral.attended_sessions() == 0:
         raise RuleViolation("end-of-service report needs delivery", "no session has been attended; withdraw instead")
+    achieved = sum(1 for r in command.outcomes if r.achievement is Achievement.ACHIEVED)
+    fact = accounts.Billable(
+        contract_id=referral.contract_id,
+        basis=accounts.Basis(kind="outcome_achieved", referral_id=referral.id),
+        earned_on=envelope.effective_at.date(),
+        count=achieved,
+    )
 
     def report() -> None:
         referral.report_end_of_service(outcomes=command.outcomes, summary=command.summary)
         referral.conclude(end_state=referral.derived_end_state())
 
-    return _run(ledger, envelope, referral, report)
+    return _run(ledger, envelope, referral, report, (lambda: accounts.charge(ledger, fact)) if achieved else None)

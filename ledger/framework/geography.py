@@ -143,3 +143,15 @@ def ancestors(code: str) -> tuple[str, ...]:
 def covers(outer: str, inner: str) -> bool:
     """True when area `outer` contains (or is) area `inner`."""
     return outer in ancestors(inner)
+
+
+def probation_regions(areas: tuple[str, ...] | list[str]) -> list[str]:
+    """The probation regions an area list touches: a region containing each area, or all regions within it."""
+    regions: set[str] = set()
+    for code in areas:
+        inside = [c for c in ancestors(code) if BY_CODE[c].kind is AreaKind.PROBATION_REGION]
+        if inside:
+            regions.add(inside[0])
+        else:
+            regions.update(a.code for a in AREAS if a.kind is AreaKind.PROBATION_REGION and covers(code, a.code))
+    return sorted(regions)

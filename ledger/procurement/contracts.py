@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -57,6 +58,7 @@ class ConcludeContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     subcontractors: tuple[Subcontractor, ...] = ()
     areas: tuple[str, ...] | None = None
     eligibility: Eligibility = Eligibility()
+    budget_line: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9\-]*$", max_length=40)] = "core"
 
 
 class VaryContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -149,6 +151,17 @@ class Contract(LedgerAggregate):
 
 
 def conclude_contract(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: ConcludeContract) -> Recorded:
+    return ledger.execute(envelope, contract_builder(ledger, envelope, call_off_id, command))
+
+
+def contract_builder(
+    ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: ConcludeContract
+) -> Callable[[], list[LedgerAggregate]]:
+    """Check that the award may become a contract now; return the command that creates it.
+
+    The command returns [contract, call-off]; callers may add aggregates of their own (the payments
+    capability opens the contract's account and commits its value) to the same transaction.
+    """
     errors = money_errors(command.value, "$.value")
     if command.end_date <= command.start_date:
         errors.append(("$.end_date", "must be after start_date"))
@@ -201,7 +214,7 @@ def conclude_contract(ledger: Ledger, envelope: Envelope, call_off_id: UUID, com
         call_off.record_contract(contract_id=contract.id)
         return [contract, call_off]
 
-    return ledger.execute(envelope, conclude)
+    return conclude
 
 
 def _require_active(contract: Contract) -> None:

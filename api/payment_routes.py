@@ -1,0 +1,402 @@
+"""Routes of payments: price schedules, charges, invoices, payments, budgets and the finance queries."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from api.endpoints import Command, Query, QueryContext, endpoint
+from api.errors import invalid
+from api.openapi import Param
+from api.services import Services
+from ledger.payments import accounts, budgets
+from projections import payments
+
+FINANCE = ("finance",)
+CUT = (
+    Param("supplier_id", "query", {"type": "string", "format": "uuid"}, "Supplier"),
+    Param("contract_id", "query", {"type": "string", "format": "uuid"}, "Contract"),
+    Param("commissioner_id", "query", {"type": "string", "format": "uuid"}, "Commissioner"),
+    Param("region", "query", {"type": "string"}, "Probation region area code"),
+    Param("category", "query", {"type": "string"}, "Service category"),
+    Param("financial_year", "query", {"type": "string"}, 'e.g. "2026-27"'),
+)
+AS_OF = Param("as_of", "query", {"type": "string", "format": "date"}, "Answer as at the end of this day")
+AXIS = Param("axis", "query", {"type": "string", "enum": ["effective", "recorded"]}, "Which clock as_of reads")
+
+
+class InvoiceList(msgspec.Struct, kw_only=True):
+    items: list[dict[str, Any]]
+
+
+class BudgetList(msgspec.Struct, kw_only=True):
+    items: list[dict[str, Any]]
+
+
+def _cut(q: QueryContext) -> payments.FinanceCut:
+    return payments.FinanceCut(
+        supplier_id=q.uuid_param("supplier_id"),
+        contract_id=q.uuid_param("contract_id"),
+        commissioner_id=q.uuid_param("commissioner_id"),
+        region=q.param("region"),
+        category=q.param("category"),
+        financial_year=q.param("financial_year"),
+    )
+
+
+def _date(q: QueryContext, name: str, default: date | None = None) -> date | None:
+    raw = q.param(name)
+    if raw is None:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise invalid([(name, "must be a date, YYYY-MM-DD")]) from None
+
+
+def _spend(q: QueryContext) -> payments.Spend:
+    group_by = q.param("group_by") or "contract"
+    if group_by not in payments.GROUPS:
+        raise invalid([("group_by", f"one of {', '.join(payments.GROUPS)}")])
+    axis = q.param("axis") or "effective"
+    if axis not in ("effective", "recorded"):
+        raise invalid([("axis", "effective or recorded")])
+    return payments.spend(q.conn, _cut(q), group_by, as_of=_date(q, "as_of"), axis=axis)
+
+
+def _prompt(q: QueryContext) -> payments.PromptPayment:
+    start, end = _date(q, "from"), _date(q, "to")
+    if start is None or end is None:
+        raise invalid([(n, "required: a date, YYYY-MM-DD") for n, v in (("from", start), ("to", end)) if v is None])
+    return payments.prompt_payment(q.conn, start, end)
+
+
+def _invoices(q: QueryContext) -> InvoiceList:
+    cut = _cut(q)
+    clauses, params = [], []
+    for column, value in (
+        ("supplier_id", cut.supplier_id),
+        ("contract_id", cut.contract_id),
+        ("commissioner_id", cut.commissioner_id),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = %s")
+            params.append(value)
+    where = " AND ".join(clauses) or "true"
+    rows = q.conn.execute(
+        "SELECT invoice_id::text, contract_id::text, supplier_id::text, invoice_number, period_start::text,"
+        " period_end::text, submitted_at::text, claimed::text, approved::text, credited::text, paid::text,"
+        f" flagged_lines, disputed_lines, fully_paid_on::text FROM finance_invoices WHERE {where}"
+        " ORDER BY submitted_at DESC LIMIT 500",
+        params,
+    ).fetchall()
+    return InvoiceList(items=[dict(r) for r in rows])
+
+
+def _invoice(q: QueryContext, invoice_id: UUID) -> dict[str, Any] | None:
+    row = q.conn.execute(
+        "SELECT invoice_id::text, contract_id::text, supplier_id::text, invoice_number, period_start::text,"
+        " period_end::text, submitted_at::text, claimed::text, approved::text, credited::text, paid::text,"
+        " flagged_lines, disputed_lines, fully_paid_on::text, lines,"
+        " (SELECT coalesce(json_agg(json_build_object('payment_id', payment_id, 'amount', amount::text,"
+        "   'paid_on', paid_on, 'reversed', reversed) ORDER BY paid_on), '[]') FROM finance_payments p"
+        "   WHERE p.invoice_id = i.invoice_id) AS payments"
+        " FROM finance_invoices i WHERE invoice_id = %s",
+        (invoice_id,),
+    ).fetchone()
+    return dict(row) if row else None
+
+
+class PaymentList(msgspec.Struct, kw_only=True):
+    items: list[dict[str, Any]]
+
+
+def _payments(q: QueryContext) -> PaymentList:
+    cut = _cut(q)
+    clauses, params = [], []
+    for column, value in (
+        ("p.contract_id", cut.contract_id),
+        ("i.supplier_id", cut.supplier_id),
+        ("i.commissioner_id", cut.commissioner_id),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = %s")
+            params.append(value)
+    rows = q.conn.execute(
+        "SELECT p.payment_id::text, p.invoice_id::text, p.contract_id::text, i.supplier_id::text, p.amount::text,"
+        " p.paid_on::text, p.remittance, p.reversed, p.reversal_reason FROM finance_payments p"
+        f" JOIN finance_invoices i USING (invoice_id) WHERE {' AND '.join(clauses) or 'true'}"
+        " ORDER BY p.paid_on DESC LIMIT 500",
+        params,
+    ).fetchall()
+    return PaymentList(items=[dict(r) for r in rows])
+
+
+def _budgets(q: QueryContext) -> BudgetList:
+    rows = q.conn.execute(
+        "SELECT line_id::text, commissioner_id::text, financial_year, code, name, amount::text, ring_fenced,"
+        " overrun::text, committed::text, (amount + overrun - committed)::text AS available FROM finance_budget_lines"
+        " ORDER BY commissioner_id, financial_year, code"
+    ).fetchall()
+    return BudgetList(items=[dict(r) for r in rows])
+
+
+def _export(q: QueryContext, table: str) -> str | None:
+    return payments.export_csv(q.conn, table)
+
+
+def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
+    views = ("payments",)
+    contract_commands = (
+        (
+            "price-schedules",
+            Command(
+                "Set a new version of the price schedule (effective-dated)",
+                accounts.set_price_schedule,
+                accounts.SetPriceSchedule,
+                tags=FINANCE,
+            ),
+        ),
+        (
+            "period-closures",
+            Command(
+                "A month has elapsed: its fixed fee is charged",
+                accounts.close_period,
+                accounts.ClosePeriod,
+                tags=FINANCE,
+            ),
+        ),
+        (
+            "milestones",
+            Command(
+                "A grant milestone is met: its instalment is charged",
+                accounts.record_milestone,
+                accounts.RecordMilestone,
+                tags=FINANCE,
+            ),
+        ),
+        (
+            "invoices",
+            Command(
+                "Submit an invoice: each line is matched to charges (three-way match)",
+                accounts.submit_invoice,
+                accounts.SubmitInvoice,
+                status=201,
+                location="/invoices/{id}",
+                tags=FINANCE,
+            ),
+        ),
+        (
+            "payment-reversals",
+            Command(
+                "Reverse a payment, with a reason", accounts.reverse_payment, accounts.ReversePayment, tags=FINANCE
+            ),
+        ),
+    )
+    invoice_commands = (
+        (
+            "approvals",
+            Command(
+                "Approve an invoice line (only as much as was charged)",
+                accounts.approve_invoice_line,
+                accounts.LineDecision,
+                tags=FINANCE,
+            ),
+        ),
+        (
+            "disputes",
+            Command(
+                "Dispute an invoice line, with a reason",
+                accounts.dispute_invoice_line,
+                accounts.LineDecision,
+                tags=FINANCE,
+            ),
+        ),
+        (
+            "credit-notes",
+            Command(
+                "Issue a credit note against an approved line",
+                accounts.issue_credit_note,
+                accounts.CreditNote,
+                tags=FINANCE,
+            ),
+        ),
+        (
+            "payments",
+            Command(
+                "Pay an approved invoice (never more than approved); needs an Idempotency-Key",
+                accounts.make_payment,
+                accounts.MakePayment,
+                status=201,
+                idempotent=True,
+                tags=FINANCE,
+            ),
+        ),
+    )
+    return [
+        (
+            "/contracts/{contract_id}/account",
+            endpoint(
+                services,
+                get=Query(
+                    "The contract's account: schedules, charges, invoices, balances",
+                    lambda q, i: payments.account_summary(q.conn, i),
+                    payments.AccountSummary,
+                    views=views,
+                    etag=True,
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+        *[
+            (f"/contracts/{{contract_id}}/{path}", endpoint(services, post=command))
+            for path, command in contract_commands
+        ],
+        *[
+            (f"/contracts/{{contract_id}}/invoices/{{invoice_id}}/{path}", endpoint(services, post=command))
+            for path, command in invoice_commands
+        ],
+        (
+            "/invoices",
+            endpoint(
+                services,
+                get=Query(
+                    "Invoices, by supplier, contract or commissioner",
+                    _invoices,
+                    InvoiceList,
+                    views=views,
+                    params=CUT[:3],
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+        (
+            "/invoices/{invoice_id}",
+            endpoint(
+                services,
+                get=Query(
+                    "An invoice: lines with their match, approvals, payments",
+                    _invoice,
+                    {"type": "object"},
+                    views=views,
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+        (
+            "/payments",
+            endpoint(
+                services,
+                get=Query(
+                    "Payments made (and reversed)", _payments, PaymentList, views=views, params=CUT[:3], tags=FINANCE
+                ),
+            ),
+        ),
+        (
+            "/budgets",
+            endpoint(
+                services,
+                post=Command(
+                    "Set a budget line for a commissioner and financial year",
+                    budgets.set_budget_line,
+                    budgets.SetBudgetLine,
+                    status=201,
+                    tags=FINANCE,
+                ),
+                get=Query(
+                    "Budget lines: amount, overrun, committed, available",
+                    _budgets,
+                    BudgetList,
+                    views=views,
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+        (
+            "/budgets/{line_id}/overruns",
+            endpoint(
+                services,
+                post=Command(
+                    "Approve an overrun of a budget line, with a reason",
+                    budgets.approve_overrun,
+                    budgets.ApproveOverrun,
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+        (
+            "/finance/spend",
+            endpoint(
+                services,
+                get=Query(
+                    "Committed, charged, invoiced, paid and remaining, grouped by supplier, contract, commissioner,"
+                    " region, category, financial year or month",
+                    _spend,
+                    payments.Spend,
+                    views=views,
+                    params=(
+                        *CUT,
+                        Param(
+                            "group_by",
+                            "query",
+                            {"type": "string", "enum": list(payments.GROUPS)},
+                            "Grouping (contract)",
+                        ),
+                        AS_OF,
+                        AXIS,
+                    ),
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+        (
+            "/finance/aged-payables",
+            endpoint(
+                services,
+                get=Query(
+                    "Approved, unpaid invoices by age",
+                    lambda q: payments.aged_payables(
+                        q.conn, _cut(q), _date(q, "as_of", q.ledger.now().date()) or q.ledger.now().date()
+                    ),
+                    payments.AgedPayables,
+                    views=views,
+                    params=(*CUT[:3], AS_OF),
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+        (
+            "/finance/prompt-payment",
+            endpoint(
+                services,
+                get=Query(
+                    "Share of valid invoices paid within 30 days, per commissioner (Procurement Act 2023 s.69)",
+                    _prompt,
+                    payments.PromptPayment,
+                    views=views,
+                    params=(
+                        Param("from", "query", {"type": "string", "format": "date"}, "First day", True),
+                        Param("to", "query", {"type": "string", "format": "date"}, "Last day", True),
+                    ),
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+        (
+            "/finance/export/{table}",
+            endpoint(
+                services,
+                get=Query(
+                    "CSV export: postings, charges, refused-charges, invoices, payments or budget-lines",
+                    _export,
+                    {"type": "string"},
+                    views=views,
+                    content_type="text/csv",
+                    tags=FINANCE,
+                ),
+            ),
+        ),
+    ]

@@ -1,0 +1,165 @@
+"""Budget lines per commissioner and financial year, and the commitments awards make against them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID, uuid5
+
+import msgspec
+from eventsourcing.domain import event
+
+from ledger.aggregate import LedgerAggregate
+from ledger.envelope import Envelope
+from ledger.errors import InvalidCommand, RuleViolation
+from ledger.framework.commissioners import Commissioner
+from ledger.framework.reference import LEDGER_NAMESPACE
+from ledger.payments import money
+from ledger.payments.money import Posting
+from ledger.store import Ledger, Recorded
+from ledger.types import Money, Name, Reason, money_errors
+
+FinancialYear = Annotated[str, msgspec.Meta(pattern=r"^20[0-9]{2}-[0-9]{2}$", description='e.g. "2026-27"')]
+LineCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9\-]*$", max_length=40)]
+CORE = "core"
+ROIF = "roif"  # Regional Outcome and Innovation Fund: ring-fenced
+
+
+class SetBudgetLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    commissioner_id: UUID
+    financial_year: FinancialYear
+    code: LineCode = CORE
+    name: Name
+    amount: Money
+    ring_fenced: bool = False
+
+
+class ApproveOverrun(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    amount: Money
+    reason: Reason
+
+
+def budget_line_id(commissioner_id: UUID, financial_year: str, code: str) -> UUID:
+    return uuid5(LEDGER_NAMESPACE, f"budget:{commissioner_id}:{financial_year}:{code}")
+
+
+class BudgetLine(LedgerAggregate):
+    @staticmethod
+    def create_id(commissioner_id: UUID, financial_year: str, code: str) -> UUID:
+        return budget_line_id(commissioner_id, financial_year, code)
+
+    @event("BudgetLineSet")
+    def __init__(
+        self,
+        commissioner_id: UUID,
+        financial_year: str,
+        code: str,
+        name: str,
+        amount: Decimal,
+        ring_fenced: bool,
+        postings: tuple[Posting, ...],
+    ) -> None:
+        self.commissioner_id = commissioner_id
+        self.financial_year = financial_year
+        self.code = code
+        self.amount = amount
+        self.ring_fenced = ring_fenced
+        self.committed = Decimal(0)
+        self.overrun = Decimal(0)
+
+    @event("BudgetOverrunApproved")
+    def approve_overrun(self, amount: Decimal, reason: str) -> None:
+        self.overrun += amount
+
+    @event("CommitmentRecorded")
+    def commit(self, contract_id: UUID, amount: Decimal, postings: tuple[Posting, ...]) -> None:
+        self.committed += amount
+
+    @property
+    def available(self) -> Decimal:
+        return self.amount + self.overrun - self.committed
+
+
+def set_budget_line(ledger: Ledger, envelope: Envelope, command: SetBudgetLine) -> Recorded:
+    if errors := money_errors(command.amount, "$.amount"):
+        raise InvalidCommand(errors)
+    start, _ = money.financial_year_bounds(command.financial_year)
+    if f"{start.year}-{(start.year + 1) % 100:02d}" != command.financial_year:
+        raise InvalidCommand([("$.financial_year", "the second year must follow the first, e.g. 2026-27")])
+    commissioner = ledger.load(Commissioner, command.commissioner_id)
+    line_id = budget_line_id(commissioner.id, command.financial_year, command.code)
+    if ledger.exists(line_id):
+        raise RuleViolation("budget line already set", f"{command.code} {command.financial_year} exists")
+    return ledger.execute(
+        envelope,
+        lambda: BudgetLine(
+            commissioner_id=commissioner.id,
+            financial_year=command.financial_year,
+            code=command.code,
+            name=command.name,
+            amount=command.amount,
+            ring_fenced=command.ring_fenced,
+            postings=money.check_balanced(
+                money.transfer(money.budget(line_id), money.funding(commissioner.id), command.amount)
+            ),
+        ),
+    )
+
+
+def approve_overrun(ledger: Ledger, envelope: Envelope, line_id: UUID, command: ApproveOverrun) -> Recorded:
+    if errors := money_errors(command.amount, "$.amount"):
+        raise InvalidCommand(errors)
+    line = ledger.load(BudgetLine, line_id)
+
+    def approve() -> BudgetLine:
+        line.approve_overrun(amount=command.amount, reason=command.reason)
+        return line
+
+    return ledger.execute(envelope, approve)
+
+
+def split_by_financial_year(value: Decimal, start: date, end: date) -> list[tuple[str, Decimal]]:
+    """A contract's value spread over the financial years it spans, by days; pence balance to the total."""
+    total_days = (end - start).days + 1
+    shares: list[tuple[str, Decimal]] = []
+    day = start
+    while day <= end:
+        fy = money.financial_year(day)
+        _, fy_end = money.financial_year_bounds(fy)
+        last = min(end, fy_end)
+        shares.append((fy, money.pence(value * Decimal((last - day).days + 1) / Decimal(total_days))))
+        day = last + timedelta(days=1)
+    drift = value - sum((amount for _, amount in shares), Decimal(0))
+    fy, amount = shares[-1]
+    shares[-1] = (fy, amount + drift)
+    return shares
+
+
+def commitments(
+    ledger: Ledger, commissioner_id: UUID, contract_id: UUID, value: Decimal, start: date, end: date, code: str
+) -> list[BudgetLine]:
+    """Commit a contract's value against the commissioner's budget lines, year by year.
+
+    A year with a budget line is committed against it and refused beyond what is available (an
+    approved overrun raises what is available); a year with no line is left unfunded, visible to
+    finance on the contract's account.
+    """
+    lines = []
+    for fy, amount in split_by_financial_year(value, start, end):
+        line_id = budget_line_id(commissioner_id, fy, code)
+        if not ledger.exists(line_id):
+            continue
+        line = ledger.load(BudgetLine, line_id)
+        if amount > line.available:
+            raise RuleViolation(
+                "commitment beyond the budget line",
+                f"{fy} {code}: {amount} needed, {line.available} available; approve an overrun first",
+            )
+        line.commit(
+            contract_id=contract_id,
+            amount=amount,
+            postings=money.check_balanced(money.transfer(money.commitment(contract_id), money.budget(line_id), amount)),
+        )
+        lines.append(line)
+    return lines

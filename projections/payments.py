@@ -1,0 +1,533 @@
+"""The payment view: the journal of postings, charges, invoices, payments and budgets; finance's queries."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+from psycopg import Cursor
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from ledger.payments import money
+from ledger.payments.accounts import ContractAccount
+from ledger.payments.budgets import BudgetLine
+from projections.base import LoggedEvent, View
+
+_encode = msgspec.json.Encoder(decimal_format="string")
+
+
+def _json(value: Any) -> Jsonb:
+    return Jsonb(msgspec.json.decode(_encode.encode(value)))
+
+
+class PaymentsView(View):
+    name = "payments"
+    code_version = "1"
+    tables = (
+        "finance_accounts",
+        "finance_postings",
+        "finance_charges",
+        "finance_refused_charges",
+        "finance_invoices",
+        "finance_payments",
+        "finance_budget_lines",
+    )
+
+    def register(self) -> None:
+        for event_class in (
+            ContractAccount.ContractAccountOpened,
+            ContractAccount.PriceScheduleSet,
+            ContractAccount.ChargeRecorded,
+            ContractAccount.ChargeRefusedByCap,
+            ContractAccount.ChargeReversed,
+            ContractAccount.InvoiceSubmitted,
+            ContractAccount.InvoiceLineApproved,
+            ContractAccount.InvoiceLineDisputed,
+            ContractAccount.CreditNoteIssued,
+            ContractAccount.PaymentMade,
+            ContractAccount.PaymentReversed,
+        ):
+            self.on(event_class, self.account_changed)
+        for event_class in (BudgetLine.BudgetLineSet, BudgetLine.BudgetOverrunApproved, BudgetLine.CommitmentRecorded):
+            self.on(event_class, self.budget_changed)
+
+    @staticmethod
+    def _journal(
+        cur: Cursor[Any],
+        logged: LoggedEvent,
+        postings: tuple[money.Posting, ...],
+        contract_id: UUID | None,
+        effective_on: date,
+    ) -> None:
+        dims = (
+            cur.execute(
+                "SELECT supplier_id, commissioner_id, category, regions FROM finance_accounts WHERE contract_id = %s",
+                (contract_id,),
+            ).fetchone()
+            if contract_id
+            else None
+        ) or (None, None, None, None)
+        cur.executemany(
+            "INSERT INTO finance_postings (position, seq, event_type, account, amount, contract_id, supplier_id,"
+            " commissioner_id, category, regions, recorded_at, effective_on, financial_year)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    logged.position,
+                    seq,
+                    type(logged.event).__name__,
+                    p.account,
+                    p.amount,
+                    contract_id,
+                    *dims,
+                    logged.envelope.recorded_at,
+                    effective_on,
+                    money.financial_year(effective_on),
+                )
+                for seq, p in enumerate(postings)
+            ],
+        )
+
+    def account_changed(self, cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, at = logged.event, logged.envelope.recorded_at
+        today = logged.envelope.effective_at.date()
+        contract_row = cur.execute(
+            "SELECT contract_id FROM finance_accounts WHERE account_id = %s", (logged.originator_id,)
+        ).fetchone()
+        contract_id = contract_row[0] if contract_row else getattr(e, "contract_id", None)
+        match e:
+            case ContractAccount.ContractAccountOpened():
+                cur.execute(
+                    "INSERT INTO finance_accounts (contract_id, account_id, supplier_id, commissioner_id, category,"
+                    " regions, unfunded, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        e.contract_id,
+                        logged.originator_id,
+                        e.supplier_id,
+                        e.commissioner_id,
+                        e.category,
+                        list(e.regions),
+                        _json(e.unfunded),
+                        logged.originator_version,
+                    ),
+                )
+            case ContractAccount.PriceScheduleSet():
+                cur.execute(
+                    "UPDATE finance_accounts SET schedules = schedules || %s WHERE contract_id = %s",
+                    (_json([{"version": e.version, **msgspec.to_builtins(e.schedule)}]), contract_id),
+                )
+            case ContractAccount.ChargeRecorded():
+                cur.execute(
+                    "INSERT INTO finance_charges (charge_id, contract_id, supplier_id, commissioner_id, clause,"
+                    " schedule_version, basis, amount, earned_on, recorded_at)"
+                    " SELECT %s, contract_id, supplier_id, commissioner_id, %s, %s, %s, %s, %s, %s"
+                    " FROM finance_accounts WHERE contract_id = %s",
+                    (
+                        e.charge_id,
+                        str(e.clause),
+                        e.schedule_version,
+                        _json(e.basis),
+                        e.amount,
+                        e.earned_on,
+                        at,
+                        contract_id,
+                    ),
+                )
+                self._journal(cur, logged, e.postings, contract_id, e.earned_on)
+            case ContractAccount.ChargeRefusedByCap():
+                cur.execute(
+                    "INSERT INTO finance_refused_charges (position, contract_id, clause, basis, amount, cap, charged,"
+                    " recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (logged.position, contract_id, str(e.clause), _json(e.basis), e.amount, e.cap, e.charged, at),
+                )
+            case ContractAccount.ChargeReversed():
+                cur.execute(
+                    "UPDATE finance_charges SET reversed = true, reversal_reason = %s WHERE charge_id = %s",
+                    (e.reason, e.charge_id),
+                )
+                self._journal(cur, logged, e.postings, contract_id, today)
+            case ContractAccount.InvoiceSubmitted():
+                lines = msgspec.to_builtins(e.lines)
+                cur.execute(
+                    "INSERT INTO finance_invoices (invoice_id, contract_id, supplier_id, commissioner_id,"
+                    " invoice_number, period_start, period_end, submitted_at, claimed, flagged_lines, lines)"
+                    " SELECT %s, contract_id, supplier_id, commissioner_id, %s, %s, %s, %s, %s, %s, %s"
+                    " FROM finance_accounts WHERE contract_id = %s",
+                    (
+                        e.invoice_id,
+                        e.invoice_number,
+                        e.period_start,
+                        e.period_end,
+                        at,
+                        sum((line.claimed for line in e.lines), Decimal(0)),
+                        sum(1 for line in e.lines if line.flag),
+                        _json(lines),
+                        contract_id,
+                    ),
+                )
+            case ContractAccount.InvoiceLineApproved():
+                cur.execute(
+                    "UPDATE finance_invoices SET approved = approved + %s WHERE invoice_id = %s",
+                    (e.amount, e.invoice_id),
+                )
+                cur.execute(
+                    "UPDATE finance_charges SET invoice_id = %s WHERE charge_id = ANY(%s)",
+                    (e.invoice_id, list(e.charge_ids)),
+                )
+                self._journal(cur, logged, e.postings, contract_id, today)
+            case ContractAccount.InvoiceLineDisputed():
+                cur.execute(
+                    "UPDATE finance_invoices SET disputed_lines = disputed_lines + 1 WHERE invoice_id = %s",
+                    (e.invoice_id,),
+                )
+            case ContractAccount.CreditNoteIssued():
+                cur.execute(
+                    "UPDATE finance_invoices SET credited = credited + %s WHERE invoice_id = %s",
+                    (e.amount, e.invoice_id),
+                )
+                self._journal(cur, logged, e.postings, contract_id, today)
+            case ContractAccount.PaymentMade():
+                cur.execute(
+                    "INSERT INTO finance_payments (payment_id, invoice_id, contract_id, amount, paid_on, remittance,"
+                    " recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (e.payment_id, e.invoice_id, contract_id, e.amount, e.paid_on, e.remittance_reference, at),
+                )
+                cur.execute(
+                    "UPDATE finance_invoices SET paid = paid + %(a)s, fully_paid_on = CASE WHEN paid + %(a)s"
+                    " >= approved - credited AND approved > 0 THEN %(on)s ELSE NULL END WHERE invoice_id = %(i)s",
+                    {"a": e.amount, "on": e.paid_on, "i": e.invoice_id},
+                )
+                self._journal(cur, logged, e.postings, contract_id, e.paid_on)
+            case ContractAccount.PaymentReversed():
+                row = cur.execute(
+                    "UPDATE finance_payments SET reversed = true, reversal_reason = %s WHERE payment_id = %s"
+                    " RETURNING invoice_id, amount",
+                    (e.reason, e.payment_id),
+                ).fetchone()
+                if row:
+                    cur.execute(
+                        "UPDATE finance_invoices SET paid = paid - %s, fully_paid_on = NULL WHERE invoice_id = %s",
+                        (row[1], row[0]),
+                    )
+                self._journal(cur, logged, e.postings, contract_id, today)
+        if contract_id is not None:
+            cur.execute(
+                "UPDATE finance_accounts SET version = %s WHERE contract_id = %s",
+                (logged.originator_version, contract_id),
+            )
+
+    def budget_changed(self, cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, lid = logged.event, logged.originator_id
+        match e:
+            case BudgetLine.BudgetLineSet():
+                cur.execute(
+                    "INSERT INTO finance_budget_lines (line_id, commissioner_id, financial_year, code, name, amount,"
+                    " ring_fenced, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        lid,
+                        e.commissioner_id,
+                        e.financial_year,
+                        e.code,
+                        e.name,
+                        e.amount,
+                        e.ring_fenced,
+                        logged.originator_version,
+                    ),
+                )
+                start, _ = money.financial_year_bounds(e.financial_year)
+                self._journal(cur, logged, e.postings, None, start)
+            case BudgetLine.BudgetOverrunApproved():
+                cur.execute(
+                    "UPDATE finance_budget_lines SET overrun = overrun + %s WHERE line_id = %s", (e.amount, lid)
+                )
+            case BudgetLine.CommitmentRecorded():
+                cur.execute(
+                    "UPDATE finance_budget_lines SET committed = committed + %s WHERE line_id = %s", (e.amount, lid)
+                )
+                fy = cur.execute(
+                    "SELECT financial_year FROM finance_budget_lines WHERE line_id = %s", (lid,)
+                ).fetchone()
+                start, _ = money.financial_year_bounds(fy[0]) if fy else (logged.envelope.effective_at.date(), None)
+                self._journal(cur, logged, e.postings, e.contract_id, start)
+        cur.execute("UPDATE finance_budget_lines SET version = %s WHERE line_id = %s", (logged.originator_version, lid))
+
+
+# -- queries ---------------------------------------------------------------------------------------
+
+GROUPS = {
+    "supplier": "supplier_id::text",
+    "contract": "contract_id::text",
+    "commissioner": "commissioner_id::text",
+    "region": "region",
+    "category": "category",
+    "financial_year": "financial_year",
+    "month": "to_char(effective_on, 'YYYY-MM')",
+}
+
+
+class SpendLine(msgspec.Struct, kw_only=True):
+    key: str | None
+    committed: Decimal
+    charged: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    remaining: Decimal
+
+
+class Spend(msgspec.Struct, kw_only=True):
+    """Committed, charged, invoiced (approved net of credit notes), paid and remaining (committed - paid)."""
+
+    group_by: str
+    as_of: date | None
+    axis: str
+    lines: list[SpendLine]
+    total: SpendLine
+
+
+class FinanceCut(msgspec.Struct, kw_only=True):
+    supplier_id: UUID | None = None
+    contract_id: UUID | None = None
+    commissioner_id: UUID | None = None
+    region: str | None = None
+    category: str | None = None
+    financial_year: str | None = None
+
+
+def _cut_sql(cut: FinanceCut, as_of: date | None, axis: str) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    for column, value in (
+        ("supplier_id", cut.supplier_id),
+        ("contract_id", cut.contract_id),
+        ("commissioner_id", cut.commissioner_id),
+        ("category", cut.category),
+        ("financial_year", cut.financial_year),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = %s")
+            params.append(value)
+    if cut.region is not None:
+        clauses.append("%s = ANY(regions)")
+        params.append(cut.region)
+    if as_of is not None:
+        if axis == "recorded":
+            clauses.append("recorded_at < %s")
+            params.append(as_of + timedelta(days=1))
+        else:
+            clauses.append("effective_on <= %s")
+            params.append(as_of)
+    return " AND ".join(clauses) or "true", params
+
+
+def spend(
+    conn: psycopg.Connection[Any], cut: FinanceCut, group_by: str, *, as_of: date | None = None, axis: str = "effective"
+) -> Spend:
+    where, params = _cut_sql(cut, as_of, axis)
+    key = GROUPS[group_by]
+    source = (
+        "(SELECT p.*, unnest(coalesce(p.regions, ARRAY[NULL::text])) AS region FROM finance_postings p) p"
+        if (group_by == "region")
+        else "finance_postings p"
+    )
+    rows = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            f"SELECT {key} AS key,"
+            " coalesce(sum(amount) FILTER (WHERE account LIKE 'commitment:%%'), 0) AS committed,"
+            " coalesce(sum(amount) FILTER (WHERE account LIKE 'spend:%%'), 0) AS charged,"
+            " coalesce(-sum(amount) FILTER (WHERE account LIKE 'payable:%%' AND event_type IN"
+            "   ('InvoiceLineApproved', 'CreditNoteIssued')), 0) AS invoiced,"
+            " coalesce(-sum(amount) FILTER (WHERE account LIKE 'cash:%%'), 0) AS paid"
+            f" FROM {source} WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST",
+            params,
+        )
+        .fetchall()
+    )
+    lines = [SpendLine(remaining=r["committed"] - r["paid"], **r) for r in rows]
+    total = SpendLine(
+        key=None,
+        committed=sum((line.committed for line in lines), Decimal(0)),
+        charged=sum((line.charged for line in lines), Decimal(0)),
+        invoiced=sum((line.invoiced for line in lines), Decimal(0)),
+        paid=sum((line.paid for line in lines), Decimal(0)),
+        remaining=Decimal(0),
+    )
+    total.remaining = total.committed - total.paid
+    return Spend(group_by=group_by, as_of=as_of, axis=axis, lines=lines, total=total)
+
+
+class AgedPayable(msgspec.Struct, kw_only=True):
+    invoice_id: UUID
+    invoice_number: str
+    contract_id: UUID
+    supplier_id: UUID
+    submitted_on: date
+    outstanding: Decimal
+    age_days: int
+    bucket: str
+
+
+class AgedPayables(msgspec.Struct, kw_only=True):
+    as_of: date
+    buckets: dict[str, Decimal]
+    items: list[AgedPayable]
+
+
+def aged_payables(conn: psycopg.Connection[Any], cut: FinanceCut, as_of: date) -> AgedPayables:
+    """Approved and unpaid invoices by age since receipt, with payments made by the end of `as_of`."""
+    clauses, params = ["i.submitted_at::date <= %s"], [as_of, as_of]
+    for column, value in (
+        ("supplier_id", cut.supplier_id),
+        ("contract_id", cut.contract_id),
+        ("commissioner_id", cut.commissioner_id),
+    ):
+        if value is not None:
+            clauses.append(f"i.{column} = %s")
+            params.append(value)
+    rows = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "SELECT i.invoice_id, i.invoice_number, i.contract_id, i.supplier_id, i.submitted_at::date AS submitted_on,"
+            " (i.approved - i.credited - coalesce((SELECT sum(pay.amount) FROM finance_payments pay"
+            "   WHERE pay.invoice_id = i.invoice_id AND pay.paid_on <= %s AND NOT pay.reversed), 0)) AS outstanding"
+            f" FROM finance_invoices i WHERE {' AND '.join(clauses)} ORDER BY i.submitted_at",
+            params,
+        )
+        .fetchall()
+    )
+    items = []
+    buckets = {"0-30": Decimal(0), "31-60": Decimal(0), "61-90": Decimal(0), "over 90": Decimal(0)}
+    for r in rows:
+        if r["outstanding"] <= 0:
+            continue
+        age = (as_of - r["submitted_on"]).days
+        bucket = "0-30" if age <= 30 else "31-60" if age <= 60 else "61-90" if age <= 90 else "over 90"
+        buckets[bucket] += r["outstanding"]
+        items.append(AgedPayable(age_days=age, bucket=bucket, **r))
+    return AgedPayables(as_of=as_of, buckets=buckets, items=items)
+
+
+class PromptPaymentLine(msgspec.Struct, kw_only=True):
+    commissioner_id: UUID
+    valid_invoices: int
+    paid_within_30_days: int
+    share: Decimal | None
+
+
+class PromptPayment(msgspec.Struct, kw_only=True):
+    """Procurement Act 2023 s.69: the share of valid invoices paid within 30 days, per commissioner."""
+
+    period_start: date
+    period_end: date
+    lines: list[PromptPaymentLine]
+
+
+def prompt_payment(conn: psycopg.Connection[Any], start: date, end: date) -> PromptPayment:
+    """Valid invoices (every line matched to its charges) received in the period; paid in full in 30 days."""
+    rows = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "SELECT commissioner_id, count(*) AS valid_invoices,"
+            " count(*) FILTER (WHERE fully_paid_on IS NOT NULL AND fully_paid_on <= submitted_at::date + 30)"
+            "   AS paid_within_30_days"
+            " FROM finance_invoices WHERE flagged_lines = 0 AND submitted_at::date BETWEEN %s AND %s"
+            " GROUP BY commissioner_id ORDER BY commissioner_id",
+            (start, end),
+        )
+        .fetchall()
+    )
+    return PromptPayment(
+        period_start=start,
+        period_end=end,
+        lines=[
+            PromptPaymentLine(
+                share=(Decimal(r["paid_within_30_days"]) / Decimal(r["valid_invoices"])).quantize(Decimal("0.001")),
+                **r,
+            )
+            for r in rows
+        ],
+    )
+
+
+EXPORTS = {
+    "postings": "SELECT * FROM finance_postings ORDER BY position, seq",
+    "charges": "SELECT * FROM finance_charges ORDER BY earned_on, charge_id",
+    "refused-charges": "SELECT * FROM finance_refused_charges ORDER BY position",
+    "invoices": "SELECT invoice_id, contract_id, supplier_id, commissioner_id, invoice_number, period_start,"
+    " period_end, submitted_at, claimed, approved, credited, paid, flagged_lines, disputed_lines, fully_paid_on"
+    " FROM finance_invoices ORDER BY submitted_at",
+    "payments": "SELECT * FROM finance_payments ORDER BY paid_on, payment_id",
+    "budget-lines": "SELECT * FROM finance_budget_lines ORDER BY commissioner_id, financial_year, code",
+}
+
+
+def export_csv(conn: psycopg.Connection[Any], table: str) -> str | None:
+    sql = EXPORTS.get(table)
+    if sql is None:
+        return None
+    cur = conn.cursor()
+    cur.execute(sql)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.name for c in cur.description or ()])
+    for row in cur:
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, (date, datetime)) else v for v in row])
+    return out.getvalue()
+
+
+class AccountSummary(msgspec.Struct, kw_only=True):
+    contract_id: UUID
+    supplier_id: UUID
+    commissioner_id: UUID
+    schedules: list[dict[str, Any]]
+    unfunded: list[Any]
+    charged: Decimal
+    refused_by_cap: Decimal
+    invoices: list[dict[str, Any]]
+    balances: dict[str, Decimal]
+    version: int
+
+
+def account_summary(conn: psycopg.Connection[Any], contract_id: UUID) -> AccountSummary | None:
+    cur = conn.cursor(row_factory=dict_row)
+    account = cur.execute("SELECT * FROM finance_accounts WHERE contract_id = %s", (contract_id,)).fetchone()
+    if account is None:
+        return None
+    charged = cur.execute(
+        "SELECT coalesce(sum(amount), 0) AS s FROM finance_charges WHERE contract_id = %s AND NOT reversed",
+        (contract_id,),
+    ).fetchone()["s"]
+    refused = cur.execute(
+        "SELECT coalesce(sum(amount), 0) AS s FROM finance_refused_charges WHERE contract_id = %s", (contract_id,)
+    ).fetchone()["s"]
+    invoices = cur.execute(
+        "SELECT invoice_id::text, invoice_number, submitted_at::text, claimed::text, approved::text, credited::text,"
+        " paid::text, flagged_lines, disputed_lines, lines FROM finance_invoices WHERE contract_id = %s"
+        " ORDER BY submitted_at",
+        (contract_id,),
+    ).fetchall()
+    balances = {
+        r["account"]: r["balance"]
+        for r in cur.execute(
+            "SELECT account, sum(amount) AS balance FROM finance_postings WHERE contract_id = %s GROUP BY account",
+            (contract_id,),
+        ).fetchall()
+    }
+    return AccountSummary(
+        contract_id=contract_id,
+        supplier_id=account["supplier_id"],
+        commissioner_id=account["commissioner_id"],
+        schedules=account["schedules"],
+        unfunded=account["unfunded"],
+        charged=charged,
+        refused_by_cap=refused,
+        invoices=invoices,
+        balances=balances,
+        version=account["version"],
+    )
