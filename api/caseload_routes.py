@@ -96,6 +96,12 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
             referrals.RecordAttendance,
         ),
         _referral_command(
+            "attendance-corrections",
+            "Correct a recorded attendance, with a reason (charges are reversed or added, never edited)",
+            referrals.correct_attendance,
+            referrals.CorrectAttendance,
+        ),
+        _referral_command(
             "notification-acknowledgements",
             "The practitioner acknowledges a notification",
             referrals.acknowledge_notification,

@@ -450,13 +450,13 @@ def record_milestone(ledger: Ledger, envelope: Envelope, contract_id: UUID, comm
 
 
 def _charge_only(ledger: Ledger, envelope: Envelope, fact: Billable) -> Recorded:
-    def attempt() -> Recorded:
+    def charged() -> ContractAccount:
         account = charge(ledger, fact)
         if account is None:
             raise RuleViolation("nothing to charge", "no schedule clause in force earns money for this, or it was")
-        return ledger.execute(envelope, lambda: account)
+        return account
 
-    return with_retries(attempt)
+    return with_retries(lambda: ledger.execute(envelope, charged))
 
 
 def _match(account: ContractAccount, command: SubmitInvoice) -> tuple[MatchedLine, ...]:

@@ -1,0 +1,333 @@
+"""Payments through the API: charges earned in the same transaction as delivery, invoices, payments, budgets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from tests.market import Market
+from tests.support import count_events
+
+SCHEDULE = {
+    "referral_fee": {"LOW": "150.00", "MEDIUM": "250.00", "HIGH": "400.00"},
+    "session_fee": "80.00",
+    "outcome_payment": "500.00",
+    "fixed_fee_per_month": "1000.00",
+}
+
+
+@pytest.fixture(scope="module")
+def market(make_database, settings):
+    m = Market(make_database(), settings)
+    yield m
+    m.close()
+
+
+def priced(market: Market, **schedule) -> tuple[str, str]:
+    contract, supplier = market.contract()
+    market.post(
+        f"/contracts/{contract}/price-schedules",
+        {"effective_from": market.clock.now.date().isoformat(), **(schedule or SCHEDULE)},
+        role="finance_officer",
+    )
+    return contract, supplier
+
+
+def attend(market: Market, referral: str, attended: str = "yes") -> str:
+    market.post(
+        f"/referrals/{referral}/appointments",
+        {"starts_at": (market.clock.now + timedelta(hours=1)).isoformat(), "delivery_method": "video"},
+    )
+    appointment = [a for a in market.get(f"/referrals/{referral}")["appointments"] if a["status"] == "scheduled"][-1]
+    market.clock.advance(hours=2)
+    body = {"appointment_id": appointment["appointment_id"], "attended": attended}
+    if attended == "no":
+        body["absence"] = "acceptable"
+    market.post(f"/referrals/{referral}/attendance", body, role="provider_caseworker")
+    return appointment["appointment_id"]
+
+
+def started(market: Market, contract: str, sessions: int = 3) -> str:
+    referral = market.referral(contract)
+    market.post(f"/referrals/{referral}/acknowledgement", role="provider_caseworker")
+    market.post(f"/referrals/{referral}/caseworker", {"caseworker_id": "cw-1"}, role="provider_caseworker")
+    market.post(
+        f"/referrals/{referral}/appointments",
+        {
+            "kind": "initial_assessment",
+            "delivery_method": "in_person",
+            "starts_at": (market.clock.now + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assessment = market.get(f"/referrals/{referral}")["appointments"][-1]["appointment_id"]
+    market.clock.advance(hours=2)
+    market.post(f"/referrals/{referral}/attendance", {"appointment_id": assessment, "attended": "yes"})
+    market.post(f"/referrals/{referral}/action-plan", {"activities": ["Support"], "number_of_sessions": sessions})
+    market.post(f"/referrals/{referral}/action-plan-approval", role="probation_practitioner")
+    return referral
+
+
+def events_of(market: Market, contract: str) -> list[tuple]:
+    from ledger.payments.accounts import account_id_for
+
+    with psycopg.connect(market.url) as conn:
+        return conn.execute(
+            "SELECT notification_id, event_type, causation_id, convert_from(state, 'UTF8')::jsonb FROM ledger_events"
+            " WHERE originator_id = %s ORDER BY notification_id",
+            (account_id_for(contract),),
+        ).fetchall()
+
+
+def account(market: Market, contract: str) -> dict:
+    return market.get(f"/contracts/{contract}/account")
+
+
+def test_a_fact_and_the_charge_it_earns_are_written_in_one_transaction(market: Market) -> None:
+    contract, _ = priced(market)
+    referral = market.referral(contract, complexity="HIGH")
+    ack = market.post(f"/referrals/{referral}/acknowledgement", role="provider_caseworker").json
+    assert ack["events"] == 2  # ReferralAcknowledged and ChargeRecorded, one commit
+    position, kind, causation, payload = events_of(market, contract)[-1]
+    assert kind == "ChargeRecorded" and position == ack["position"]
+    assert causation == ack["command_id"]
+    assert (payload["clause"], payload["schedule_version"], payload["amount"]) == ("referral_fee", 1, "400.00")
+    assert payload["basis"] == {
+        "kind": "referral_accepted",
+        "referral_id": referral,
+        "appointment_id": None,
+        "outcome": None,
+        "period": None,
+        "milestone": None,
+    }
+    assert sum(Decimal(p["amount"]) for p in payload["postings"]) == 0
+    assert account(market, contract)["charged"] == "400.00"
+
+
+def test_sessions_and_outcomes_are_charged_and_a_correction_reverses_never_edits(market: Market) -> None:
+    contract, _ = priced(market)
+    referral = started(market, contract, sessions=2)
+    first = attend(market, referral)
+    attend(market, referral, "late")
+    assert account(market, contract)["charged"] == "410.00"  # 250 referral + 2 x 80
+    market.post(
+        f"/referrals/{referral}/attendance-corrections",
+        {
+            "appointment_id": first,
+            "attended": "no",
+            "absence": "acceptable",
+            "reason": "Recorded against the wrong person",
+        },
+        role="provider_caseworker",
+    )
+    summary = account(market, contract)
+    assert summary["charged"] == "330.00"
+    kinds = [k for _, k, _, _ in events_of(market, contract)]
+    assert kinds.count("ChargeRecorded") == 3 and kinds.count("ChargeReversed") == 1
+    market.post(
+        f"/referrals/{referral}/attendance-corrections",
+        {"appointment_id": first, "attended": "yes", "reason": "Corrected back after checking the register"},
+    )
+    attend(market, referral)  # a third session: the plan of two is delivered
+    market.post(
+        f"/referrals/{referral}/end-of-service-report",
+        {
+            "outcomes": [
+                {"outcome": "Obtains or sustains suitable accommodation", "achievement": "achieved"},
+                {"outcome": "Homelessness is prevented", "achievement": "partially_achieved"},
+            ],
+            "summary": "Housed",
+        },
+    )
+    assert account(market, contract)["charged"] == str(Decimal("250") + 3 * Decimal("80") + Decimal("500")) + ".00"
+
+
+def test_a_charge_beyond_the_cap_is_recorded_as_refused_not_dropped(market: Market) -> None:
+    contract, _ = priced(market, session_fee="899000.00", referral_fee={"MEDIUM": "2000.00"})
+    referral = started(market, contract)
+    attend(market, referral)  # 2000 + 899000 = 901000 > 900000 cap
+    summary = account(market, contract)
+    assert summary["charged"] == "2000.00" and summary["refused_by_cap"] == "899000.00"
+    assert events_of(market, contract)[-1][1] == "ChargeRefusedByCap"
+
+
+def test_a_month_elapsed_earns_its_fixed_fee_once(market: Market) -> None:
+    contract, _ = priced(market)
+    month = market.clock.now.strftime("%Y-%m")
+    early = market.post(f"/contracts/{contract}/period-closures", {"month": month}, expect=409, role="finance_officer")
+    assert early.json["rule"] == "period not yet elapsed"
+    market.clock.advance(days=32)
+    market.post(f"/contracts/{contract}/period-closures", {"month": month})
+    again = market.post(f"/contracts/{contract}/period-closures", {"month": month}, expect=409)
+    assert again.json["rule"] == "nothing to charge"
+    assert account(market, contract)["charged"] == "1000.00"
+
+
+def invoice(market: Market, contract: str, lines: list[dict], number: str, *, expect: int = 201):
+    today = market.clock.now.date()
+    return market.post(
+        f"/contracts/{contract}/invoices",
+        {
+            "invoice_number": number,
+            "period_start": (today - timedelta(days=400)).isoformat(),
+            "period_end": today.isoformat(),
+            "lines": lines,
+        },
+        expect=expect,
+        role="supplier_bid_manager",
+    )
+
+
+def charges(market: Market, contract: str) -> list[dict]:
+    with psycopg.connect(market.url) as conn:
+        rows = conn.execute(
+            "SELECT charge_id, amount FROM finance_charges WHERE contract_id = %s AND NOT reversed"
+            " AND invoice_id IS NULL ORDER BY earned_on, charge_id",
+            (contract,),
+        ).fetchall()
+    return [{"id": str(r[0]), "amount": str(r[1])} for r in rows]
+
+
+def test_invoices_are_matched_approved_only_as_charged_and_paid_once_per_idempotency_key(market: Market) -> None:
+    contract, _ = priced(market)
+    referral = started(market, contract)
+    attend(market, referral)
+    attend(market, referral)
+    market.get(f"/contracts/{contract}/account")
+    fee, s1, s2 = charges(market, contract)
+    inv = invoice(
+        market,
+        contract,
+        [
+            {"description": "Referral fee", "amount": fee["amount"], "charge_ids": [fee["id"]]},
+            {"description": "Sessions", "amount": "200.00", "charge_ids": [s1["id"], s2["id"]]},
+            {"description": "Travel", "amount": "35.00"},
+        ],
+        "INV-001",
+    ).json["id"]
+    detail = market.get(f"/invoices/{inv}")
+    flags = [line["flag"] for line in detail["lines"]]
+    assert flags == [None, "over-claimed", "unmatched"] and detail["flagged_lines"] == 2
+    refused = market.post(
+        f"/contracts/{contract}/invoices/{inv}/approvals", {"line": 2}, expect=409, role="finance_officer"
+    )
+    assert refused.json["rule"] == "never approve more than was charged"
+    market.post(f"/contracts/{contract}/invoices/{inv}/disputes", {"line": 2, "reason": "Two sessions at 80 each"})
+    market.post(f"/contracts/{contract}/invoices/{inv}/disputes", {"line": 3, "reason": "Travel is not chargeable"})
+    market.post(f"/contracts/{contract}/invoices/{inv}/approvals", {"line": 1})
+    duplicate = invoice(market, contract, [{"description": "x", "amount": "1.00"}], "INV-001", expect=409)
+    assert duplicate.json["rule"] == "invoice number already used"
+
+    pay = {"amount": "300.00", "paid_on": market.clock.now.date().isoformat(), "remittance_reference": "BACS-1"}
+    path = f"/contracts/{contract}/invoices/{inv}/payments"
+    headers = {**market.headers(role="finance_officer"), "Idempotency-Key": "pay-inv-001-a"}
+    too_much = market.client.simulate_post(path, json=pay, headers=headers)
+    assert too_much.status_code == 409 and too_much.json["rule"] == "never pay more than was approved"
+    missing = market.client.simulate_post(path, json={**pay, "amount": "250.00"}, headers=market.headers())
+    assert missing.status_code == 422 and missing.json["errors"][0]["path"] == "Idempotency-Key"
+    key = {**market.headers(role="finance_officer"), "Idempotency-Key": "pay-inv-001-b"}
+    before = count_events(market.url)
+    first = market.client.simulate_post(path, json={**pay, "amount": "250.00"}, headers=key)
+    assert first.status_code == 201
+    retry = market.client.simulate_post(path, json={**pay, "amount": "250.00"}, headers=key)
+    assert retry.status_code == 201 and retry.json == first.json and retry.headers["idempotent-replayed"] == "true"
+    assert count_events(market.url) == before + 1
+    reused = market.client.simulate_post(path, json={**pay, "amount": "1.00"}, headers=key)
+    assert reused.status_code == 422
+    market.position = max(market.position, first.json["position"])
+    assert market.get(f"/invoices/{inv}")["paid"] == "250.00"
+
+    reversal = {"payment_id": first.json["id"], "reason": "Paid to the wrong bank account"}
+    market.post(f"/contracts/{contract}/payment-reversals", reversal, role="finance_officer")
+    assert market.post(f"/contracts/{contract}/payment-reversals", reversal, expect=409).json["rule"] == (
+        "payment already reversed"
+    )
+    credit = market.post(
+        f"/contracts/{contract}/invoices/{inv}/credit-notes",
+        {"line": 1, "amount": "300.00", "reason": "Too much"},
+        expect=409,
+    )
+    assert credit.json["rule"] == "credit exceeds the unpaid approved amount"
+    market.post(
+        f"/contracts/{contract}/invoices/{inv}/credit-notes",
+        {"line": 1, "amount": "50.00", "reason": "Referral fee is 200 for this complexity in the tender"},
+    )
+    balances = account(market, contract)["balances"]
+    assert sum(Decimal(v) for v in balances.values()) == 0  # the contract's postings balance
+    with psycopg.connect(market.url) as conn:
+        unbalanced = conn.execute(
+            "SELECT position FROM finance_postings GROUP BY position HAVING sum(amount) <> 0"
+        ).fetchall()
+    assert unbalanced == []
+
+
+def test_an_award_commits_its_value_against_the_budget_and_never_beyond_it(market: Market) -> None:
+    from ledger.payments.money import financial_year
+
+    lead = market.commissioner()
+    fy = financial_year((market.clock.now + timedelta(days=42)).date())  # the year the contract will start in
+    line = market.post(
+        "/budgets",
+        {"commissioner_id": lead, "financial_year": fy, "name": "Core rehabilitative", "amount": "1000.00"},
+        expect=201,
+        role="finance_officer",
+    ).json["id"]
+    with pytest.raises(AssertionError, match="commitment beyond the budget line"):
+        market.contract(lead=lead)
+    market.post(f"/budgets/{line}/overruns", {"amount": "500000.00", "reason": "Regional reallocation agreed"})
+    contract, _ = market.contract(lead=lead)
+    lines = {b["financial_year"]: b for b in market.get("/budgets")["items"] if b["commissioner_id"] == lead}
+    committed = Decimal(lines[fy]["committed"])
+    assert Decimal(0) < committed <= Decimal("501000.00")
+    summary = account(market, contract)
+    assert summary["unfunded"]  # later years have no budget line yet: visible, not hidden
+    assert sum(Decimal(amount) for _, amount in summary["unfunded"]) + committed == Decimal("900000.00")
+
+
+def test_finance_answers_by_any_cut_at_any_date_and_exports_csv(market: Market) -> None:
+    contract, supplier = priced(market)
+    referral = started(market, contract)
+    attend(market, referral)
+    market.get(f"/contracts/{contract}/account")
+    fee, session_charge = charges(market, contract)
+    inv = invoice(
+        market,
+        contract,
+        [{"description": "All", "amount": "330.00", "charge_ids": [fee["id"], session_charge["id"]]}],
+        "INV-F1",
+    ).json["id"]
+    market.post(f"/contracts/{contract}/invoices/{inv}/approvals", {"line": 1}, role="finance_officer")
+    submitted = market.clock.now.date()
+    market.clock.advance(days=45)
+    paid = market.client.simulate_post(
+        f"/contracts/{contract}/invoices/{inv}/payments",
+        json={"amount": "330.00", "paid_on": market.clock.now.date().isoformat(), "remittance_reference": "BACS-9"},
+        headers={**market.headers(role="finance_officer"), "Idempotency-Key": "late-payment"},
+    )
+    assert paid.status_code == 201
+    market.position = paid.json["position"]
+    by_supplier = market.get("/finance/spend", params={"group_by": "supplier", "supplier_id": supplier})
+    (line,) = by_supplier["lines"]
+    assert (line["charged"], line["invoiced"], line["paid"]) == ("330.00", "330.00", "330.00")
+    before_payment = market.get(
+        "/finance/spend", params={"group_by": "month", "contract_id": contract, "as_of": submitted.isoformat()}
+    )
+    assert before_payment["total"]["paid"] == "0" and before_payment["total"]["charged"] == "330.00"
+    for group in ("contract", "commissioner", "region", "category", "financial_year", "month"):
+        assert market.get("/finance/spend", params={"group_by": group})["lines"]
+    prompt = market.get(
+        "/finance/prompt-payment",
+        params={"from": (submitted - timedelta(days=1)).isoformat(), "to": (submitted + timedelta(days=1)).isoformat()},
+    )
+    share = {p["commissioner_id"]: p for p in prompt["lines"]}
+    assert any(p["paid_within_30_days"] < p["valid_invoices"] for p in share.values())
+    aged = market.get(
+        "/finance/aged-payables",
+        params={"as_of": (submitted + timedelta(days=40)).isoformat(), "contract_id": contract},
+    )
+    assert aged["items"][0]["bucket"] == "31-60" and aged["buckets"]["31-60"] == "330.00"
+    csv = market.client.simulate_get("/finance/export/postings", headers=market.headers())
+    assert csv.status_code == 200 and csv.text.startswith("position,seq,event_type,account,amount")
+    assert market.client.simulate_get("/finance/export/secrets", headers=market.headers()).status_code == 404
