@@ -475,7 +475,12 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
         *[
             (f"/contracts/{{contract_id}}/{path}", endpoint(services, post=Command(summary, handler, body, tags=k)))
             for path, summary, handler, body in (
-                ("variations", "Vary value or term, with a reason", contracts.vary_contract, contracts.VaryContract),
+                (
+                    "variations",
+                    "Vary value or term, with a reason (commitments follow)",
+                    accounts.vary_contract,
+                    contracts.VaryContract,
+                ),
                 (
                     "extensions",
                     "Extend by one of the contract's options",

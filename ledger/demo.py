@@ -8,6 +8,7 @@ it writes carries correlation id `demo-load`, so demo data is never mistaken for
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import random
 from collections.abc import Callable, Iterator
@@ -24,10 +25,14 @@ from ledger.cases import referrals as rf
 from ledger.cases import unpaid_work as upw
 from ledger.cases.outcomes import DESIRED_OUTCOMES, Achievement, EndReason
 from ledger.envelope import Actor, make_envelope, utcnow
+from ledger.errors import RuleViolation
 from ledger.framework import categories, geography, reference
 from ledger.framework import commissioners as com
 from ledger.framework import suppliers as sup
 from ledger.framework.geography import region_code
+from ledger.payments import accounts as acc
+from ledger.payments import budgets as bud
+from ledger.payments import money
 from ledger.procurement import call_offs as co
 from ledger.procurement import contracts as con
 from ledger.roles import Role
@@ -35,6 +40,7 @@ from ledger.store import Ledger
 
 CORRELATION = "demo-load"
 AUTHORITY = Actor(id="demo-assessor", role=Role.AUTHORITY, organisation_id="hmpps-commercial")
+FINANCE = Actor(id="demo-finance-officer", role=Role.FINANCE_OFFICER, organisation_id="hmpps-finance")
 REGIONS = "ABCDEFGHIJKL"
 
 # (name, type, small?, lots, declared areas). Fictional organisations of every type and size.
@@ -173,6 +179,8 @@ class _Loader:
                 com.RegisterCommissioner(name=name, organisation_id=org, commissioner_type=kind, area=area),
             )
             self.commissioners[org] = recorded.aggregate_id
+            if kind == "probation-region":
+                self.budgets(recorded.aggregate_id)
             if org != "leicester-city-council":  # one body has not signed yet
                 com.sign_user_agreement(
                     self.ledger,
@@ -344,7 +352,7 @@ class _Loader:
             return
         yield self.now + timedelta(days=10, minutes=1)
         start = (self.now + timedelta(days=120)).date().replace(day=1)
-        con.conclude_contract(
+        contract_id = acc.conclude_contract(
             self.ledger,
             self.env(lead),
             call_off,
@@ -354,6 +362,22 @@ class _Loader:
                 end_date=con.add_months(start, 36) - timedelta(days=1),
                 mobilisation_date=self.now.date() + timedelta(days=14),
                 kpis=(con.Kpi(name="Outcome achieved", target="70% of completed referrals"),),
+            ),
+        ).aggregate_id
+        acc.set_price_schedule(
+            self.ledger,
+            self.env(FINANCE),
+            contract_id,
+            acc.SetPriceSchedule(
+                effective_from=start,
+                fixed_fee_per_month=money.pence(value * Decimal("0.5") / 60),
+                referral_fee={
+                    categories.Complexity.LOW: Decimal("150.00"),
+                    categories.Complexity.MEDIUM: Decimal("250.00"),
+                    categories.Complexity.HIGH: Decimal("400.00"),
+                },
+                session_fee=Decimal("75.00"),
+                outcome_payment=Decimal("300.00"),
             ),
         )
         return
@@ -512,6 +536,107 @@ class _Loader:
                     stories.append(self.unpaid_work_story(contract, n))
                 stories.append(self.programme_story(contract))
         return stories
+
+    def budgets(self, commissioner_id: UUID) -> None:
+        for year in range(2021, 2028):
+            bud.set_budget_line(
+                self.ledger,
+                self.env(FINANCE),
+                bud.SetBudgetLine(
+                    commissioner_id=commissioner_id,
+                    financial_year=f"{year}-{(year + 1) % 100:02d}",
+                    name="Core rehabilitative services",
+                    amount=Decimal("6000000.00"),
+                ),
+            )
+        bud.set_budget_line(
+            self.ledger,
+            self.env(FINANCE),
+            bud.SetBudgetLine(
+                commissioner_id=commissioner_id,
+                financial_year="2026-27",
+                code=bud.ROIF,
+                name="Regional Outcome and Innovation Fund",
+                amount=Decimal("1666666.00"),
+                ring_fenced=True,
+            ),
+        )
+
+    def finance(self) -> list[Iterator[datetime]]:
+        """A year of monthly fixed fees, invoices (some over-claimed and disputed), approvals and payments."""
+        return [
+            self.billing_story(contract)
+            for contract in self.ledger.load_all(con.Contract)
+            if self.ledger.exists(acc.account_id_for(contract.id))
+        ]
+
+    def billing_story(self, contract: con.Contract) -> Iterator[datetime]:
+        provider = Actor(
+            id="demo-provider-finance", role=Role.SUPPLIER_BID_MANAGER, organisation_id=str(contract.supplier_id)
+        )
+        first = (self.real_now - timedelta(days=365)).date().replace(day=1)
+        month = first
+        while month < self.real_now.date().replace(day=1):
+            following = (month + timedelta(days=32)).replace(day=1)
+            period_end = following - timedelta(days=1)
+            if not contract.start_date <= month <= contract.end_date:
+                month = following
+                continue
+            yield datetime.combine(following, datetime.min.time(), UTC) + timedelta(hours=9)
+            with contextlib.suppress(RuleViolation):
+                acc.close_period(self.ledger, self.env(FINANCE), contract.id, acc.ClosePeriod(month=f"{month:%Y-%m}"))
+            yield self.now + timedelta(days=4)
+            account = self.ledger.load(acc.ContractAccount, acc.account_id_for(contract.id))
+            due = [
+                cid
+                for cid, c in account.charges.items()
+                if not c.reversed and c.invoice_id is None and c.earned_on <= period_end
+            ]
+            if not due:
+                month = following
+                continue
+            amount = sum((account.charges[c].amount for c in due), Decimal(0))
+            over = self.rng.random() < 0.1
+            lines = [
+                acc.InvoiceLine(description=f"Services delivered {month:%B %Y}", amount=amount, charge_ids=tuple(due))
+            ]
+            if over:
+                lines.append(acc.InvoiceLine(description="Additional travel costs", amount=Decimal("420.00")))
+            invoice_id = acc.submit_invoice(
+                self.ledger,
+                self.env(provider),
+                contract.id,
+                acc.SubmitInvoice(
+                    invoice_number=f"{str(contract.id)[:8].upper()}-{month:%Y%m}",
+                    period_start=first,
+                    period_end=period_end,
+                    lines=tuple(lines),
+                ),
+            ).aggregate_id
+            yield self.now + timedelta(days=3)
+            acc.approve_invoice_line(self.ledger, self.env(FINANCE), contract.id, invoice_id, acc.LineDecision(line=1))
+            if over:
+                acc.dispute_invoice_line(
+                    self.ledger,
+                    self.env(FINANCE),
+                    contract.id,
+                    invoice_id,
+                    acc.LineDecision(line=2, reason="Travel is within the fixed fee; not separately payable"),
+                )
+            late = self.rng.random() < 0.15
+            yield self.now + timedelta(days=38 if late else 14)
+            acc.make_payment(
+                self.ledger,
+                self.env(FINANCE),
+                contract.id,
+                invoice_id,
+                acc.MakePayment(
+                    amount=amount,
+                    paid_on=self.now.date(),
+                    remittance_reference=f"BACS-{month:%Y%m}-{str(invoice_id)[:6]}",
+                ),
+            )
+            month = following
 
     def _person(self, n: int) -> tuple[str, rf.PersonDetails]:
         given = ("Alex", "Sam", "Jordan", "Chris", "Jamie", "Taylor", "Morgan", "Casey")[n % 8]
@@ -802,7 +927,7 @@ def load_demo(
     loader.load_framework()
     loader.load_day_one()
     loader.extend_day_one()
-    loader._run(loader.pipeline() + loader.caseload())
+    loader._run(loader.pipeline() + loader.caseload() + loader.finance())
     sup.sanction(
         ledger,
         loader.env(reason="investigation"),

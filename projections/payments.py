@@ -55,7 +55,12 @@ class PaymentsView(View):
             ContractAccount.PaymentReversed,
         ):
             self.on(event_class, self.account_changed)
-        for event_class in (BudgetLine.BudgetLineSet, BudgetLine.BudgetOverrunApproved, BudgetLine.CommitmentRecorded):
+        for event_class in (
+            BudgetLine.BudgetLineSet,
+            BudgetLine.BudgetOverrunApproved,
+            BudgetLine.CommitmentRecorded,
+            BudgetLine.CommitmentReleased,
+        ):
             self.on(event_class, self.budget_changed)
 
     @staticmethod
@@ -247,9 +252,10 @@ class PaymentsView(View):
                 cur.execute(
                     "UPDATE finance_budget_lines SET overrun = overrun + %s WHERE line_id = %s", (e.amount, lid)
                 )
-            case BudgetLine.CommitmentRecorded():
+            case BudgetLine.CommitmentRecorded() | BudgetLine.CommitmentReleased():
+                change = e.amount if isinstance(e, BudgetLine.CommitmentRecorded) else -e.amount
                 cur.execute(
-                    "UPDATE finance_budget_lines SET committed = committed + %s WHERE line_id = %s", (e.amount, lid)
+                    "UPDATE finance_budget_lines SET committed = committed + %s WHERE line_id = %s", (change, lid)
                 )
                 fy = cur.execute(
                     "SELECT financial_year FROM finance_budget_lines WHERE line_id = %s", (lid,)

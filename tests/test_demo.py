@@ -62,6 +62,15 @@ def test_demo_history_is_realistic_complete_and_loaded_once(make_database) -> No
         assert conn.execute(pending).fetchone()[0] >= 1
         assert conn.execute("SELECT count(*) FROM caseload_unpaid_work WHERE completed_on IS NULL").fetchone()[0] >= 1
         assert conn.execute("SELECT count(*) FROM caseload_programme_groups WHERE participants < 4").fetchone()[0] >= 1
+        invoices = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE disputed_lines > 0),"
+            " count(*) FILTER (WHERE fully_paid_on > submitted_at::date + 30),"
+            " count(*) FILTER (WHERE fully_paid_on <= submitted_at::date + 30) FROM finance_invoices"
+        ).fetchone()
+        assert invoices[0] >= 100 and all(n >= 1 for n in invoices[1:]), invoices  # disputed, late and prompt
+        assert conn.execute("SELECT sum(amount) FROM finance_postings").fetchone()[0] == 0
+        clauses = {r[0] for r in conn.execute("SELECT DISTINCT clause FROM finance_charges")}
+        assert {"fixed_fee", "referral_fee", "session_fee", "outcome_payment"} <= clauses
         report = eligibility(conn, ["accommodation"], "greater-manchester")
         assert report.eligible and all(e.eligible for e in report.eligible)
 

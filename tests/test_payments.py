@@ -331,3 +331,30 @@ def test_finance_answers_by_any_cut_at_any_date_and_exports_csv(market: Market) 
     csv = market.client.simulate_get("/finance/export/postings", headers=market.headers())
     assert csv.status_code == 200 and csv.text.startswith("position,seq,event_type,account,amount")
     assert market.client.simulate_get("/finance/export/secrets", headers=market.headers()).status_code == 404
+
+
+def test_a_variation_of_value_adjusts_the_commitment_and_the_cap(market: Market) -> None:
+    from ledger.payments.money import financial_year
+
+    lead = market.commissioner()
+    for offset in (0, 400):
+        fy = financial_year((market.clock.now + timedelta(days=42 + offset)).date())
+        market.post(
+            "/budgets",
+            {"commissioner_id": lead, "financial_year": fy, "name": "Core", "amount": "5000000.00"},
+            expect=None,
+            role="finance_officer",
+        )
+    contract, _ = market.contract(lead=lead)
+    line = next(
+        b
+        for b in market.get("/budgets")["items"]
+        if b["commissioner_id"] == lead and b["financial_year"] == financial_year(market.clock.now.date())
+    )
+    before = Decimal(line["committed"])
+    market.post(f"/contracts/{contract}/variations", {"new_value": "1000000.00", "reason": "Added a county"})
+    after = next(b for b in market.get("/budgets")["items"] if b["line_id"] == line["line_id"])
+    assert Decimal(after["committed"]) - before == Decimal("100000.00")
+    market.post(f"/contracts/{contract}/variations", {"new_value": "950000.00", "reason": "County withdrawn"})
+    released = next(b for b in market.get("/budgets")["items"] if b["line_id"] == line["line_id"])
+    assert Decimal(released["committed"]) - before == Decimal("50000.00")

@@ -24,7 +24,7 @@ from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.payments import budgets, money
 from ledger.payments.money import Posting
-from ledger.procurement.contracts import ConcludeContract, Contract, contract_builder
+from ledger.procurement.contracts import ConcludeContract, Contract, VaryContract, contract_builder, variation
 from ledger.store import Ledger, Recorded
 from ledger.types import Money, Reason, ShortText, money_errors
 
@@ -712,3 +712,23 @@ def conclude_contract(ledger: Ledger, envelope: Envelope, call_off_id: UUID, com
         return [contract, call_off, account, *lines]
 
     return ledger.execute(envelope, conclude)
+
+
+def vary_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: VaryContract) -> Recorded:
+    """Vary a contract; a change of value adjusts its commitment in the same transaction (and so its cap)."""
+    if command.new_value is None and command.new_end_date is None:
+        raise InvalidCommand([("$", "give new_value, new_end_date or both")])
+    if command.new_value is not None and (errors := money_errors(command.new_value, "$.new_value")):
+        raise InvalidCommand(errors)
+    before = ledger.load(Contract, contract_id)
+    vary = variation(ledger, contract_id, command)
+    delta = (command.new_value - before.value) if command.new_value is not None else Decimal(0)
+
+    def varied() -> list[LedgerAggregate]:
+        contract = vary()
+        line = budgets.adjust_commitment(
+            ledger, contract.commissioner_ids[0], contract_id, delta, envelope.effective_at.date()
+        )
+        return [contract] if line is None else [contract, line]
+
+    return ledger.execute(envelope, varied)

@@ -76,6 +76,10 @@ class BudgetLine(LedgerAggregate):
     def commit(self, contract_id: UUID, amount: Decimal, postings: tuple[Posting, ...]) -> None:
         self.committed += amount
 
+    @event("CommitmentReleased")
+    def release(self, contract_id: UUID, amount: Decimal, postings: tuple[Posting, ...]) -> None:
+        self.committed -= amount
+
     @property
     def available(self) -> Decimal:
         return self.amount + self.overrun - self.committed
@@ -163,3 +167,34 @@ def commitments(
         )
         lines.append(line)
     return lines
+
+
+def adjust_commitment(
+    ledger: Ledger, commissioner_id: UUID, contract_id: UUID, delta: Decimal, on: date, code: str = CORE
+) -> BudgetLine | None:
+    """A variation's change of value, committed (or released) against the line of the year it takes effect."""
+    line_id = budget_line_id(commissioner_id, money.financial_year(on), code)
+    if delta == 0 or not ledger.exists(line_id):
+        return None
+    line = ledger.load(BudgetLine, line_id)
+    if delta > 0:
+        if delta > line.available:
+            raise RuleViolation(
+                "commitment beyond the budget line",
+                f"{line.financial_year} {code}: {delta} needed, {line.available} available; approve an overrun first",
+            )
+        line.commit(
+            contract_id=contract_id,
+            amount=delta,
+            postings=money.check_balanced(money.transfer(money.commitment(contract_id), money.budget(line_id), delta)),
+        )
+    else:
+        released = min(-delta, line.committed)
+        line.release(
+            contract_id=contract_id,
+            amount=released,
+            postings=money.check_balanced(
+                money.transfer(money.budget(line_id), money.commitment(contract_id), released)
+            ),
+        )
+    return line

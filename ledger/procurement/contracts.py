@@ -227,6 +227,11 @@ def vary_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command
         raise InvalidCommand([("$", "give new_value, new_end_date or both")])
     if command.new_value is not None and (errors := money_errors(command.new_value, "$.new_value")):
         raise InvalidCommand(errors)
+    return ledger.execute(envelope, variation(ledger, contract_id, command))
+
+
+def variation(ledger: Ledger, contract_id: UUID, command: VaryContract) -> Callable[[], Contract]:
+    """Check the variation; return the command that records it (payments adds the commitment change)."""
     contract = ledger.load(Contract, contract_id)
     _require_active(contract)
     if command.new_end_date is not None and command.new_end_date <= contract.start_date:
@@ -236,7 +241,7 @@ def vary_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command
         contract.vary(new_value=command.new_value, new_end_date=command.new_end_date, reason=command.reason)
         return contract
 
-    return ledger.execute(envelope, vary)
+    return vary
 
 
 def extend_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: ExtendContract) -> Recorded:
