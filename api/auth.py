@@ -109,11 +109,20 @@ class Verifier:
         org = claims.get("org")
         if org is not None and not isinstance(org, str):
             raise AuthenticationFailed("invalid_token", "org must be a string")
-        return Actor(id=str(claims["sub"]), role=str(role), organisation_id=org)
+        privileges = claims.get("privileges", [])
+        if not isinstance(privileges, list) or not all(isinstance(p, str) for p in privileges):
+            raise AuthenticationFailed("invalid_token", "privileges must be a list of strings")
+        return Actor(id=str(claims["sub"]), role=str(role), organisation_id=org, privileges=tuple(privileges))
 
 
 def issue_development_token(
-    settings: Settings, *, role: str, org: str | None, subject: str | None = None, ttl_seconds: int = 3600
+    settings: Settings,
+    *,
+    role: str,
+    org: str | None,
+    subject: str | None = None,
+    ttl_seconds: int = 3600,
+    privileges: tuple[str, ...] = (),
 ) -> str:
     """An HS256 token signed with the development secret, for local use and tests."""
     if role not in _ROLES:
@@ -130,4 +139,6 @@ def issue_development_token(
     }
     if org:
         claims["org"] = org
+    if privileges:
+        claims["privileges"] = list(privileges)
     return jwt.encode(claims, settings.development_secret(), algorithm="HS256")

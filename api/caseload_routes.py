@@ -33,10 +33,10 @@ class UnpaidWorkList(msgspec.Struct, kw_only=True):
 
 def _cut(q: QueryContext) -> caseload.CaseloadFilter:
     return caseload.CaseloadFilter(
-        supplier_id=q.uuid_param("supplier_id"),
+        supplier_id=q.scoped_uuid("supplier_id"),
         caseworker_id=q.param("caseworker_id"),
         practitioner_id=q.param("practitioner_id"),
-        region=q.param("region"),
+        region=q.scoped("region"),
         contract_id=q.uuid_param("contract_id"),
     )
 

@@ -91,7 +91,14 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from api.auth import issue_development_token
 
     try:
-        token = issue_development_token(settings, role=args.role, org=args.org, subject=args.sub, ttl_seconds=args.ttl)
+        token = issue_development_token(
+            settings,
+            role=args.role,
+            org=args.org,
+            subject=args.sub,
+            ttl_seconds=args.ttl,
+            privileges=tuple(args.privilege or ()),
+        )
     except ValueError as exc:
         _console().print(f"[red]{exc}[/red]")
         return 2
@@ -253,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", help="the organisation the token acts for")
     p.add_argument("--sub", help="the actor id (default: generated)")
     p.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    p.add_argument("--privilege", action="append", help="a privilege, e.g. personal_data (repeatable)")
     p.set_defaults(func=cmd_token)
 
     p = sub.add_parser("events", help="page through (or tail) the event log with each event's envelope")

@@ -11,11 +11,12 @@ from uuid import UUID
 import falcon
 import msgspec
 
-from api import idempotency, media
+from api import audit, idempotency, media, policy
 from api.errors import ProblemError, invalid
 from api.openapi import IF_MATCH, MIN_POSITION, Operation, Param
 from api.services import Services
 from ledger.envelope import Envelope, make_envelope
+from ledger.roles import Role
 from ledger.store import Ledger, Recorded
 
 
@@ -88,11 +89,21 @@ class Query:
 
 @dataclass
 class QueryContext:
-    """What a query handler may use: the read connection (or the ledger) and the request's parameters."""
+    """What a query handler may use: the read connection (or the ledger) and the request's parameters.
+
+    `scoped_*` read a filter the caller's scope forces (a supplier sees only itself), else the parameter.
+    """
 
     req: falcon.Request
     conn: Any
     ledger: Ledger
+    forced: dict[str, Any] = field(default_factory=dict)
+
+    def scoped(self, name: str) -> str | None:
+        return self.forced[name] if name in self.forced else self.param(name)
+
+    def scoped_uuid(self, name: str) -> UUID | None:
+        return self.forced[name] if name in self.forced else self.uuid_param(name)
 
     def param(self, name: str) -> str | None:
         return self.req.get_param(name)
@@ -198,16 +209,39 @@ class Endpoint:
     def operations(self) -> dict[str, Operation]:
         return {method: spec.operation() for method, spec in self.methods.items()}
 
-    def _ids(self, params: dict[str, str]) -> list[Any]:
+    def _ids(self, params: dict[str, str]) -> dict[str, Any]:
         """Path parameters in order: `*_id` ones as UUIDs (404 when malformed), others as given."""
-        return [path_uuid(value, name) if name.endswith("_id") else value for name, value in params.items()]
+        return {name: path_uuid(value, name) if name.endswith("_id") else value for name, value in params.items()}
+
+    def _authorize(self, req: falcon.Request) -> policy.Rule:
+        """The caller's role may run this operation (403 otherwise); personal data needs a purpose."""
+        rule = policy.RULES.get((req.method, req.uri_template or ""))
+        actor = req.context.actor
+        if rule is None:
+            raise policy.forbidden("no access rule covers this operation")
+        if actor.role not in rule.roles:
+            raise policy.forbidden(f"the {actor.role} role may not {req.method} {req.uri_template}")
+        if rule.personal_data:
+            if actor.role == Role.AUDITOR and policy.PERSONAL_DATA not in actor.privileges:
+                raise policy.forbidden("reading personal data needs the personal_data privilege")
+            purpose = (req.get_header("X-Purpose") or req.get_param("purpose") or "").strip()
+            if not purpose or len(purpose) > 500:
+                raise invalid([("X-Purpose", "say why you need this personal data (the read is recorded)")])
+            req.context.purpose = purpose
+        return rule
+
+    def _scope(self, req: falcon.Request, rule: policy.Rule, ids: dict[str, Any], body: Any, *, write: bool) -> None:
+        policy.check_scope(self.services.ledger, req.context.actor, rule, ids, body, write=write)
 
     def run_command(self, spec: Command, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
+        rule = self._authorize(req)
         ids = self._ids(params)
-        args: list[Any] = [*ids]
+        args: list[Any] = [*ids.values()]
         body = media.read_body(req, self.services.settings.max_body_bytes) if spec.request is not None else b""
-        if spec.request is not None:
-            args.append(media.parse(body, spec.request))
+        command = media.parse(body, spec.request) if spec.request is not None else None
+        self._scope(req, rule, ids, command, write=True)
+        if command is not None:
+            args.append(command)
         kwargs: dict[str, Any] = {"expected_version": expected_version(req)} if spec.if_match else {}
         if spec.idempotent:
             key = idempotency_key(req)
@@ -243,12 +277,21 @@ class Endpoint:
         )
 
     def run_query(self, spec: Query, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
+        rule = self._authorize(req)
         ids = self._ids(params)
+        self._scope(req, rule, ids, None, write=False)
+        forced = policy.forced_filters(req.context.actor)
         if spec.from_ledger:
-            result = spec.handler(QueryContext(req=req, conn=None, ledger=self.services.ledger), *ids)
+            result = spec.handler(
+                QueryContext(req=req, conn=None, ledger=self.services.ledger, forced=forced), *ids.values()
+            )
         else:
             with self.services.read(spec.views, min_position(req)) as conn:
-                result = spec.handler(QueryContext(req=req, conn=conn, ledger=self.services.ledger), *ids)
+                result = spec.handler(
+                    QueryContext(req=req, conn=conn, ledger=self.services.ledger, forced=forced), *ids.values()
+                )
+        if rule.personal_data:
+            audit.record_personal_data_read(self.services.pool, req, found=result is not None)
         if result is None:
             raise ProblemError(404, "Not found", detail=f"nothing at {req.path}", slug="not-found")
         if spec.etag and hasattr(result, "version"):

@@ -38,9 +38,9 @@ class BudgetList(msgspec.Struct, kw_only=True):
 
 def _cut(q: QueryContext) -> payments.FinanceCut:
     return payments.FinanceCut(
-        supplier_id=q.uuid_param("supplier_id"),
+        supplier_id=q.scoped_uuid("supplier_id"),
         contract_id=q.uuid_param("contract_id"),
-        commissioner_id=q.uuid_param("commissioner_id"),
+        commissioner_id=q.scoped_uuid("commissioner_id"),
         region=q.param("region"),
         category=q.param("category"),
         financial_year=q.param("financial_year"),
@@ -97,6 +97,7 @@ def _invoices(q: QueryContext) -> InvoiceList:
 
 
 def _invoice(q: QueryContext, invoice_id: UUID) -> dict[str, Any] | None:
+    supplier, commissioner = q.forced.get("supplier_id"), q.forced.get("commissioner_id")
     row = q.conn.execute(
         "SELECT invoice_id::text, contract_id::text, supplier_id::text, invoice_number, period_start::text,"
         " period_end::text, submitted_at::text, claimed::text, approved::text, credited::text, paid::text,"
@@ -104,8 +105,9 @@ def _invoice(q: QueryContext, invoice_id: UUID) -> dict[str, Any] | None:
         " (SELECT coalesce(json_agg(json_build_object('payment_id', payment_id, 'amount', amount::text,"
         "   'paid_on', paid_on, 'reversed', reversed) ORDER BY paid_on), '[]') FROM finance_payments p"
         "   WHERE p.invoice_id = i.invoice_id) AS payments"
-        " FROM finance_invoices i WHERE invoice_id = %s",
-        (invoice_id,),
+        " FROM finance_invoices i WHERE invoice_id = %s AND (%s::uuid IS NULL OR supplier_id = %s)"
+        " AND (%s::uuid IS NULL OR commissioner_id = %s)",
+        (invoice_id, supplier, supplier, commissioner, commissioner),
     ).fetchone()
     return dict(row) if row else None
 
@@ -136,10 +138,12 @@ def _payments(q: QueryContext) -> PaymentList:
 
 
 def _budgets(q: QueryContext) -> BudgetList:
+    commissioner = q.scoped_uuid("commissioner_id")
     rows = q.conn.execute(
         "SELECT line_id::text, commissioner_id::text, financial_year, code, name, amount::text, ring_fenced,"
         " overrun::text, committed::text, (amount + overrun - committed)::text AS available FROM finance_budget_lines"
-        " ORDER BY commissioner_id, financial_year, code"
+        " WHERE %s::uuid IS NULL OR commissioner_id = %s ORDER BY commissioner_id, financial_year, code",
+        (commissioner, commissioner),
     ).fetchall()
     return BudgetList(items=[dict(r) for r in rows])
 

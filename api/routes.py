@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from api import audit
 from api.endpoints import Command, Query, QueryContext, endpoint
 from api.errors import invalid
 from api.openapi import Param
@@ -82,10 +83,10 @@ def _contracts(q: QueryContext, *, live_only: bool = False) -> catalogue.Contrac
     return catalogue.list_contracts(
         q.conn,
         _day(q),
-        region=q.param("region"),
+        region=q.scoped("region"),
         category=q.param("category"),
-        commissioner_id=q.uuid_param("commissioner_id"),
-        supplier_id=q.uuid_param("supplier_id"),
+        commissioner_id=q.scoped_uuid("commissioner_id"),
+        supplier_id=q.scoped_uuid("supplier_id"),
         live_only=live_only or q.bool_param("live"),
     )
 
@@ -94,7 +95,8 @@ def _pipeline(q: QueryContext) -> catalogue.Pipeline:
     return catalogue.pipeline(
         q.conn,
         status=q.param("status"),
-        commissioner_id=q.uuid_param("commissioner_id"),
+        commissioner_id=q.scoped_uuid("commissioner_id"),
+        invited_supplier_id=q.forced.get("supplier_id"),
         category=q.param("category"),
         limit=q.int_param("limit", default=100, low=1, high=500),
     )
@@ -490,6 +492,25 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 ("termination", "Terminate, with grounds", contracts.terminate_contract, contracts.TerminateContract),
             )
         ],
+        (
+            "/audit/personal-data-reads",
+            endpoint(
+                services,
+                get=Query(
+                    "Who read people's personal data, when and why (auditors)",
+                    lambda q: audit.list_reads(
+                        q.conn,
+                        actor_id=q.param("actor_id"),
+                        since=None,
+                        limit=q.int_param("limit", default=200, low=1, high=5000),
+                    ),
+                    audit.PersonalDataReads,
+                    views=(),
+                    params=(_text("actor_id", "Only this actor's reads"),),
+                    tags=("audit",),
+                ),
+            ),
+        ),
         (
             "/catalogue/eligibility",
             endpoint(

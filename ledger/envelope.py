@@ -36,6 +36,7 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     role: str
     organisation_id: str | None = None
+    privileges: tuple[str, ...] = ()  # e.g. "personal_data" for an auditor who may read it
 
 
 SYSTEM = Actor(id="system:ledger", role="system", organisation_id=None)

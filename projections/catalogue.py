@@ -587,10 +587,17 @@ def pipeline(
     *,
     status: str | None = None,
     commissioner_id: UUID | None = None,
+    invited_supplier_id: UUID | None = None,
     category: str | None = None,
     limit: int = 100,
 ) -> Pipeline:
     clauses, params = [], []
+    if invited_supplier_id:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM catalogue_invitations i WHERE i.call_off_id = catalogue_call_offs.call_off_id"
+            " AND i.supplier_id = %s AND i.invited)"
+        )
+        params.append(invited_supplier_id)
     if commissioner_id:
         clauses.append("(lead_commissioner_id = %s OR %s = ANY(partner_commissioner_ids))")
         params += [commissioner_id, commissioner_id]

@@ -46,6 +46,7 @@ class Market:
         self.thread = threading.Thread(target=self.runner.run_forever, kwargs={"poll_seconds": 0.1}, daemon=True)
         self.thread.start()
         self.position = 0
+        self.orgs: dict[str, str] = {}  # commissioner id -> the organisation its staff's tokens carry
 
     def close(self) -> None:
         self.runner.stop()
@@ -54,36 +55,134 @@ class Market:
 
     # -- plumbing ----------------------------------------------------------------------------------
 
-    def headers(self, role: str = "authority", org: str | None = "hmpps-commercial", sub: str | None = None) -> dict:
-        return {"Authorization": f"Bearer {issue_development_token(self.settings, role=role, org=org, subject=sub)}"}
+    def headers(
+        self,
+        role: str = "authority",
+        org: str | None = "hmpps-commercial",
+        sub: str | None = None,
+        privileges: tuple[str, ...] = (),
+    ) -> dict:
+        token = issue_development_token(self.settings, role=role, org=org, subject=sub, privileges=privileges)
+        return {"Authorization": f"Bearer {token}", "X-Purpose": "testing the service"}
 
-    def post(self, path: str, body: Any = None, *, expect: int | None = 200, method: str = "POST", **who: Any) -> Any:
-        result = self.client.simulate_request(method, path, json=body, headers=self.headers(**who))
+    def caller(self, method: str, path: str, body: Any, role: str | None, org: str | None, sub: str | None) -> dict:
+        """The legitimate user for a request: the policy's first role that may make it, acting for the
+        organisation that owns the resource (explicit role, org or sub win)."""
+        from api import policy
+
+        template, params = _match(method, path)
+        rule = policy.RULES[(method, template)]
+        if role is None:
+            acting = (
+                "commissioner",
+                "supplier_bid_manager",
+                "provider_caseworker",
+                "probation_practitioner",
+                "finance_officer",
+                "authority",
+                "administrator",
+                "auditor",
+                "foi_officer",
+            )
+            reading = ("authority", "finance_officer", "auditor", "foi_officer", "administrator", *acting[:4])
+            role = next(r for r in (reading if method == "GET" else acting) if r in rule.roles)
+        owner = self._owner(role, params, body)
+        if org is None:
+            org = owner.get("org", {"authority": "hmpps-commercial", "finance_officer": "hmpps-finance"}.get(role))
+        if sub is None:
+            sub = owner.get("sub")
+        privileges = ("personal_data",) if role == "auditor" else ()
+        return self.headers(role=role, org=org, sub=sub, privileges=privileges)
+
+    def _owner(self, role: str, params: dict[str, str], body: Any) -> dict[str, str]:
+        from ledger.cases.programmes import ProgrammeGroup
+        from ledger.cases.referrals import Referral
+        from ledger.cases.unpaid_work import UnpaidWorkOrder
+        from ledger.procurement.call_offs import CallOff
+        from ledger.procurement.contracts import Contract
+
+        ledger = self.app.services.ledger
+        body = body if isinstance(body, dict) else {}
+        supplier = params.get("supplier_id") or body.get("supplier_id")
+        commissioners: list[str] = []
+        region = sub = None
+        try:
+            if "call_off_id" in params:
+                draft = ledger.load(CallOff, params["call_off_id"]).draft
+                commissioners = [str(draft.lead_commissioner_id)]
+            contract_id = params.get("contract_id") or body.get("contract_id")
+            if contract_id:
+                contract = ledger.load(Contract, contract_id)
+                supplier = supplier or str(contract.supplier_id)
+                commissioners = [str(c) for c in contract.commissioner_ids]
+            if "referral_id" in params:
+                referral = ledger.load(Referral, params["referral_id"])
+                supplier, region, sub = str(referral.supplier_id), referral.region, referral.practitioner_id
+            if "order_id" in params:
+                supplier = str(ledger.load(UnpaidWorkOrder, params["order_id"]).supplier_id)
+            if "group_id" in params:
+                supplier = str(ledger.load(ProgrammeGroup, params["group_id"]).supplier_id)
+        except Exception:  # an unknown id: the request itself will say so
+            pass
+        commissioners = commissioners or [params.get("commissioner_id") or body.get("lead_commissioner_id") or ""]
+        if role in ("supplier_bid_manager", "provider_caseworker"):
+            return {"org": supplier} if supplier else {}
+        if role == "commissioner":
+            return {"org": self.orgs.get(commissioners[0], "")} if commissioners[0] else {}
+        if role == "probation_practitioner":
+            return {k: v for k, v in (("org", region or "region-a"), ("sub", sub)) if v}
+        return {}
+
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        expect: int | None = 200,
+        method: str = "POST",
+        role: str | None = None,
+        org: str | None = None,
+        sub: str | None = None,
+    ) -> Any:
+        headers = self.caller(method, path, body, role, org, sub)
+        result = self.client.simulate_request(method, path, json=body, headers=headers)
         if expect is not None:
             assert result.status_code == expect, f"{method} {path}: {result.status_code} {result.text}"
         if result.status_code < 300:
             self.position = max(self.position, result.json["position"])
         return result
 
-    def get(self, path: str, *, expect: int = 200, params: dict | None = None, **who: Any) -> Any:
+    def get(
+        self,
+        path: str,
+        *,
+        expect: int = 200,
+        params: dict | None = None,
+        role: str | None = None,
+        org: str | None = None,
+        sub: str | None = None,
+    ) -> Any:
         query = {"min_position": self.position, **(params or {})}
-        result = self.client.simulate_get(path, params=query, headers=self.headers(**who))
+        headers = self.caller("GET", path, None, role or "auditor" if _personal(path) else role, org, sub)
+        result = self.client.simulate_get(path, params=query, headers=headers)
         assert result.status_code == expect, f"GET {path}: {result.status_code} {result.text}"
-        return result.json
+        return result.json if result.headers.get("content-type", "").startswith("application/json") else result.text
 
     # -- the market's actors ---------------------------------------------------------------------
 
     def commissioner(self, org: str = "region-a", area: str = "region-a", *, sign: bool = True) -> str:
+        organisation = f"{org}-{unique_legal_id().lower()}"
         cid = self.post(
             "/commissioners",
             {
                 "name": f"Commissioner {org}",
-                "organisation_id": f"{org}-{unique_legal_id().lower()}",
+                "organisation_id": organisation,
                 "commissioner_type": "probation-region",
                 "area": area,
             },
             expect=201,
         ).json["id"]
+        self.orgs[cid] = organisation
         if sign:
             self.post(f"/commissioners/{cid}/user-agreement", {"signatory": "Regional Probation Director"})
         return cid
@@ -240,3 +339,30 @@ class Market:
             "/referrals", body, expect=expect, role="probation_practitioner", org="region-a", sub=practitioner
         )
         return result.json["id"] if expect == 201 else result
+
+
+def _match(method: str, path: str) -> tuple[str, dict[str, str]]:
+    """The route template a concrete path matches, with its parameters."""
+    from api import policy
+
+    parts = path.split("?")[0].strip("/").split("/")
+    for m, template in policy.RULES:
+        pieces = template.strip("/").split("/")
+        if m != method or len(pieces) != len(parts):
+            continue
+        params: dict[str, str] = {}
+        for piece, part in zip(pieces, parts, strict=True):
+            if piece.startswith("{"):
+                params[piece[1:-1]] = part
+            elif piece != part:
+                break
+        else:
+            return template, params
+    raise AssertionError(f"no rule for {method} {path}")
+
+
+def _personal(path: str) -> bool:
+    from api import policy
+
+    template, _ = _match("GET", path)
+    return policy.RULES[("GET", template)].personal_data

@@ -145,9 +145,15 @@ def test_tenders_are_sealed_until_opened_and_late_ones_are_refused(market: Marke
     market.tender(call_off, a, "950000.00")  # resubmission replaces the first
     market.tender(call_off, b, "1010000.00")
 
-    for role in ("authority", "commissioner", "supplier_bid_manager", "auditor"):
-        sealed = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers(role=role))
+    # Those who may read tenders once opened (the lead commissioner, auditors, FOI officers) cannot before;
+    # the bidders and the Authority never can.
+    for role in ("commissioner", "auditor", "foi_officer"):
+        headers = market.caller("GET", f"/call-offs/{call_off}/tenders", None, role, None, None)
+        sealed = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=headers)
         assert sealed.status_code == 409 and sealed.json["rule"] == "tenders are sealed until opened"
+    for role, org in (("authority", "hmpps-commercial"), ("supplier_bid_manager", a)):
+        refused = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers(role, org))
+        assert refused.status_code == 403
     record = market.get(f"/call-offs/{call_off}")
     receipts = {r["supplier_id"]: r for r in record["receipts"]}
     assert receipts[a]["submissions"] == 2 and receipts[b]["submissions"] == 1
@@ -325,7 +331,7 @@ def test_bafo_narrows_the_competition_to_named_suppliers(market: Market, lead: s
     market.tender(call_off, a, "930000.00")
     refused = market.tender(call_off, b, "920000.00", expect=409)
     assert refused.json["rule"] == "supplier not invited to this call-off"
-    sealed = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers())
+    sealed = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers("auditor"))
     assert sealed.status_code == 409
     market.clock.advance(days=11)
     market.post(f"/call-offs/{call_off}/tender-opening")
@@ -365,7 +371,7 @@ def test_the_worker_opens_tenders_by_an_event_at_the_deadline(market: Market, le
     try:
         market.get(f"/call-offs/{call_off}")  # the view has caught up with the tender
         scheduler()  # earlier call-offs may be due; this one is not
-        sealed = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers())
+        sealed = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers("auditor"))
         assert sealed.status_code == 409
         market.clock.advance(days=31)
         assert scheduler() >= 1
@@ -377,7 +383,7 @@ def test_the_worker_opens_tenders_by_an_event_at_the_deadline(market: Market, le
             (call_off,),
         ).fetchone()
     assert (actor, reason) == ("system:ledger", "the response deadline passed")
-    opened = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers())
+    opened = market.client.simulate_get(f"/call-offs/{call_off}/tenders", headers=market.headers("auditor"))
     assert opened.status_code == 200 and opened.json["tenders"][0]["content"]["price"] == "999000.00"
 
 

@@ -225,7 +225,9 @@ def test_invoices_are_matched_approved_only_as_charged_and_paid_once_per_idempot
     headers = {**market.headers(role="finance_officer"), "Idempotency-Key": "pay-inv-001-a"}
     too_much = market.client.simulate_post(path, json=pay, headers=headers)
     assert too_much.status_code == 409 and too_much.json["rule"] == "never pay more than was approved"
-    missing = market.client.simulate_post(path, json={**pay, "amount": "250.00"}, headers=market.headers())
+    missing = market.client.simulate_post(
+        path, json={**pay, "amount": "250.00"}, headers=market.headers("finance_officer", "hmpps-finance")
+    )
     assert missing.status_code == 422 and missing.json["errors"][0]["path"] == "Idempotency-Key"
     key = {**market.headers(role="finance_officer"), "Idempotency-Key": "pay-inv-001-b"}
     before = count_events(market.url)
@@ -328,9 +330,10 @@ def test_finance_answers_by_any_cut_at_any_date_and_exports_csv(market: Market) 
         params={"as_of": (submitted + timedelta(days=40)).isoformat(), "contract_id": contract},
     )
     assert aged["items"][0]["bucket"] == "31-60" and aged["buckets"]["31-60"] == "330.00"
-    csv = market.client.simulate_get("/finance/export/postings", headers=market.headers())
+    finance = market.headers("finance_officer", "hmpps-finance")
+    csv = market.client.simulate_get("/finance/export/postings", headers=finance)
     assert csv.status_code == 200 and csv.text.startswith("position,seq,event_type,account,amount")
-    assert market.client.simulate_get("/finance/export/secrets", headers=market.headers()).status_code == 404
+    assert market.client.simulate_get("/finance/export/secrets", headers=finance).status_code == 404
 
 
 def test_a_variation_of_value_adjusts_the_commitment_and_the_cap(market: Market) -> None:

@@ -225,14 +225,14 @@ def test_unacceptable_absence_notifies_the_practitioner_until_acknowledged(marke
 
 def test_ending_derives_cancelled_ended_early_or_completed(market: Market, live) -> None:
     cancelled = market.referral(live[0])
-    other = provider(market, cancelled, "withdrawal", {"reason_code": "OTH"}, expect=422)
+    other = market.post(f"/referrals/{cancelled}/withdrawal", {"reason_code": "OTH"}, expect=422).json
     assert other["errors"][0]["path"] == "$.detail"
-    provider(market, cancelled, "withdrawal", {"reason_code": "MOV", "detail": "Moved to Cardiff"})
+    market.post(f"/referrals/{cancelled}/withdrawal", {"reason_code": "MOV", "detail": "Moved to Cardiff"})
 
     early = market.referral(live[0])
     assessed(market, early, sessions=3)
     session(market, early, {"attended": "yes"})
-    provider(market, early, "withdrawal", {"reason_code": "CUS"})
+    market.post(f"/referrals/{early}/withdrawal", {"reason_code": "CUS"})
 
     completed = market.referral(live[0])
     assessed(market, completed, sessions=2)
@@ -295,12 +295,14 @@ def test_caseload_view_for_a_provider_and_its_performance_report(market: Market)
     report = market.client.simulate_get(
         "/caseload/report.csv",
         params={"supplier_id": supplier, "from": "2020-01-01", "to": "2030-12-31", "min_position": market.position},
-        headers=market.headers(),
+        headers=market.headers("provider_caseworker", supplier),
     )
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(report.text)))
     assert {r["crn"] for r in rows} == {"W111111", "D222222"}
     line = next(r for r in rows if r["crn"] == "D222222")
     assert (line["sessions_planned"], line["sessions_attended"]) == ("2", "1") and line["first_appointment_at"]
-    bad = market.client.simulate_get("/caseload/report.csv", params={"from": "soon"}, headers=market.headers())
+    bad = market.client.simulate_get(
+        "/caseload/report.csv", params={"from": "soon"}, headers=market.headers("provider_caseworker", supplier)
+    )
     assert bad.status_code == 422

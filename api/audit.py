@@ -1,0 +1,66 @@
+"""The record of personal-data reads (who, what, when, why), and the auditor's view of it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import falcon
+import msgspec
+from psycopg_pool import ConnectionPool
+
+from ledger.envelope import utcnow
+
+
+def record_personal_data_read(pool: ConnectionPool, req: falcon.Request, *, found: bool) -> None:
+    actor = req.context.actor
+    with pool.connection() as conn:
+        conn.execute(
+            "INSERT INTO personal_data_reads (read_at, actor_id, actor_role, organisation_id, method, path, query,"
+            " purpose, request_id, found) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                utcnow(),
+                actor.id,
+                actor.role,
+                actor.organisation_id,
+                req.method,
+                req.path,
+                req.query_string,
+                req.context.purpose,
+                req.context.request_id,
+                found,
+            ),
+        )
+
+
+class PersonalDataRead(msgspec.Struct, kw_only=True):
+    read_at: datetime
+    actor_id: str
+    actor_role: str
+    organisation_id: str | None
+    method: str
+    path: str
+    query: str
+    purpose: str
+    request_id: str
+    found: bool
+
+
+class PersonalDataReads(msgspec.Struct, kw_only=True):
+    items: list[PersonalDataRead]
+
+
+def list_reads(conn: Any, *, actor_id: str | None, since: datetime | None, limit: int) -> PersonalDataReads:
+    clauses, params = [], []
+    if actor_id:
+        clauses.append("actor_id = %s")
+        params.append(actor_id)
+    if since:
+        clauses.append("read_at >= %s")
+        params.append(since)
+    rows = conn.execute(
+        "SELECT read_at, actor_id, actor_role, organisation_id, method, path, query, purpose, request_id, found"
+        f" FROM personal_data_reads WHERE {' AND '.join(clauses) or 'true'} ORDER BY read_at DESC LIMIT %s",
+        [*params, limit],
+    ).fetchall()
+    return PersonalDataReads(items=[msgspec.convert(dict(r), PersonalDataRead) for r in rows])
