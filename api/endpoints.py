@@ -236,10 +236,12 @@ class Endpoint:
     def run_command(self, spec: Command, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         rule = self._authorize(req)
         ids = self._ids(params)
+        self._scope(req, rule, ids, None, write=True)  # the resource the path names: 404 outside scope
         args: list[Any] = [*ids.values()]
         body = media.read_body(req, self.services.settings.max_body_bytes) if spec.request is not None else b""
         command = media.parse(body, spec.request) if spec.request is not None else None
-        self._scope(req, rule, ids, command, write=True)
+        if command is not None:
+            self._scope(req, rule, ids, command, write=True)  # what the body names: 403 if another's
         if command is not None:
             args.append(command)
         kwargs: dict[str, Any] = {"expected_version": expected_version(req)} if spec.if_match else {}

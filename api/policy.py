@@ -227,7 +227,8 @@ def in_scope(actor: Actor, owners: Owners, *, write: bool) -> bool:
     if role == R.PROBATION_PRACTITIONER:
         if write:  # practitioners act on the referrals they made (or were handed by an amendment)
             return owners.practitioner == actor.id
-        return owners.region is not None and owners.region == actor.organisation_id
+        # Practitioners read within their region; resources without one (contracts) are not scoped by it.
+        return owners.region is None or owners.region == actor.organisation_id
     return True  # roles that are not scoped to an organisation
 
 
@@ -261,23 +262,15 @@ def check_scope(
     that would act for another organisation."""
     scope = rule_.scope
     org = actor.organisation_id
+    if body is not None:
+        _check_body(ledger, actor, scope, body)
+        return
     if scope == "supplier":
         if actor.role in SUPPLIER_ROLES and str(params["supplier_id"]) != org:
             raise not_found()
     elif scope == "commissioner":
         if actor.role == R.COMMISSIONER and str(params["commissioner_id"]) != commissioner_of(actor):
             raise not_found()
-    elif scope == "lead":
-        if actor.role == R.COMMISSIONER and str(body.lead_commissioner_id) != commissioner_of(actor):
-            raise forbidden("a call-off is drafted by its lead commissioner: lead_commissioner_id is not yours")
-    elif scope == "body_contract":
-        if actor.role in SUPPLIER_ROLES:
-            try:
-                owners = _contract(ledger, body.contract_id)
-            except NotFound:
-                return  # the command itself answers 404
-            if org not in owners.suppliers:
-                raise forbidden("the contract is not your organisation's")
     elif scope in _PATH_SCOPES:
         name, owners_of = _PATH_SCOPES[scope]
         try:
@@ -286,7 +279,21 @@ def check_scope(
             return  # the command or query itself answers 404
         if not in_scope(actor, owners, write=write):
             raise not_found()
-    named = getattr(body, "supplier_id", None) if body is not None else None
+
+
+def _check_body(ledger: Ledger, actor: Actor, scope: str, body: Any) -> None:
+    """No request acts for someone else: what a body names must be the caller's own (403)."""
+    org = actor.organisation_id
+    if scope == "lead" and actor.role == R.COMMISSIONER and str(body.lead_commissioner_id) != commissioner_of(actor):
+        raise forbidden("a call-off is drafted by its lead commissioner: lead_commissioner_id is not yours")
+    if scope == "body_contract" and actor.role in SUPPLIER_ROLES:
+        try:
+            owners = _contract(ledger, body.contract_id)
+        except NotFound:
+            return  # the command itself answers 404
+        if org not in owners.suppliers:
+            raise forbidden("the contract is not your organisation's")
+    named = getattr(body, "supplier_id", None)
     if actor.role in SUPPLIER_ROLES and named is not None and str(named) != org:
         raise forbidden("the request names another supplier than the one your token acts for")
 
