@@ -354,3 +354,13 @@ def test_health_and_the_openapi_document_are_open_and_everything_else_is_closed(
         assert m.client.simulate_get(path).status_code == 200
     for method, path in operations(m):
         assert m.client.simulate_request(method, path.replace("{", "").replace("}", "")).status_code in (401, 404)
+
+
+def test_an_operation_without_a_rule_is_refused_to_everyone(world, monkeypatch) -> None:
+    from api import policy
+
+    m, ids, _ = world
+    monkeypatch.delitem(policy.RULES, ("GET", "/suppliers/{supplier_id}"))
+    for role in sorted(ALL):
+        result = m.client.simulate_get(f"/suppliers/{ids['supplier_id']}", headers=m.headers(role, "hmpps"))
+        assert result.status_code == 403, role
