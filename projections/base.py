@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
+from psycopg.rows import dict_row
 
 from ledger.envelope import Envelope
 
@@ -61,3 +64,15 @@ class View:
         handler = self._handlers.get(logged.topic)
         if handler is not None:
             handler(cursor, logged)
+
+
+def update_row(cur: Cursor[Any], table: str, key: str, ident: UUID, sets: dict[str, Any]) -> None:
+    """UPDATE one view row's columns (enum values are stored as their strings)."""
+    assignments = ", ".join(f"{column} = %s" for column in sets)
+    values = [v.value if isinstance(v, Enum) else v for v in sets.values()]
+    cur.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*values, ident])
+
+
+def fetch_rows(conn: psycopg.Connection[Any], sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    """A query's rows as dicts, whatever the connection's row factory."""
+    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()

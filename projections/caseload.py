@@ -12,14 +12,13 @@ from uuid import UUID
 import msgspec
 import psycopg
 from psycopg import Cursor
-from psycopg.rows import dict_row
 
 from ledger.cases import unpaid_work
 from ledger.cases.outcomes import Achievement
 from ledger.cases.programmes import ProgrammeGroup
 from ledger.cases.referrals import AppointmentKind, Attended, Referral
 from ledger.cases.unpaid_work import UnpaidWorkOrder
-from projections.base import LoggedEvent, View
+from projections.base import LoggedEvent, View, fetch_rows, update_row
 
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
 
@@ -215,7 +214,7 @@ class CaseloadView(View):
             case Referral.ReferralConcluded():
                 sets = {"status": "concluded", "end_state": str(e.end_state), "concluded_at": recorded}
         sets["version"] = logged.originator_version
-        _update(cur, "caseload_referrals", "referral_id", rid, sets)
+        update_row(cur, "caseload_referrals", "referral_id", rid, sets)
 
     @staticmethod
     def unpaid_work_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -262,7 +261,7 @@ class CaseloadView(View):
             case UnpaidWorkOrder.UnpaidWorkCompleted():
                 sets = {"completed_on": e.on}
         sets["version"] = logged.originator_version
-        _update(cur, "caseload_unpaid_work", "order_id", oid, sets)
+        update_row(cur, "caseload_unpaid_work", "order_id", oid, sets)
 
     @staticmethod
     def programme_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -293,12 +292,7 @@ class CaseloadView(View):
                     " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE group_id = %s",
                     (e.on, e.on, gid),
                 )
-        _update(cur, "caseload_programme_groups", "group_id", gid, {"version": logged.originator_version})
-
-
-def _update(cur: Cursor[Any], table: str, key: str, ident: UUID, sets: dict[str, Any]) -> None:
-    assignments = ", ".join(f"{column} = %s" for column in sets)
-    cur.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*sets.values(), ident])
+        update_row(cur, "caseload_programme_groups", "group_id", gid, {"version": logged.originator_version})
 
 
 # -- queries ---------------------------------------------------------------------------------------
@@ -411,10 +405,6 @@ _REFERRAL_LINE = (
 )
 
 
-def _rows(conn: psycopg.Connection[Any], sql: str, params: Any = ()) -> list[dict[str, Any]]:
-    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
-
-
 def _rate(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.001")) if denominator else None
 
@@ -426,7 +416,7 @@ def list_referrals(
     if status:
         where += " AND r.status = %s"
         params.append(status)
-    rows = _rows(conn, f"{_REFERRAL_LINE} WHERE {where} ORDER BY r.received_at DESC LIMIT %s", [*params, limit])
+    rows = fetch_rows(conn, f"{_REFERRAL_LINE} WHERE {where} ORDER BY r.received_at DESC LIMIT %s", [*params, limit])
     return [msgspec.convert(r, ReferralLine) for r in rows]
 
 
@@ -452,8 +442,8 @@ def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
 
 def unpaid_work_lines(conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date) -> list[UnpaidWorkLine]:
     where, params = _regions_join(cut, "u")
-    orders = _rows(conn, f"SELECT * FROM caseload_unpaid_work u WHERE {where}", params)
-    weekly = _rows(
+    orders = fetch_rows(conn, f"SELECT * FROM caseload_unpaid_work u WHERE {where}", params)
+    weekly = fetch_rows(
         conn,
         "SELECT s.order_id, date_trunc('week', s.worked_on)::date AS week, sum(s.hours) AS hours"
         f" FROM caseload_unpaid_work_sessions s JOIN caseload_unpaid_work u USING (order_id) WHERE {where}"
@@ -502,19 +492,21 @@ def caseload(conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, 
     where, params = cut.where()
     by_status = {
         r["status"]: r["n"]
-        for r in _rows(conn, f"SELECT status, count(*) AS n FROM caseload_referrals r WHERE {where} GROUP BY 1", params)
+        for r in fetch_rows(
+            conn, f"SELECT status, count(*) AS n FROM caseload_referrals r WHERE {where} GROUP BY 1", params
+        )
     }
-    unassigned = _rows(
+    unassigned = fetch_rows(
         conn, f"{_REFERRAL_LINE} WHERE {where} AND r.caseworker_id IS NULL AND r.status <> 'concluded'", params
     )
-    waiting = _rows(
+    waiting = fetch_rows(
         conn,
         f"{_REFERRAL_LINE} WHERE {where} AND r.status <> 'concluded' AND r.received_at < %s"
         " AND (r.first_appointment_at IS NULL OR r.first_appointment_at - r.received_at > %s)"
         " ORDER BY r.received_at",
         [*params, now - timedelta(days=waiting_days), timedelta(days=waiting_days)],
     )
-    totals = _rows(
+    totals = fetch_rows(
         conn,
         "SELECT coalesce(sum(sessions_attended), 0) AS attended, coalesce(sum(sessions_recorded), 0) AS recorded,"
         " count(*) FILTER (WHERE end_state = 'completed') AS completed,"
@@ -524,7 +516,7 @@ def caseload(conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, 
         f" FROM caseload_referrals r WHERE {where}",
         params,
     )[0]
-    pending = _rows(
+    pending = fetch_rows(
         conn,
         "SELECT r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
         " a.status AS attendance, a.absence, a.concerns, r.practitioner_id"
@@ -534,7 +526,7 @@ def caseload(conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, 
     )
     upw = unpaid_work_lines(conn, cut, now.date())
     group_where, group_params = _regions_join(cut, "g")
-    small_groups = _rows(
+    small_groups = fetch_rows(
         conn,
         "SELECT group_id, programme, name, participants, sessions_scheduled FROM caseload_programme_groups g"
         f" WHERE {group_where} AND participants < 4 ORDER BY name",
@@ -627,17 +619,19 @@ class ReferralRecord(msgspec.Struct, kw_only=True):
 
 
 def get_referral(conn: psycopg.Connection[Any], referral_id: UUID) -> ReferralRecord | None:
-    rows = _rows(conn, "SELECT *, referral_id AS id FROM caseload_referrals WHERE referral_id = %s", (referral_id,))
+    rows = fetch_rows(
+        conn, "SELECT *, referral_id AS id FROM caseload_referrals WHERE referral_id = %s", (referral_id,)
+    )
     if not rows:
         return None
     row = rows[0]
-    row["assignments"] = _rows(
+    row["assignments"] = fetch_rows(
         conn,
         "SELECT caseworker_id, previous_caseworker_id, assigned_at, assigned_by FROM caseload_assignments"
         " WHERE referral_id = %s ORDER BY position",
         (referral_id,),
     )
-    row["appointments"] = _rows(
+    row["appointments"] = fetch_rows(
         conn, "SELECT * FROM caseload_appointments WHERE referral_id = %s ORDER BY starts_at", (referral_id,)
     )
     return msgspec.convert(row, ReferralRecord, strict=False)
@@ -669,7 +663,7 @@ REPORT_COLUMNS = (
 def performance_report(conn: psycopg.Connection[Any], cut: CaseloadFilter, start: date, end: date) -> str:
     """A provider performance report as CSV: one row per referral received in [start, end], with its timeline."""
     where, params = cut.where()
-    rows = _rows(
+    rows = fetch_rows(
         conn,
         f"SELECT {', '.join('r.' + c for c in REPORT_COLUMNS)} FROM caseload_referrals r WHERE {where}"
         " AND r.received_at >= %s AND r.received_at < %s ORDER BY r.received_at, r.reference_number",

@@ -10,14 +10,13 @@ from uuid import UUID
 import msgspec
 import psycopg
 from psycopg import Cursor
-from psycopg.rows import dict_row
 
 from ledger.framework import geography
 from ledger.framework.commissioners import Commissioner
 from ledger.framework.suppliers import LotStatus, OrganisationType, Supplier, SupplierStatus
 from ledger.procurement.call_offs import CallOff, CallOffStatus, Tender
 from ledger.procurement.contracts import Contract
-from projections.base import LoggedEvent, View
+from projections.base import LoggedEvent, View, fetch_rows, update_row
 
 
 class CatalogueView(View):
@@ -225,7 +224,7 @@ class CatalogueView(View):
             case CallOff.NoAwardDecided():
                 sets = {"status": CallOffStatus.NO_AWARD, "closed_reason": e.reason}
         sets["version"] = logged.originator_version
-        _update(cur, "catalogue_call_offs", "call_off_id", cid, sets)
+        update_row(cur, "catalogue_call_offs", "call_off_id", cid, sets)
 
     @staticmethod
     def tender_started(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -300,7 +299,7 @@ class CatalogueView(View):
             case Contract.ContractTerminated():
                 sets = {"status": "terminated", "terminated_on": e.effective_date}
         sets["version"] = logged.originator_version
-        _update(cur, "catalogue_contracts", "contract_id", kid, sets)
+        update_row(cur, "catalogue_contracts", "contract_id", kid, sets)
 
 
 def _set_lot(
@@ -326,12 +325,6 @@ def _set_areas(cur: Cursor[Any], supplier_id: UUID, areas: tuple[str, ...]) -> N
         "INSERT INTO catalogue_supplier_areas (supplier_id, area_code) VALUES (%s, %s)",
         [(supplier_id, a) for a in areas],
     )
-
-
-def _update(cur: Cursor[Any], table: str, key: str, ident: UUID, sets: dict[str, Any]) -> None:
-    assignments = ", ".join(f"{column} = %s" for column in sets)
-    values = [str(v) if isinstance(v, CallOffStatus) else v for v in sets.values()]
-    cur.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*values, ident])
 
 
 # -- queries ---------------------------------------------------------------------------------------
@@ -378,16 +371,12 @@ _SUPPLIER_SELECT = (
 )
 
 
-def _rows(conn: psycopg.Connection[Any], sql: str, params: Any = ()) -> list[dict[str, Any]]:
-    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
-
-
 def _to(kind: type[Any], row: dict[str, Any]) -> Any:
     return msgspec.convert(row, kind, strict=False)
 
 
 def get_supplier(conn: psycopg.Connection[Any], supplier_id: UUID) -> SupplierRecord | None:
-    rows = _rows(conn, f"{_SUPPLIER_SELECT} WHERE s.supplier_id = %s", (supplier_id,))
+    rows = fetch_rows(conn, f"{_SUPPLIER_SELECT} WHERE s.supplier_id = %s", (supplier_id,))
     return _to(SupplierRecord, rows[0]) if rows else None
 
 
@@ -419,7 +408,7 @@ def list_suppliers(
         clauses.append("s.legal_identifier > %s")
         params.append(after)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = _rows(conn, f"{_SUPPLIER_SELECT}{where} ORDER BY s.legal_identifier LIMIT %s", [*params, limit + 1])
+    rows = fetch_rows(conn, f"{_SUPPLIER_SELECT}{where} ORDER BY s.legal_identifier LIMIT %s", [*params, limit + 1])
     items = [_to(SupplierRecord, r) for r in rows[:limit]]
     return SupplierPage(items=items, next_after=items[-1].legal_identifier if len(rows) > limit else None)
 
@@ -441,7 +430,7 @@ class EligibilityReport(msgspec.Struct, kw_only=True):
 
 
 def eligibility(conn: psycopg.Connection[Any], categories: list[str], area: str) -> EligibilityReport:
-    rows = _rows(
+    rows = fetch_rows(
         conn,
         "SELECT s.supplier_id, s.name, s.status,"
         " array_agg(DISTINCT l.category) FILTER (WHERE l.status = 'appointed') AS appointed,"
@@ -490,7 +479,7 @@ _COMMISSIONER_SELECT = (
 
 
 def get_commissioner(conn: psycopg.Connection[Any], commissioner_id: UUID) -> CommissionerRecord | None:
-    rows = _rows(conn, f"{_COMMISSIONER_SELECT} WHERE commissioner_id = %s", (commissioner_id,))
+    rows = fetch_rows(conn, f"{_COMMISSIONER_SELECT} WHERE commissioner_id = %s", (commissioner_id,))
     return _to(CommissionerRecord, rows[0]) if rows else None
 
 
@@ -500,7 +489,7 @@ class CommissionerList(msgspec.Struct, kw_only=True):
 
 def list_commissioners(conn: psycopg.Connection[Any]) -> CommissionerList:
     return CommissionerList(
-        items=[_to(CommissionerRecord, r) for r in _rows(conn, f"{_COMMISSIONER_SELECT} ORDER BY name")]
+        items=[_to(CommissionerRecord, r) for r in fetch_rows(conn, f"{_COMMISSIONER_SELECT} ORDER BY name")]
     )
 
 
@@ -556,17 +545,17 @@ _CALL_OFF_SELECT = (
 
 
 def get_call_off(conn: psycopg.Connection[Any], call_off_id: UUID) -> CallOffRecord | None:
-    rows = _rows(conn, f"{_CALL_OFF_SELECT} WHERE call_off_id = %s", (call_off_id,))
+    rows = fetch_rows(conn, f"{_CALL_OFF_SELECT} WHERE call_off_id = %s", (call_off_id,))
     if not rows:
         return None
     row = rows[0]
-    row["invitations"] = _rows(
+    row["invitations"] = fetch_rows(
         conn,
         "SELECT supplier_id, supplier_name, invited, reasons FROM catalogue_invitations WHERE call_off_id = %s"
         " ORDER BY invited DESC, lower(supplier_name)",
         (call_off_id,),
     )
-    row["receipts"] = _rows(
+    row["receipts"] = fetch_rows(
         conn,
         "SELECT t.supplier_id, r.stage, r.submissions, r.first_at, r.last_at FROM catalogue_tender_receipts r"
         " JOIN catalogue_tenders t USING (tender_id) WHERE t.call_off_id = %s ORDER BY r.stage, r.first_at",
@@ -606,13 +595,17 @@ def pipeline(
         params += [category, category]
     scope = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     counts = {s.value: 0 for s in CallOffStatus}
-    for row in _rows(conn, f"SELECT status, count(*) AS n FROM catalogue_call_offs{scope} GROUP BY status", params):
+    for row in fetch_rows(
+        conn, f"SELECT status, count(*) AS n FROM catalogue_call_offs{scope} GROUP BY status", params
+    ):
         counts[row["status"]] = row["n"]
     if status:
         clauses.append("status = %s")
         params.append(status)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = _rows(conn, f"{_CALL_OFF_SELECT}{where} ORDER BY drafted_at DESC, call_off_id LIMIT %s", [*params, limit])
+    rows = fetch_rows(
+        conn, f"{_CALL_OFF_SELECT}{where} ORDER BY drafted_at DESC, call_off_id LIMIT %s", [*params, limit]
+    )
     return Pipeline(counts=counts, items=[_to(CallOffRecord, r) for r in rows])
 
 
@@ -657,7 +650,7 @@ _CONTRACT_SELECT = (
 
 
 def get_contract(conn: psycopg.Connection[Any], contract_id: UUID, day: date) -> ContractRecord | None:
-    rows = _rows(conn, f"{_CONTRACT_SELECT} WHERE k.contract_id = %(id)s", {"day": day, "id": contract_id})
+    rows = fetch_rows(conn, f"{_CONTRACT_SELECT} WHERE k.contract_id = %(id)s", {"day": day, "id": contract_id})
     return _to(ContractRecord, rows[0]) if rows else None
 
 
@@ -690,7 +683,7 @@ def list_contracts(
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     items = [
         _to(ContractRecord, r)
-        for r in _rows(conn, f"{_CONTRACT_SELECT}{where} ORDER BY k.start_date, k.contract_id", params)
+        for r in fetch_rows(conn, f"{_CONTRACT_SELECT}{where} ORDER BY k.start_date, k.contract_id", params)
     ]
     return ContractList(
         as_of=day, count=len(items), total_value=sum((i.value for i in items), Decimal("0.00")), items=items
@@ -699,7 +692,7 @@ def list_contracts(
 
 def due_for_opening(conn: psycopg.Connection[Any], now: datetime) -> list[UUID]:
     """Call-offs whose current deadline has passed with their tenders still sealed."""
-    rows = _rows(
+    rows = fetch_rows(
         conn,
         "SELECT call_off_id FROM catalogue_call_offs WHERE status IN ('open', 'bafo')"
         " AND response_deadline <= %s AND tenders_opened_at IS NULL ORDER BY response_deadline",
