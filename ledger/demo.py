@@ -440,6 +440,15 @@ class _Loader:
                         contract.id,
                         con.ExtendContract(months=12, reason="Meeting KPIs; extension option taken"),
                     )
+                    # The extra year is paid for: the value grows by a year's worth, and so does the commitment.
+                    years_so_far = 3 + (2 - len(contract.extension_options))
+                    annual = money.pence(contract.value / years_so_far)
+                    acc.vary_contract(
+                        self.ledger,
+                        self.env(FINANCE),
+                        contract.id,
+                        con.VaryContract(new_value=contract.value + annual, reason="Extension year funded"),
+                    )
 
     def pipeline(self) -> list[Iterator[datetime]]:
         """Recent call-offs, one or more in every stage, published so that each is mid-way today."""
