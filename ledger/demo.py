@@ -555,7 +555,7 @@ class _Loader:
                     commissioner_id=commissioner_id,
                     financial_year=f"{year}-{(year + 1) % 100:02d}",
                     name="Core rehabilitative services",
-                    amount=Decimal("6000000.00"),
+                    amount=Decimal("20000000.00"),
                 ),
             )
         bud.set_budget_line(
