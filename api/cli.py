@@ -87,6 +87,43 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
+    import psycopg
+
+    from ledger.audit.log import Signer, checkpoint
+
+    with psycopg.connect(_url(settings), autocommit=True) as conn:
+        cp = checkpoint(conn, Signer.from_file(settings.checkpoint_key_path()))
+    print(msgspec_json(cp))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    import psycopg
+    from rich.progress import Progress
+
+    from ledger.audit.log import Signer, verify
+
+    signer = Signer.from_file(settings.checkpoint_key_path())
+    with psycopg.connect(_url(settings), autocommit=True) as conn, Progress(console=_console(), transient=True) as bar:
+        task = bar.add_task("verifying the log", total=None)
+        result = verify(conn, signer.public_key, progress=lambda n: bar.update(task, completed=n))
+    print(msgspec_json(result))
+    if result.finding is not None:
+        _console().print(
+            f"[red]{result.finding.kind} at position {result.finding.position}:[/red] {result.finding.detail}"
+        )
+        return 1
+    _console().print(f"[green]verified[/green] {result.events} events; root {result.root}")
+    return 0
+
+
+def msgspec_json(value: Any) -> str:
+    import msgspec
+
+    return msgspec.json.encode(value).decode()
+
+
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from api.auth import issue_development_token
 
@@ -277,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_events)
 
     sub.add_parser("demo", help="load a small, realistic demo dataset (idempotent)").set_defaults(func=cmd_demo)
+    sub.add_parser("checkpoint", help="extend the Merkle log and sign a checkpoint of its root").set_defaults(
+        func=cmd_checkpoint
+    )
+    sub.add_parser(
+        "verify", help="recompute the Merkle log from the raw events; report the first tampered position"
+    ).set_defaults(func=cmd_verify)
     return parser
 
 

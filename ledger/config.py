@@ -45,6 +45,7 @@ class Settings:
     jwt_algorithms: tuple[str, ...] = field(default=("HS256", "RS256", "ES256"))
     pool_size: int = 5
     projection_batch_size: int = 500
+    checkpoint_key_file: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,11 +67,16 @@ class Settings:
             jwt_algorithms=tuple(a.strip() for a in algorithms.split(",") if a.strip()) or ("HS256", "RS256", "ES256"),
             pool_size=_int("DB_POOL_SIZE", 5),
             projection_batch_size=_int("PROJECTION_BATCH_SIZE", 500),
+            checkpoint_key_file=Path(key) if (key := os.environ.get("CHECKPOINT_KEY_FILE", "").strip()) else None,
         )
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    def checkpoint_key_path(self) -> Path:
+        """The Ed25519 key that signs checkpoints: CHECKPOINT_KEY_FILE, or one kept in the data directory."""
+        return self.checkpoint_key_file or self.data_dir / "checkpoint-key.pem"
 
     def development_secret(self) -> str:
         """Return the HS256 secret: JWT_SECRET, or one generated once into the data directory.

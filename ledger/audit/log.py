@@ -1,0 +1,289 @@
+"""The ledger's Merkle log: leaves over the stored events, signed checkpoints, proofs and verification."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from psycopg.rows import tuple_row
+
+from ledger.audit import merkle
+from ledger.store import EVENTS_TABLE
+
+_ROW = (
+    "notification_id, originator_id, originator_version, topic, recorded_at, effective_at, actor_id, actor_role,"
+    " organisation_id, correlation_id, causation_id, reason, state"
+)
+_encoder = msgspec.json.Encoder()
+
+
+def _canonical(row: tuple[Any, ...], *, with_position: bool) -> bytes:
+    """The bytes a leaf covers: position, aggregate, version, type, envelope and the stored payload."""
+    position, originator, version, topic, recorded, effective, *envelope, state = row
+    fields = [
+        str(originator),
+        version,
+        topic,
+        recorded.astimezone(UTC).isoformat(),
+        effective.astimezone(UTC).isoformat(),
+        *envelope,
+        hashlib.sha256(bytes(state)).hexdigest(),
+    ]
+    return _encoder.encode([position, *fields] if with_position else fields)
+
+
+def leaf_of(row: tuple[Any, ...]) -> tuple[int, bytes, bytes]:
+    """(position, leaf hash, content hash) of one stored event row."""
+    return (
+        row[0],
+        merkle.leaf_hash(_canonical(row, with_position=True)),
+        merkle.leaf_hash(_canonical(row, with_position=False)),
+    )
+
+
+def stored_rows(conn: psycopg.Connection[Any], after: int = -(2**63), batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """Every stored event row in log order, streamed in batches (from the very lowest id: rows slipped in
+    at zero or below are rows too)."""
+    cur = conn.cursor(row_factory=tuple_row)
+    while True:
+        rows = cur.execute(
+            f"SELECT {_ROW} FROM {EVENTS_TABLE} WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+            (after, batch),
+        ).fetchall()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1][0]
+
+
+# -- signing ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signer:
+    key: Ed25519PrivateKey
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.key.public_key()
+
+    @property
+    def key_id(self) -> str:
+        raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return hashlib.sha256(raw).hexdigest()[:16]
+
+    def public_pem(self) -> str:
+        return self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+
+    @classmethod
+    def from_file(cls, path: Path) -> Signer:
+        """The checkpoint key in a PEM file, created (mode 0600) the first time in development."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pem = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(pem)
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} does not hold an Ed25519 private key")
+        return cls(key)
+
+
+def checkpoint_message(tree_size: int, root: bytes, signed_at: datetime) -> bytes:
+    """What a checkpoint's signature covers."""
+    return f"probation-ledger checkpoint\n{tree_size}\n{root.hex()}\n{signed_at.astimezone(UTC).isoformat()}\n".encode()
+
+
+class Checkpoint(msgspec.Struct, kw_only=True):
+    tree_size: int
+    root: str
+    signed_at: datetime
+    key_id: str
+    signature: str
+
+
+# -- appending and checkpointing ------------------------------------------------------------------
+
+
+def extend(conn: psycopg.Connection[Any]) -> int:
+    """Append a leaf for every event not yet in the log; return how many were added."""
+    cur = conn.cursor(row_factory=tuple_row)
+    with conn.transaction():
+        cur.execute("LOCK TABLE merkle_leaves IN EXCLUSIVE MODE")
+        last = cur.execute(
+            "SELECT coalesce(max(leaf_index), -1), coalesce(max(position), 0) FROM merkle_leaves"
+        ).fetchone()
+        assert last is not None
+        index, position = last
+        added = []
+        for row in stored_rows(conn, after=position):
+            index += 1
+            p, leaf, content = leaf_of(row)
+            added.append((index, p, leaf, content))
+        if added:
+            cur.executemany(
+                "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash, content_hash) VALUES (%s, %s, %s, %s)",
+                added,
+            )
+    return len(added)
+
+
+def leaves(conn: psycopg.Connection[Any], size: int | None = None) -> list[bytes]:
+    cur = conn.cursor(row_factory=tuple_row)
+    if size is None:
+        rows = cur.execute("SELECT leaf_hash FROM merkle_leaves ORDER BY leaf_index").fetchall()
+    else:
+        rows = cur.execute(
+            "SELECT leaf_hash FROM merkle_leaves WHERE leaf_index < %s ORDER BY leaf_index", (size,)
+        ).fetchall()
+    return [bytes(r[0]) for r in rows]
+
+
+def checkpoint(conn: psycopg.Connection[Any], signer: Signer, *, now: datetime | None = None) -> Checkpoint:
+    """Extend the log to the head and sign its root (or return the latest checkpoint if nothing is new)."""
+    extend(conn)
+    hashes = leaves(conn)
+    latest = latest_checkpoint(conn)
+    if latest is not None and latest.tree_size == len(hashes):
+        return latest
+    signed_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    tree_root = merkle.root(hashes)
+    signature = signer.key.sign(checkpoint_message(len(hashes), tree_root, signed_at))
+    conn.execute(
+        "INSERT INTO checkpoints (tree_size, root, signed_at, key_id, signature) VALUES (%s, %s, %s, %s, %s)",
+        (len(hashes), tree_root, signed_at, signer.key_id, signature),
+    )
+    return Checkpoint(
+        tree_size=len(hashes),
+        root=tree_root.hex(),
+        signed_at=signed_at,
+        key_id=signer.key_id,
+        signature=signature.hex(),
+    )
+
+
+def latest_checkpoint(conn: psycopg.Connection[Any], at_most: int | None = None) -> Checkpoint | None:
+    cur = conn.cursor(row_factory=tuple_row)
+    row = cur.execute(
+        "SELECT tree_size, root, signed_at, key_id, signature FROM checkpoints"
+        " WHERE %s::bigint IS NULL OR tree_size <= %s ORDER BY tree_size DESC LIMIT 1",
+        (at_most, at_most),
+    ).fetchone()
+    if row is None:
+        return None
+    return Checkpoint(
+        tree_size=row[0], root=bytes(row[1]).hex(), signed_at=row[2], key_id=row[3], signature=bytes(row[4]).hex()
+    )
+
+
+def signature_valid(cp: Checkpoint, public_key: Ed25519PublicKey) -> bool:
+    try:
+        public_key.verify(
+            bytes.fromhex(cp.signature), checkpoint_message(cp.tree_size, bytes.fromhex(cp.root), cp.signed_at)
+        )
+    except InvalidSignature:
+        return False
+    return True
+
+
+# -- verification ----------------------------------------------------------------------------------
+
+
+class Finding(msgspec.Struct, kw_only=True):
+    kind: str  # altered, removed, inserted, reordered, log-tampered, bad-signature
+    position: int | None
+    detail: str
+
+
+class Verification(msgspec.Struct, kw_only=True):
+    ok: bool
+    events: int
+    leaves: int
+    checkpoint_size: int | None
+    root: str
+    finding: Finding | None = None
+
+
+def verify(
+    conn: psycopg.Connection[Any], public_key: Ed25519PublicKey, progress: Callable[[int], None] | None = None
+) -> Verification:
+    """Recompute every leaf from the raw events table and compare with the log and its latest checkpoint.
+
+    Reports the first position where a row was altered, removed, inserted or reordered, or where the
+    log itself no longer matches its signed checkpoint.
+    """
+    cur = conn.cursor(row_factory=tuple_row)
+    logged = cur.execute("SELECT position, leaf_hash, content_hash FROM merkle_leaves ORDER BY leaf_index").fetchall()
+    logged_content = {bytes(c): p for p, _, c in logged}
+    recomputed: list[bytes] = []
+    finding: Finding | None = None
+    events = 0
+    for i, row in enumerate(stored_rows(conn)):
+        events += 1
+        position, leaf, content = leaf_of(row)
+        recomputed.append(leaf)
+        if progress is not None and events % 10000 == 0:
+            progress(events)
+        if finding is not None or i >= len(logged):
+            continue
+        logged_position, logged_leaf, _ = logged[i]
+        if position == logged_position and leaf == bytes(logged_leaf):
+            continue
+        if position > logged_position:
+            finding = Finding(
+                kind="removed",
+                position=logged_position,
+                detail=f"the event logged at position {logged_position} is missing",
+            )
+        elif position < logged_position:
+            finding = Finding(
+                kind="inserted",
+                position=position,
+                detail=f"position {position} was not in the log (next logged is {logged_position})",
+            )
+        elif content in logged_content and logged_content[content] != position:
+            finding = Finding(
+                kind="reordered",
+                position=position,
+                detail=f"the row at {position} was logged at position {logged_content[content]}",
+            )
+        else:
+            finding = Finding(kind="altered", position=position, detail=f"the row at {position} was changed")
+    if finding is None and events < len(logged):
+        missing = logged[events][0]
+        finding = Finding(kind="removed", position=missing, detail=f"the event logged at position {missing} is missing")
+    cp = latest_checkpoint(conn)
+    if finding is None and cp is not None:
+        if not signature_valid(cp, public_key):
+            finding = Finding(
+                kind="bad-signature", position=None, detail=f"checkpoint {cp.tree_size} is not signed by the key"
+            )
+        elif merkle.root([bytes(r[1]) for r in logged[: cp.tree_size]]).hex() != cp.root:
+            finding = Finding(
+                kind="log-tampered",
+                position=None,
+                detail=f"the logged leaves no longer match checkpoint {cp.tree_size}",
+            )
+    return Verification(
+        ok=finding is None,
+        events=events,
+        leaves=len(logged),
+        checkpoint_size=cp.tree_size if cp else None,
+        root=merkle.root(recomputed).hex(),
+        finding=finding,
+    )
