@@ -11,6 +11,7 @@ from typing import Any
 import falcon
 
 from api import resources
+from api.audit_routes import build_audit_routes
 from api.auth import REALM, AuthenticationFailed
 from api.caseload_routes import build_caseload_routes
 from api.errors import ProblemError, handle_ledger_error, handle_unexpected, invalid, serialize_problem
@@ -113,6 +114,7 @@ def create_app(
         *build_routes(services),
         *build_caseload_routes(services),
         *build_payment_routes(services),
+        *build_audit_routes(services),
     ]
     for path, resource in routes:
         app.add_route(path, resource)

@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from ledger.config import Settings
 
@@ -75,15 +76,25 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         _console().print(f"applied {applied} event(s)")
         return 0
     logging.getLogger("ledger.worker").info("projection worker started")
-    import psycopg
+    from datetime import timedelta
 
-    from api.scheduler import open_due_tenders
+    from api.scheduler import Scheduler
+    from ledger.audit.log import Signer
     from ledger.store import Ledger
 
     ledger = Ledger(url, pool_size=1)
-    with psycopg.connect(url, autocommit=True) as conn:
-        runner.run_forever(on_idle=lambda: open_due_tenders(ledger, conn))
-    ledger.close()
+    every = settings.checkpoint_interval_seconds
+    scheduler = Scheduler(
+        url,
+        ledger,
+        signer=Signer.from_file(settings.checkpoint_key_path()) if every else None,
+        checkpoint_every=timedelta(seconds=every) if every else None,
+    )
+    try:
+        runner.run_forever(on_idle=scheduler)
+    finally:
+        scheduler.close()
+        ledger.close()
     return 0
 
 
@@ -304,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", help="event type, e.g. SupplierRegistered")
     p.add_argument("--actor", help="actor id")
     p.add_argument("--org", help="organisation id")
-    p.add_argument("--aggregate", help="aggregate id")
+    p.add_argument("--aggregate", type=UUID, help="aggregate id")
     p.add_argument("--since", help="recorded at or after (ISO 8601)")
     p.add_argument("--until", help="recorded before (ISO 8601)")
     p.add_argument("--after", type=int, default=0, help="start after this position")

@@ -87,6 +87,31 @@ class Query:
         )
 
 
+@dataclass(frozen=True)
+class Action:
+    """A POST that does something other than record events (e.g. sign a checkpoint): `handler(q) -> value`."""
+
+    summary: str
+    handler: Callable[..., Any]
+    response: Any
+    status: int = 200
+    errors: tuple[int, ...] = (409, 422)
+    params: tuple[Param, ...] = ()
+    tags: tuple[str, ...] = ()
+    description: str = ""
+
+    def operation(self) -> Operation:
+        return Operation(
+            self.summary,
+            response=self.response,
+            status=self.status,
+            errors=self.errors,
+            params=self.params,
+            tags=self.tags,
+            description=self.description,
+        )
+
+
 @dataclass
 class QueryContext:
     """What a query handler may use: the read connection (or the ledger) and the request's parameters.
@@ -203,7 +228,7 @@ class Endpoint:
     """A Falcon resource serving the commands and queries given per method."""
 
     services: Services
-    methods: dict[str, Command | Query] = field(default_factory=dict)
+    methods: dict[str, Command | Query | Action] = field(default_factory=dict)
 
     @property
     def operations(self) -> dict[str, Operation]:
@@ -283,15 +308,12 @@ class Endpoint:
         ids = self._ids(params)
         self._scope(req, rule, ids, None, write=False)
         forced = policy.forced_filters(req.context.actor)
-        if spec.from_ledger:
+        # A query of the event store itself reads committed events: there is no view to wait for.
+        wait = None if spec.from_ledger else min_position(req)
+        with self.services.read(spec.views, wait) as conn:
             result = spec.handler(
-                QueryContext(req=req, conn=None, ledger=self.services.ledger, forced=forced), *ids.values()
+                QueryContext(req=req, conn=conn, ledger=self.services.ledger, forced=forced), *ids.values()
             )
-        else:
-            with self.services.read(spec.views, min_position(req)) as conn:
-                result = spec.handler(
-                    QueryContext(req=req, conn=conn, ledger=self.services.ledger, forced=forced), *ids.values()
-                )
         if rule.personal_data:
             audit.record_personal_data_read(self.services.pool, req, found=result is not None)
         if result is None:
@@ -304,12 +326,26 @@ class Endpoint:
             return
         media.respond(resp, result)
 
+    def run_action(self, spec: Action, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
+        self._authorize(req)
+        ids = self._ids(params)
+        with self.services.read() as conn:
+            result = spec.handler(QueryContext(req=req, conn=conn, ledger=self.services.ledger), *ids.values())
+        media.respond(resp, result, status=spec.status)
 
-def endpoint(services: Services, **methods: Command | Query) -> Endpoint:
+
+_RUNNERS: dict[type, Callable[..., None]] = {
+    Command: Endpoint.run_command,
+    Query: Endpoint.run_query,
+    Action: Endpoint.run_action,
+}
+
+
+def endpoint(services: Services, **methods: Command | Query | Action) -> Endpoint:
     """Build a resource with exactly the responders given (anything else is 405)."""
     responders: dict[str, Any] = {}
     for method, spec in methods.items():
-        runner = Endpoint.run_command if isinstance(spec, Command) else Endpoint.run_query
+        runner = _RUNNERS[type(spec)]
 
         def responder(
             self: Endpoint,

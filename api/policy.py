@@ -158,6 +158,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/finance/prompt-payment"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER),
     ("GET", "/finance/export/{table}"): rule(R.FINANCE_OFFICER, R.AUDITOR),
     ("GET", "/audit/personal-data-reads"): rule(R.AUDITOR),
+    ("GET", "/audit/events"): rule(R.AUDITOR, R.FOI_OFFICER),
+    ("GET", "/audit/aggregates/{aggregate_id}"): rule(R.AUDITOR, R.FOI_OFFICER),
+    ("GET", "/audit/aggregates/{aggregate_id}/events"): rule(R.AUDITOR, R.FOI_OFFICER),
+    ("GET", "/audit/checkpoints"): rule(GLOBAL_READ),
+    ("POST", "/audit/checkpoints"): rule(R.AUDITOR, R.ADMINISTRATOR),
+    ("GET", "/audit/events/{position}/inclusion-proof"): rule(GLOBAL_READ),
+    ("GET", "/audit/consistency-proof"): rule(GLOBAL_READ),
 }
 
 

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import msgspec
 
-from api import audit
 from api.endpoints import Command, Query, QueryContext, endpoint
 from api.errors import invalid
 from api.openapi import Param
@@ -492,25 +491,6 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 ("termination", "Terminate, with grounds", contracts.terminate_contract, contracts.TerminateContract),
             )
         ],
-        (
-            "/audit/personal-data-reads",
-            endpoint(
-                services,
-                get=Query(
-                    "Who read people's personal data, when and why (auditors)",
-                    lambda q: audit.list_reads(
-                        q.conn,
-                        actor_id=q.param("actor_id"),
-                        since=None,
-                        limit=q.int_param("limit", default=200, low=1, high=5000),
-                    ),
-                    audit.PersonalDataReads,
-                    views=(),
-                    params=(_text("actor_id", "Only this actor's reads"),),
-                    tags=("audit",),
-                ),
-            ),
-        ),
         (
             "/catalogue/eligibility",
             endpoint(

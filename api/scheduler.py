@@ -1,12 +1,15 @@
-"""Deadline-driven commands the worker issues itself: tenders are opened by an event at the deadline."""
+"""What the worker does on the clock: tenders opened by an event at the deadline; checkpoints signed at intervals."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
+from ledger.audit import log as merkle_log
+from ledger.audit.log import Signer
 from ledger.envelope import SYSTEM, make_envelope
 from ledger.errors import ConcurrencyConflict, RuleViolation
 from ledger.procurement import call_offs
@@ -39,19 +42,37 @@ def open_due_tenders(ledger: Ledger, conn: psycopg.Connection[Any]) -> int:
     return opened
 
 
-class DeadlineScheduler:
-    """Runs `open_due_tenders` from the worker's loop, reconnecting after a lost connection."""
+def checkpoint_if_due(conn: psycopg.Connection[Any], signer: Signer, now: datetime, every: timedelta) -> bool:
+    """Sign a checkpoint when the latest is older than `every` and the log has grown since; True if signed."""
+    latest = merkle_log.latest_checkpoint(conn)
+    if latest is not None and now - latest.signed_at < every:
+        return False
+    signed = merkle_log.checkpoint(conn, signer, now=now)
+    return latest is None or signed.tree_size != latest.tree_size
 
-    def __init__(self, url: str, ledger: Ledger) -> None:
+
+class Scheduler:
+    """The worker's timed duties, run from its loop: open tenders at their deadline and, when a signer is
+    given, sign a checkpoint of the Merkle log at intervals. Reconnects after a lost connection."""
+
+    def __init__(
+        self, url: str, ledger: Ledger, *, signer: Signer | None = None, checkpoint_every: timedelta | None = None
+    ) -> None:
         self.url = url
         self.ledger = ledger
+        self.signer = signer
+        self.checkpoint_every = checkpoint_every
         self._conn: psycopg.Connection[Any] | None = None
 
     def __call__(self) -> int:
+        """Run every duty that is due; return how many call-offs' tenders were opened."""
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(self.url, autocommit=True)
-            return open_due_tenders(self.ledger, self._conn)
+            opened = open_due_tenders(self.ledger, self._conn)
+            if self.signer is not None and self.checkpoint_every is not None:
+                checkpoint_if_due(self._conn, self.signer, self.ledger.now(), self.checkpoint_every)
+            return opened
         except psycopg.OperationalError:
             self.close()
             raise

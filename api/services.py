@@ -14,6 +14,7 @@ from psycopg_pool import ConnectionPool
 
 from api.auth import Verifier
 from api.errors import ProblemError
+from ledger.audit.log import Signer
 from ledger.config import Settings
 from ledger.envelope import utcnow
 from ledger.store import Ledger
@@ -33,6 +34,7 @@ class Services:
         self._ledger: Ledger | None = None
         self._pool: ConnectionPool | None = None
         self._verifier: Verifier | None = None
+        self._signer: Signer | None = None
 
     @property
     def database_url(self) -> str:
@@ -73,6 +75,13 @@ class Services:
         if self._verifier is None:
             self._verifier = Verifier.from_settings(self.settings)
         return self._verifier
+
+    @property
+    def signer(self) -> Signer:
+        """The Ed25519 key that signs checkpoints (loaded on first use; created in development)."""
+        if self._signer is None:
+            self._signer = Signer.from_file(self.settings.checkpoint_key_path())
+        return self._signer
 
     @contextmanager
     def read(self, views: Sequence[str] = (), min_position: int | None = None) -> Iterator[psycopg.Connection[Any]]:

@@ -46,6 +46,7 @@ class Settings:
     pool_size: int = 5
     projection_batch_size: int = 500
     checkpoint_key_file: Path | None = None
+    checkpoint_interval_seconds: int = 3600
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,6 +68,7 @@ class Settings:
             jwt_algorithms=tuple(a.strip() for a in algorithms.split(",") if a.strip()) or ("HS256", "RS256", "ES256"),
             pool_size=_int("DB_POOL_SIZE", 5),
             projection_batch_size=_int("PROJECTION_BATCH_SIZE", 500),
+            checkpoint_interval_seconds=_int("CHECKPOINT_INTERVAL_SECONDS", 3600),
             checkpoint_key_file=Path(key) if (key := os.environ.get("CHECKPOINT_KEY_FILE", "").strip()) else None,
         )
 

@@ -1,25 +1,71 @@
-"""Reading the log as auditors do: events in order with their envelopes, filtered without decoding."""
+"""Reading the log as auditors do: events in order with their envelopes, and any aggregate as of a moment.
+
+Two time axes (see docs/adr/0014-two-time-axes.md):
+
+- **as recorded at T** (`recorded_by`): the events the ledger had recorded by T — what it knew then;
+- **as effective at T** (`effective_by`): the events that had happened in the world by T, whenever they
+  were recorded (an attendance recorded on Tuesday for Monday's session is effective on Monday).
+
+Both may be given at once ("what had happened by T1, as the ledger knew it at T2"), and a log position
+(`position`) pins a horizon exactly. Answers come from the events themselves, never from the views.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+import enum
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import msgspec
 import psycopg
-from psycopg.rows import dict_row
+from eventsourcing.persistence import StoredEvent
+from psycopg.rows import dict_row, tuple_row
 
-from ledger.store import EVENTS_TABLE
+from ledger.aggregate import LedgerAggregate
+from ledger.store import EVENTS_TABLE, Ledger
+
+
+class Horizon(msgspec.Struct, frozen=True, kw_only=True):
+    """Which events count. Unset bounds do not limit; all bounds are inclusive."""
+
+    recorded_by: datetime | None = None
+    effective_by: datetime | None = None
+    position: int | None = None
+
+    def clauses(self) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, bound in (
+            ("recorded_at", self.recorded_by),
+            ("effective_at", self.effective_by),
+            ("notification_id", self.position),
+        ):
+            if bound is not None:
+                clauses.append(f"{column} <= %s")
+                params.append(bound)
+        return clauses, params
+
+    @property
+    def is_now(self) -> bool:
+        return self.recorded_by is None and self.effective_by is None and self.position is None
+
+
+NOW = Horizon()
 
 
 class EventFilter(msgspec.Struct, kw_only=True):
     type: str | None = None
     actor: str | None = None
     organisation: str | None = None
-    aggregate: str | None = None
+    aggregate: UUID | None = None
     since: datetime | None = None
     until: datetime | None = None
+    effective_since: datetime | None = None
+    effective_until: datetime | None = None
 
 
 class EventRecord(msgspec.Struct, kw_only=True):
@@ -44,38 +90,143 @@ class EventRecord(msgspec.Struct, kw_only=True):
         return msgspec.json.encode(self).decode()
 
 
+_RECORD_COLUMNS = (
+    "notification_id AS position, originator_id AS aggregate_id, originator_version AS version,"
+    " event_type AS type, topic, recorded_at, effective_at, actor_id, actor_role, organisation_id,"
+    " correlation_id, causation_id, reason, state"
+)
+
+
+def _records(conn: psycopg.Connection[Any], where: Iterable[str], params: list[Any], order: str, limit: int | None):
+    sql = f"SELECT {_RECORD_COLUMNS} FROM {EVENTS_TABLE} WHERE {' AND '.join(where) or 'true'} ORDER BY {order}"
+    if limit is not None:
+        sql += " LIMIT %s"
+        params = [*params, limit]
+    rows = conn.cursor(row_factory=dict_row).execute(sql, params).fetchall()
+    for row in rows:
+        row["payload"] = msgspec.Raw(bytes(row.pop("state")))
+    return [EventRecord(**row) for row in rows]
+
+
 def page(conn: psycopg.Connection[Any], query: EventFilter, *, after: int = 0, limit: int = 100) -> list[EventRecord]:
     """Up to `limit` events after position `after` that match every given filter, in log order."""
     clauses = ["notification_id > %s"]
     params: list[Any] = [after]
-    for column, value in (
-        ("event_type", query.type),
-        ("actor_id", query.actor),
-        ("organisation_id", query.organisation),
+    for column, op, value in (
+        ("event_type", "=", query.type),
+        ("actor_id", "=", query.actor),
+        ("organisation_id", "=", query.organisation),
+        ("originator_id", "=", query.aggregate),
+        ("recorded_at", ">=", query.since),
+        ("recorded_at", "<", query.until),
+        ("effective_at", ">=", query.effective_since),
+        ("effective_at", "<", query.effective_until),
     ):
         if value is not None:
-            clauses.append(f"{column} = %s")
+            clauses.append(f"{column} {op} %s")
             params.append(value)
-    if query.aggregate is not None:
-        clauses.append("originator_id = %s")
-        params.append(UUID(query.aggregate))
-    if query.since is not None:
-        clauses.append("recorded_at >= %s")
-        params.append(query.since)
-    if query.until is not None:
-        clauses.append("recorded_at < %s")
-        params.append(query.until)
-    rows = (
-        conn.cursor(row_factory=dict_row)
-        .execute(
-            "SELECT notification_id AS position, originator_id AS aggregate_id, originator_version AS version,"
-            " event_type AS type, topic, recorded_at, effective_at, actor_id, actor_role, organisation_id,"
-            f" correlation_id, causation_id, reason, state FROM {EVENTS_TABLE}"
-            f" WHERE {' AND '.join(clauses)} ORDER BY notification_id LIMIT %s",
-            [*params, limit],
-        )
-        .fetchall()
+    return _records(conn, clauses, params, "notification_id", limit)
+
+
+def aggregate_events(conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: Horizon = NOW) -> list[EventRecord]:
+    """One aggregate's events within the horizon, in version order (which is also log order)."""
+    clauses, params = horizon.clauses()
+    return _records(conn, ["originator_id = %s", *clauses], [aggregate_id, *params], "originator_version", None)
+
+
+# -- state as of a horizon -------------------------------------------------------------------------
+
+
+class Unapplied(msgspec.Struct, kw_only=True):
+    """An event within the horizon that could not be applied, because what it changes lies outside it
+    (e.g. attendance effective at a session whose scheduling is effective only later)."""
+
+    position: int
+    type: str
+    detail: str
+
+
+@dataclasses.dataclass
+class Reconstruction:
+    aggregate: LedgerAggregate | None
+    applied: list[EventRecord]
+    unapplied: list[Unapplied]
+    later: int  # events of the aggregate outside the horizon
+
+
+def reconstruct(ledger: Ledger, conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: Horizon) -> Reconstruction:
+    """Replay one aggregate's events within the horizon.
+
+    On the effective axis an aggregate's events need not be contiguous versions (a later-effective event
+    may sit between two earlier-effective ones), so each event is applied as the next one whatever its
+    version; the domain's own `mutate` still does the work.
+    """
+    within = aggregate_events(conn, aggregate_id, horizon)
+    counted = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(f"SELECT count(*) FROM {EVENTS_TABLE} WHERE originator_id = %s", (aggregate_id,))
+        .fetchone()
     )
-    for row in rows:
-        row["payload"] = msgspec.Raw(bytes(row.pop("state")))
-    return [EventRecord(**row) for row in rows]
+    total = int(counted[0]) if counted else 0
+    aggregate: Any = None
+    applied: list[EventRecord] = []
+    unapplied: list[Unapplied] = []
+    for record in within:
+        event = ledger.mapper.to_domain_event(
+            StoredEvent(
+                originator_id=record.aggregate_id,
+                originator_version=record.version,
+                topic=record.topic,
+                state=bytes(record.payload),
+            )
+        )
+        if aggregate is None and record.version != 1:
+            unapplied.append(
+                Unapplied(position=record.position, type=record.type, detail="created outside the horizon")
+            )
+            continue
+        if aggregate is not None:
+            aggregate.version = record.version - 1
+        try:
+            aggregate = event.mutate(aggregate)
+        except Exception as exc:  # the domain refuses an event whose prerequisites lie outside the horizon
+            unapplied.append(
+                Unapplied(position=record.position, type=record.type, detail=f"{type(exc).__name__}: {exc}")
+            )
+            continue
+        applied.append(record)
+    return Reconstruction(aggregate=aggregate, applied=applied, unapplied=unapplied, later=total - len(within))
+
+
+_PRIVATE = {"_id", "_version", "_created_on", "_modified_on", "_pending_events", "_event_time"}
+
+
+def plain(value: Any) -> Any:
+    """An aggregate's state as JSON-ready values (dict keys that are tuples become 'a|b')."""
+    if isinstance(value, LedgerAggregate):
+        state = {k: plain(v) for k, v in vars(value).items() if k not in _PRIVATE}
+        return {"id": str(value.id), "version": value.version, "type": type(value).__name__, "state": state}
+    if isinstance(value, dict):
+        return {_key(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, msgspec.Struct):
+        return {f: plain(getattr(value, f)) for f in value.__struct_fields__}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, tuple):
+        return "|".join(_key(k) for k in key)
+    return str(plain(key))

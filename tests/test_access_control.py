@@ -130,6 +130,13 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "GET /finance/prompt-payment": allow(FIN, AUD, COM),
     "GET /finance/export/{table}": allow(FIN, AUD),
     "GET /audit/personal-data-reads": allow(AUD),
+    "GET /audit/events": allow(AUD, FOI),
+    "GET /audit/aggregates/{aggregate_id}": allow(AUD, FOI),
+    "GET /audit/aggregates/{aggregate_id}/events": allow(AUD, FOI),
+    "GET /audit/checkpoints": allow(GLOBAL),
+    "POST /audit/checkpoints": allow(AUD, ADMIN),
+    "GET /audit/events/{position}/inclusion-proof": allow(GLOBAL),
+    "GET /audit/consistency-proof": allow(GLOBAL),
 }
 
 
@@ -193,6 +200,8 @@ def world(make_database, settings):
         "group_id": group,
         "line_id": line,
         "table": "postings",
+        "aggregate_id": supplier,
+        "position": "1",
     }
     orgs = {
         "own": {BID: supplier, CASE: supplier, COM: m.orgs[lead], PO: ("region-a", "po-jones")},

@@ -362,12 +362,12 @@ def test_cancellation_and_no_award_need_reasons_and_close_the_call_off(market: M
 
 
 def test_the_worker_opens_tenders_by_an_event_at_the_deadline(market: Market, lead: str) -> None:
-    from api.scheduler import DeadlineScheduler
+    from api.scheduler import Scheduler
 
     bidder = market.supplier("Punctual Homes", areas=("region-a",))
     call_off = published(market, lead, title="Opened by the clock")
     market.tender(call_off, bidder, "999000.00")
-    scheduler = DeadlineScheduler(market.url, market.app.services.ledger)
+    scheduler = Scheduler(market.url, market.app.services.ledger)
     try:
         market.get(f"/call-offs/{call_off}")  # the view has caught up with the tender
         scheduler()  # earlier call-offs may be due; this one is not

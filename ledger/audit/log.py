@@ -287,3 +287,109 @@ def verify(
         root=merkle.root(recomputed).hex(),
         finding=finding,
     )
+
+
+# -- proofs ----------------------------------------------------------------------------------------
+
+
+class InclusionProof(msgspec.Struct, kw_only=True):
+    """That the event at `position` is leaf `leaf_index` of the tree of `tree_size` leaves whose root is `root`.
+
+    `leaf_data` is the exact JSON the leaf hashes (with the SHA-256 of the stored payload), so a holder of
+    the event can check it against the leaf: leaf_hash = SHA-256(0x00 || leaf_data).
+    """
+
+    position: int
+    leaf_index: int
+    tree_size: int
+    leaf_data: str
+    leaf_hash: str
+    audit_path: list[str]
+    root: str
+    checkpoint: Checkpoint | None
+
+
+class ConsistencyProof(msgspec.Struct, kw_only=True):
+    """That the tree of `first` leaves is a prefix of the tree of `second` leaves (RFC 9162 section 2.1.4)."""
+
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    proof: list[str]
+    first_checkpoint: Checkpoint | None
+    second_checkpoint: Checkpoint | None
+
+
+class ProofRefused(ValueError):
+    """A proof was asked for that the log cannot give (a size beyond it, a position not in it)."""
+
+
+def _checkpoint_at(conn: psycopg.Connection[Any], size: int) -> Checkpoint | None:
+    found = latest_checkpoint(conn, at_most=size)
+    return found if found is not None and found.tree_size == size else None
+
+
+def _size(conn: psycopg.Connection[Any], requested: int | None, *, covering: int = 0) -> int:
+    """The tree size to prove against: as asked; else the latest checkpoint's when it covers leaf
+    `covering`; else the whole log."""
+    logged = len(leaves(conn))
+    if requested is None:
+        latest = latest_checkpoint(conn)
+        return latest.tree_size if latest is not None and latest.tree_size > covering else logged
+    if not 0 < requested <= logged:
+        raise ProofRefused(f"the log has {logged} leaves; there is no tree of {requested}")
+    return requested
+
+
+def inclusion(conn: psycopg.Connection[Any], position: int, tree_size: int | None = None) -> InclusionProof:
+    extend(conn)
+    cur = conn.cursor(row_factory=tuple_row)
+    found = cur.execute("SELECT leaf_index FROM merkle_leaves WHERE position = %s", (position,)).fetchone()
+    row = cur.execute(f"SELECT {_ROW} FROM {EVENTS_TABLE} WHERE notification_id = %s", (position,)).fetchone()
+    if found is None or row is None:
+        raise ProofRefused(f"no event at position {position} in the log")
+    index = found[0]
+    size = _size(conn, tree_size, covering=index)
+    if index >= size:
+        raise ProofRefused(f"position {position} is leaf {index}, outside a tree of {size}")
+    hashes = leaves(conn, size)
+    return InclusionProof(
+        position=position,
+        leaf_index=index,
+        tree_size=size,
+        leaf_data=_canonical(row, with_position=True).decode(),
+        leaf_hash=hashes[index].hex(),
+        audit_path=[h.hex() for h in merkle.inclusion_proof(index, hashes)],
+        root=merkle.root(hashes).hex(),
+        checkpoint=_checkpoint_at(conn, size),
+    )
+
+
+def consistency(conn: psycopg.Connection[Any], first: int, second: int | None = None) -> ConsistencyProof:
+    extend(conn)
+    size = _size(conn, second)
+    if not 0 < first <= size:
+        raise ProofRefused(f"no consistency proof from {first} to {size}")
+    hashes = leaves(conn, size)
+    return ConsistencyProof(
+        first=first,
+        second=size,
+        first_root=merkle.root(hashes[:first]).hex(),
+        second_root=merkle.root(hashes).hex(),
+        proof=[h.hex() for h in merkle.consistency_proof(first, hashes)],
+        first_checkpoint=_checkpoint_at(conn, first),
+        second_checkpoint=_checkpoint_at(conn, size),
+    )
+
+
+def checkpoints(conn: psycopg.Connection[Any], *, limit: int = 100) -> list[Checkpoint]:
+    cur = conn.cursor(row_factory=tuple_row)
+    rows = cur.execute(
+        "SELECT tree_size, root, signed_at, key_id, signature FROM checkpoints ORDER BY tree_size DESC LIMIT %s",
+        (limit,),
+    ).fetchall()
+    return [
+        Checkpoint(tree_size=r[0], root=bytes(r[1]).hex(), signed_at=r[2], key_id=r[3], signature=bytes(r[4]).hex())
+        for r in rows
+    ]

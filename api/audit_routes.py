@@ -1,0 +1,344 @@
+"""Routes of the audit trail: the log and its envelopes, any aggregate as of a moment, the Merkle log's
+checkpoints and proofs, and the record of personal-data reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from api import audit
+from api.endpoints import Action, Query, QueryContext, endpoint
+from api.errors import ProblemError, invalid
+from api.openapi import Param
+from api.services import Services
+from ledger import history
+from ledger.audit import log as merkle_log
+
+TAGS = ("audit",)
+
+
+def _time_param(name: str, description: str) -> Param:
+    return Param(name, "query", {"type": "string", "format": "date-time"}, description)
+
+
+HORIZON = (
+    _time_param(
+        "as_recorded",
+        "What the ledger knew at this moment: only events recorded by then (RFC 3339, or a date = end of that day)",
+    ),
+    _time_param(
+        "as_effective",
+        "What had happened by this moment, whenever recorded (RFC 3339, or a date = end of that day)",
+    ),
+    Param("at_position", "query", {"type": "integer", "minimum": 0}, "Only events at or before this log position"),
+)
+EVENT_FILTERS = (
+    Param("type", "query", {"type": "string"}, "Event type, e.g. AwardDecided"),
+    Param("actor", "query", {"type": "string"}, "Actor id"),
+    Param("organisation", "query", {"type": "string"}, "Organisation the actor acted for"),
+    Param("aggregate", "query", {"type": "string", "format": "uuid"}, "Aggregate id"),
+    _time_param("since", "Recorded at or after"),
+    _time_param("until", "Recorded before"),
+    _time_param("effective_since", "Effective at or after"),
+    _time_param("effective_until", "Effective before"),
+    Param("after", "query", {"type": "integer", "minimum": 0}, "Start after this position (next_after of a page)"),
+    Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (100)"),
+)
+
+
+def moment(q: QueryContext, name: str) -> datetime | None:
+    """A query parameter as an aware UTC datetime; a bare date means the end of that day (inclusive)."""
+    raw = q.param(name)
+    if raw is None:
+        return None
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time.max, tzinfo=UTC)
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise invalid([(name, "must be an RFC 3339 date-time or a date (YYYY-MM-DD)")]) from None
+    if value.tzinfo is None:
+        raise invalid([(name, "give a UTC offset, e.g. 2026-03-02T09:00:00Z")])
+    return value.astimezone(UTC)
+
+
+def horizon(q: QueryContext) -> history.Horizon:
+    position = q.param("at_position")
+    return history.Horizon(
+        recorded_by=moment(q, "as_recorded"),
+        effective_by=moment(q, "as_effective"),
+        position=None if position is None else q.int_param("at_position", default=0, low=0, high=2**63 - 1),
+    )
+
+
+class EventPage(msgspec.Struct, kw_only=True):
+    items: list[history.EventRecord]
+    next_after: int | None
+
+
+def _events(q: QueryContext) -> EventPage:
+    limit = q.int_param("limit", default=100, low=1, high=1000)
+    query = history.EventFilter(
+        type=q.param("type"),
+        actor=q.param("actor"),
+        organisation=q.param("organisation"),
+        aggregate=q.uuid_param("aggregate"),
+        since=moment(q, "since"),
+        until=moment(q, "until"),
+        effective_since=moment(q, "effective_since"),
+        effective_until=moment(q, "effective_until"),
+    )
+    items = history.page(q.conn, query, after=q.int_param("after", default=0, low=0, high=2**63 - 1), limit=limit)
+    return EventPage(items=items, next_after=items[-1].position if len(items) == limit else None)
+
+
+class AggregateEvents(msgspec.Struct, kw_only=True):
+    aggregate_id: UUID
+    horizon: history.Horizon
+    items: list[history.EventRecord]
+
+
+def _aggregate_events(q: QueryContext, aggregate_id: UUID) -> AggregateEvents | None:
+    bound = horizon(q)
+    items = history.aggregate_events(q.conn, aggregate_id, bound)
+    if not items and not history.aggregate_events(q.conn, aggregate_id):
+        return None
+    return AggregateEvents(aggregate_id=aggregate_id, horizon=bound, items=items)
+
+
+class AppliedEvent(msgspec.Struct, kw_only=True):
+    position: int
+    version: int
+    type: str
+    recorded_at: datetime
+    effective_at: datetime
+    actor_id: str
+    reason: str | None
+
+
+class AggregateAsOf(msgspec.Struct, kw_only=True):
+    """One aggregate rebuilt from its events within the horizon (`exists` is false if it was created later)."""
+
+    aggregate_id: UUID
+    horizon: history.Horizon
+    exists: bool
+    type: str | None
+    version: int | None
+    state: dict[str, Any] | None
+    applied: list[AppliedEvent]
+    unapplied: list[history.Unapplied]
+    events_outside_horizon: int
+
+
+def _aggregate_as_of(q: QueryContext, aggregate_id: UUID) -> AggregateAsOf | None:
+    bound = horizon(q)
+    rebuilt = history.reconstruct(q.ledger, q.conn, aggregate_id, bound)
+    if rebuilt.aggregate is None and not rebuilt.later and not rebuilt.unapplied:
+        return None
+    shown = history.plain(rebuilt.aggregate) if rebuilt.aggregate is not None else None
+    return AggregateAsOf(
+        aggregate_id=aggregate_id,
+        horizon=bound,
+        exists=rebuilt.aggregate is not None,
+        type=shown["type"] if shown else None,
+        version=rebuilt.aggregate.version if rebuilt.aggregate is not None else None,
+        state=shown["state"] if shown else None,
+        applied=[
+            AppliedEvent(
+                position=e.position,
+                version=e.version,
+                type=e.type,
+                recorded_at=e.recorded_at,
+                effective_at=e.effective_at,
+                actor_id=e.actor_id,
+                reason=e.reason,
+            )
+            for e in rebuilt.applied
+        ],
+        unapplied=rebuilt.unapplied,
+        events_outside_horizon=rebuilt.later,
+    )
+
+
+class Checkpoints(msgspec.Struct, kw_only=True):
+    """Signed checkpoints, newest first, with the public key that verifies their signatures."""
+
+    key_id: str
+    algorithm: str
+    public_key: str
+    signed_message: str
+    items: list[merkle_log.Checkpoint]
+
+
+def _checkpoints(services: Services, q: QueryContext) -> Checkpoints:
+    signer = services.signer
+    return Checkpoints(
+        key_id=signer.key_id,
+        algorithm="Ed25519",
+        public_key=signer.public_pem(),
+        signed_message="probation-ledger checkpoint\\n{tree_size}\\n{root hex}\\n{signed_at ISO 8601}\\n",
+        items=merkle_log.checkpoints(q.conn, limit=q.int_param("limit", default=100, low=1, high=1000)),
+    )
+
+
+def _refused(exc: merkle_log.ProofRefused) -> ProblemError:
+    return ProblemError(404, "No such proof", detail=str(exc), slug="not-found")
+
+
+def _inclusion(q: QueryContext, position: str) -> merkle_log.InclusionProof:
+    if not (position.isascii() and position.isdigit()) or int(position) > 2**63 - 1:
+        raise ProblemError(404, "Not found", detail=f"no event at position {position!r}", slug="not-found")
+    size = q.param("tree_size")
+    try:
+        return merkle_log.inclusion(
+            q.conn,
+            int(position),
+            None if size is None else q.int_param("tree_size", default=1, low=1, high=2**63 - 1),
+        )
+    except merkle_log.ProofRefused as exc:
+        raise _refused(exc) from None
+
+
+def _consistency(q: QueryContext) -> merkle_log.ConsistencyProof:
+    if q.param("first") is None:
+        raise invalid([("first", "required: the smaller tree size")])
+    first = q.int_param("first", default=1, low=1, high=2**63 - 1)
+    second = None if q.param("second") is None else q.int_param("second", default=1, low=1, high=2**63 - 1)
+    try:
+        return merkle_log.consistency(q.conn, first, second)
+    except merkle_log.ProofRefused as exc:
+        raise _refused(exc) from None
+
+
+def build_audit_routes(services: Services) -> list[tuple[str, Any]]:
+    return [
+        (
+            "/audit/events",
+            endpoint(
+                services,
+                get=Query(
+                    "The log: every event with its envelope, in order, filtered and paged by position",
+                    _events,
+                    EventPage,
+                    params=EVENT_FILTERS,
+                    from_ledger=True,
+                    tags=TAGS,
+                ),
+            ),
+        ),
+        (
+            "/audit/aggregates/{aggregate_id}",
+            endpoint(
+                services,
+                get=Query(
+                    "Any aggregate as of a moment, on either time axis (or both), rebuilt from its events",
+                    _aggregate_as_of,
+                    AggregateAsOf,
+                    params=HORIZON,
+                    from_ledger=True,
+                    tags=TAGS,
+                ),
+            ),
+        ),
+        (
+            "/audit/aggregates/{aggregate_id}/events",
+            endpoint(
+                services,
+                get=Query(
+                    "One aggregate's event stream, with envelopes, within the horizon",
+                    _aggregate_events,
+                    AggregateEvents,
+                    params=HORIZON,
+                    from_ledger=True,
+                    tags=TAGS,
+                ),
+            ),
+        ),
+        (
+            "/audit/checkpoints",
+            endpoint(
+                services,
+                get=Query(
+                    "Signed checkpoints of the Merkle log (newest first) and the key that signs them",
+                    lambda q: _checkpoints(services, q),
+                    Checkpoints,
+                    params=(Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "(100)"),),
+                    from_ledger=True,
+                    tags=TAGS,
+                ),
+                post=Action(
+                    "Extend the Merkle log to the head and sign a checkpoint now",
+                    lambda q: merkle_log.checkpoint(q.conn, services.signer, now=q.ledger.now()),
+                    merkle_log.Checkpoint,
+                    status=201,
+                    errors=(),
+                    tags=TAGS,
+                ),
+            ),
+        ),
+        (
+            "/audit/events/{position}/inclusion-proof",
+            endpoint(
+                services,
+                get=Query(
+                    "Proof that the event at this position is in the log (RFC 9162 inclusion proof)",
+                    _inclusion,
+                    merkle_log.InclusionProof,
+                    params=(
+                        Param(
+                            "tree_size",
+                            "query",
+                            {"type": "integer", "minimum": 1},
+                            "Prove against this tree size (default: the latest checkpoint covering the event)",
+                        ),
+                    ),
+                    from_ledger=True,
+                    tags=TAGS,
+                ),
+            ),
+        ),
+        (
+            "/audit/consistency-proof",
+            endpoint(
+                services,
+                get=Query(
+                    "Proof that one tree of the log is a prefix of a later one (RFC 9162 consistency proof)",
+                    _consistency,
+                    merkle_log.ConsistencyProof,
+                    params=(
+                        Param("first", "query", {"type": "integer", "minimum": 1}, "The earlier tree size", True),
+                        Param(
+                            "second", "query", {"type": "integer", "minimum": 1}, "The later size (latest checkpoint)"
+                        ),
+                    ),
+                    from_ledger=True,
+                    tags=TAGS,
+                ),
+            ),
+        ),
+        (
+            "/audit/personal-data-reads",
+            endpoint(
+                services,
+                get=Query(
+                    "Who read people's personal data, when and why (auditors)",
+                    lambda q: audit.list_reads(
+                        q.conn,
+                        actor_id=q.param("actor_id"),
+                        since=moment(q, "since"),
+                        limit=q.int_param("limit", default=200, low=1, high=5000),
+                    ),
+                    audit.PersonalDataReads,
+                    params=(
+                        Param("actor_id", "query", {"type": "string"}, "Only this actor's reads"),
+                        _time_param("since", "Read at or after"),
+                    ),
+                    from_ledger=True,
+                    tags=TAGS,
+                ),
+            ),
+        ),
+    ]
