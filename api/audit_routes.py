@@ -10,11 +10,12 @@ from uuid import UUID
 import msgspec
 
 from api import audit
-from api.endpoints import Action, Query, QueryContext, endpoint
+from api.endpoints import Action, Command, Query, QueryContext, endpoint
 from api.errors import ProblemError, invalid
 from api.openapi import Param
 from api.services import Services
 from ledger import history
+from ledger.audit import erasure
 from ledger.audit import log as merkle_log
 
 TAGS = ("audit",)
@@ -213,8 +214,60 @@ def _consistency(q: QueryContext) -> merkle_log.ConsistencyProof:
         raise _refused(exc) from None
 
 
+class Erasure(msgspec.Struct, kw_only=True):
+    """An erasure as the log records it: whose (subject id only), when, by whom, and why."""
+
+    subject_id: UUID
+    position: int
+    recorded_at: datetime
+    actor_id: str
+    reason: str | None
+
+
+class Erasures(msgspec.Struct, kw_only=True):
+    items: list[Erasure]
+
+
+def _erasures(q: QueryContext) -> Erasures:
+    records = history.page(q.conn, history.EventFilter(type="PersonalDataErased"), limit=10_000)
+    return Erasures(
+        items=[
+            Erasure(
+                subject_id=r.aggregate_id,
+                position=r.position,
+                recorded_at=r.recorded_at,
+                actor_id=r.actor_id,
+                reason=r.reason,
+            )
+            for r in records
+        ]
+    )
+
+
 def build_audit_routes(services: Services) -> list[tuple[str, Any]]:
     return [
+        (
+            "/personal-data/erasures",
+            endpoint(
+                services,
+                post=Command(
+                    "Erase a person's personal data: their key is destroyed; their events stay, sealed",
+                    erasure.erase_personal_data,
+                    erasure.ErasePersonalData,
+                    status=201,
+                    tags=("personal data",),
+                    description="Records the decision (with its reason) and destroys the person's key in the same "
+                    "transaction. Views and exports then show the person as erased; the log still verifies.",
+                ),
+                get=Query(
+                    "Every erasure recorded (subject ids, never names)",
+                    _erasures,
+                    Erasures,
+                    from_ledger=True,
+                    tags=("personal data",),
+                ),
+            ),
+        ),
         (
             "/audit/events",
             endpoint(

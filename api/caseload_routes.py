@@ -55,7 +55,7 @@ def _report(q: QueryContext) -> str:
     start, end = _date(q, "from"), _date(q, "to")
     if end < start:
         raise invalid([("to", "must not be before from")])
-    return caseload.performance_report(q.conn, _cut(q), start, end)
+    return caseload.performance_report(q.conn, _cut(q), start, end, q.ledger.keys)
 
 
 def _referral_command(path: str, summary: str, handler: Any, body: type | None = None) -> tuple[str, Any]:
@@ -153,6 +153,7 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                         items=caseload.list_referrals(
                             q.conn,
                             _cut(q),
+                            q.ledger.keys,
                             status=q.param("status"),
                             limit=q.int_param("limit", default=200, low=1, high=1000),
                         )
@@ -173,7 +174,7 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "A referral with its timeline, appointments and assignment history",
-                    lambda q, i: caseload.get_referral(q.conn, i),
+                    lambda q, i: caseload.get_referral(q.conn, i, q.ledger.keys),
                     caseload.ReferralRecord,
                     views=("caseload",),
                     etag=True,
@@ -198,7 +199,9 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 ),
                 get=Query(
                     "Unpaid Work orders: hours ordered and worked, weeks below minimum, risk of missing 12 months",
-                    lambda q: UnpaidWorkList(items=caseload.unpaid_work_lines(q.conn, _cut(q), q.ledger.now().date())),
+                    lambda q: UnpaidWorkList(
+                        items=caseload.unpaid_work_lines(q.conn, _cut(q), q.ledger.now().date(), q.ledger.keys)
+                    ),
                     UnpaidWorkList,
                     views=("caseload",),
                     params=CUT,
@@ -269,6 +272,7 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                         q.conn,
                         _cut(q),
                         q.ledger.now(),
+                        q.ledger.keys,
                         waiting_days=q.int_param("waiting_days", default=10, low=0, high=365),
                     ),
                     caseload.Caseload,

@@ -47,7 +47,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.framework.reference import seed
     from ledger.store import Ledger
 
-    ledger = Ledger(_url(settings))
+    ledger = Ledger(_url(settings), master_key=settings.personal_data_master_key)
     try:
         report = seed(ledger)
     finally:
@@ -82,7 +82,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.audit.log import Signer
     from ledger.store import Ledger
 
-    ledger = Ledger(url, pool_size=1)
+    ledger = Ledger(url, pool_size=1, master_key=settings.personal_data_master_key)
     every = settings.checkpoint_interval_seconds
     scheduler = Scheduler(
         url,
@@ -233,7 +233,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     url = _url(settings)
     migrate(url)
-    ledger = Ledger(url)
+    ledger = Ledger(url, master_key=settings.personal_data_master_key)
     try:
         with Progress(console=_console(), transient=True) as progress:
             task = progress.add_task("loading the demo history", total=None)

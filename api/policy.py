@@ -165,6 +165,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/audit/checkpoints"): rule(R.AUDITOR, R.ADMINISTRATOR),
     ("GET", "/audit/events/{position}/inclusion-proof"): rule(GLOBAL_READ),
     ("GET", "/audit/consistency-proof"): rule(GLOBAL_READ),
+    ("POST", "/personal-data/erasures"): rule(R.DATA_PROTECTION_OFFICER),
+    ("GET", "/personal-data/erasures"): rule(R.DATA_PROTECTION_OFFICER, R.AUDITOR),
 }
 
 

@@ -49,7 +49,12 @@ class Services:
         if self._ledger is None:
             with self._lock:
                 if self._ledger is None:
-                    self._ledger = Ledger(self.database_url, pool_size=self.settings.pool_size, clock=self.clock)
+                    self._ledger = Ledger(
+                        self.database_url,
+                        pool_size=self.settings.pool_size,
+                        clock=self.clock,
+                        master_key=self.settings.personal_data_master_key,
+                    )
         return self._ledger
 
     @property

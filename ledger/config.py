@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +50,7 @@ class Settings:
     projection_batch_size: int = 500
     checkpoint_key_file: Path | None = None
     checkpoint_interval_seconds: int = 3600
+    personal_data_key_file: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -69,6 +73,7 @@ class Settings:
             pool_size=_int("DB_POOL_SIZE", 5),
             projection_batch_size=_int("PROJECTION_BATCH_SIZE", 500),
             checkpoint_interval_seconds=_int("CHECKPOINT_INTERVAL_SECONDS", 3600),
+            personal_data_key_file=Path(pk) if (pk := os.environ.get("PERSONAL_DATA_KEY_FILE", "").strip()) else None,
             checkpoint_key_file=Path(key) if (key := os.environ.get("CHECKPOINT_KEY_FILE", "").strip()) else None,
         )
 
@@ -89,13 +94,31 @@ class Settings:
             return self.jwt_secret
         if self.is_production:
             raise RuntimeError("JWT_SECRET is not set and LEDGER_ENV=production forbids a generated one")
-        path = self.data_dir / "dev-jwt-secret"
-        if not path.exists():
-            import secrets
+        return _secret_file(self.data_dir / "dev-jwt-secret", lambda: secrets.token_urlsafe(48)).strip()
 
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        return path.read_text().strip()
+    def personal_data_master_key(self) -> bytes:
+        """The 32-byte master key that wraps every person's data key: PERSONAL_DATA_KEY_FILE (base64), or
+        one generated once into the data directory in development. Losing it loses all personal data."""
+        path = self.personal_data_key_file or self.data_dir / "personal-data-key"
+        if not path.exists() and self.is_production:
+            raise RuntimeError("PERSONAL_DATA_KEY_FILE is missing and LEDGER_ENV=production forbids a generated one")
+        key = base64.b64decode(_secret_file(path, lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+        if len(key) != 32:
+            raise ValueError(f"{path} must hold 32 bytes, base64-encoded")
+        return key
+
+
+def _secret_file(path: Path, generate: Callable[[], str]) -> str:
+    """A secret kept in a file (mode 0600), generated the first time it is needed."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(generate())
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # atomic and never overwrites: concurrent first starts agree on one secret
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text()

@@ -15,3 +15,4 @@ class Role(enum.StrEnum):
     AUDITOR = "auditor"
     FOI_OFFICER = "foi_officer"
     ADMINISTRATOR = "administrator"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"  # decides erasure requests

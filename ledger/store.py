@@ -18,7 +18,9 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from ledger.aggregate import LedgerAggregate
+from ledger.audit.keys import KeyRing
 from ledger.codec import EnvelopedStoredEvent, EventMapper
+from ledger.config import Settings
 from ledger.database import eventsourcing_env
 from ledger.envelope import Envelope, stamping, utcnow
 from ledger.errors import ConcurrencyConflict, NotFound, ProgrammingError, StaleVersion
@@ -83,6 +85,14 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 column.append(value)
         curs.execute(self.insert_events_statement, arrays, prepare=True)
 
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        for statement in kwargs.get("in_same_transaction", ()):
+            statement(curs, positions or ())
+        return positions
+
 
 def _created_event_classes(kind: type) -> list[type]:
     """The events that create an aggregate of this class (its `Created` subclasses)."""
@@ -109,6 +119,8 @@ class Recorded:
 
 
 A = TypeVar("A", bound=LedgerAggregate)
+# Runs inside a command's transaction, after its events are inserted, with their positions.
+AlsoInTransaction = Callable[[Cursor[Any], Sequence[int]], None]
 
 
 class Ledger(Application[UUID]):
@@ -116,7 +128,14 @@ class Ledger(Application[UUID]):
 
     name = "Ledger"
 
-    def __init__(self, database_url: str, *, pool_size: int = 5, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        pool_size: int = 5,
+        clock: Callable[[], datetime] = utcnow,
+        master_key: Callable[[], bytes] | None = None,
+    ) -> None:
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": get_topic(LedgerRecorder),
@@ -131,6 +150,9 @@ class Ledger(Application[UUID]):
         datastore = self.datastore
         if datastore.enable_db_functions:  # pragma: no cover - guarded by the env above
             raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS must stay off")
+        self.keys = KeyRing(
+            datastore.get_connection, master_key or (lambda: Settings.from_env().personal_data_master_key())
+        )
 
     @property
     def datastore(self) -> PostgresDatastore:
@@ -163,12 +185,14 @@ class Ledger(Application[UUID]):
         command: Callable[[], LedgerAggregate | Sequence[LedgerAggregate]],
         *,
         expected: tuple[LedgerAggregate, int] | None = None,
+        also: Sequence[AlsoInTransaction] = (),
     ) -> Recorded:
         """Run `command` with `envelope` stamped on its events and record them in one transaction.
 
         `command` returns the aggregate(s) it changed; the first is the one the response names.
         `expected=(aggregate, version)` enforces the caller's If-Match before anything runs.
-        A domain rule raising inside `command` leaves nothing written.
+        A domain rule raising inside `command` leaves nothing written. `also` runs further statements in
+        the same transaction (e.g. destroying a key together with the event that records the erasure).
         """
         if expected is not None and expected[0].version != expected[1]:
             raise StaleVersion(expected=expected[1], actual=expected[0].version)
@@ -176,7 +200,7 @@ class Ledger(Application[UUID]):
             result = command()
         aggregates = [result] if isinstance(result, LedgerAggregate) else list(result)
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.save(*aggregates, in_same_transaction=also)
         except IntegrityError as exc:
             raise ConcurrencyConflict("another command changed this record first; read it again and retry") from exc
         if not recordings:

@@ -13,10 +13,20 @@ import msgspec
 import psycopg
 from psycopg import Cursor
 
+from ledger.audit.erasure import DataSubject
+from ledger.audit.keys import ERASED, KeyRing, Revealer, load_sealed, store_sealed
 from ledger.cases import unpaid_work
 from ledger.cases.outcomes import Achievement
 from ledger.cases.programmes import ProgrammeGroup
-from ledger.cases.referrals import AppointmentKind, Attended, Referral
+from ledger.cases.referrals import (
+    AppointmentKind,
+    AttendanceNotes,
+    Attended,
+    Identity,
+    PersonDetails,
+    Referral,
+    ReferralPersonalData,
+)
 from ledger.cases.unpaid_work import UnpaidWorkOrder
 from projections.base import LoggedEvent, View, fetch_rows, update_row
 
@@ -25,7 +35,7 @@ _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.
 
 class CaseloadView(View):
     name = "caseload"
-    code_version = "1"
+    code_version = "2"
     tables = (
         "caseload_referrals",
         "caseload_assignments",
@@ -67,6 +77,7 @@ class CaseloadView(View):
             ProgrammeGroup.ProgrammeSessionScheduled,
         ):
             self.on(event_class, self.programme_changed)
+        self.on(DataSubject.PersonalDataErased, self.personal_data_erased)
 
     @staticmethod
     def referral_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -78,7 +89,7 @@ class CaseloadView(View):
                 d = e.details
                 cur.execute(
                     "INSERT INTO caseload_referrals (referral_id, reference_number, contract_id, supplier_id,"
-                    " practitioner_id, region, category, complexity, crn, person_name, status, received_at,"
+                    " practitioner_id, region, category, complexity, subject_id, personal, status, received_at,"
                     " completion_deadline, version)"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'sent', %s, %s, %s)",
                     (
@@ -90,8 +101,8 @@ class CaseloadView(View):
                         e.region,
                         d.category,
                         str(d.complexity),
-                        d.crn,
-                        f"{d.person.given_name} {d.person.family_name}",
+                        e.subject_id,
+                        store_sealed(e.personal),
                         recorded,
                         d.completion_deadline,
                         logged.originator_version,
@@ -158,12 +169,12 @@ class CaseloadView(View):
                 at = e.attendance
                 row = cur.execute(
                     "UPDATE caseload_appointments SET status = %s, attendance_recorded_at = %s, absence = %s,"
-                    " concerns = %s, notify = %s, rar = %s WHERE appointment_id = %s RETURNING kind",
+                    " notes = %s, notify = %s, rar = %s WHERE appointment_id = %s RETURNING kind",
                     (
                         _ATTENDANCE_STATUS[at.attended],
                         recorded,
                         at.absence and str(at.absence),
-                        at.concerns,
+                        store_sealed(e.notes),
                         at.notify_practitioner,
                         at.counts_towards_rar,
                         at.appointment_id,
@@ -224,15 +235,15 @@ class CaseloadView(View):
             case UnpaidWorkOrder.UnpaidWorkOrderAllocated():
                 o = e.order
                 cur.execute(
-                    "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, crn, person_name,"
+                    "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, subject_id, personal,"
                     " hours_ordered, employed, made_on, allocated_on, complete_by, version)"
                     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         oid,
                         o.contract_id,
                         e.supplier_id,
-                        o.crn,
-                        f"{o.person.given_name} {o.person.family_name}",
+                        e.subject_id,
+                        store_sealed(e.personal),
                         o.hours_ordered,
                         o.employed,
                         o.made_on,
@@ -294,6 +305,18 @@ class CaseloadView(View):
                 )
         update_row(cur, "caseload_programme_groups", "group_id", gid, {"version": logged.originator_version})
 
+    @staticmethod
+    def personal_data_erased(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        """The key is gone: the view drops its sealed copies too, and says so."""
+        subject = logged.event.subject_id
+        cur.execute(
+            "UPDATE caseload_appointments SET notes = NULL WHERE referral_id IN"
+            " (SELECT referral_id FROM caseload_referrals WHERE subject_id = %s)",
+            (subject,),
+        )
+        for table in ("caseload_referrals", "caseload_unpaid_work"):
+            cur.execute(f"UPDATE {table} SET personal = NULL, erased = true WHERE subject_id = %s", (subject,))
+
 
 # -- queries ---------------------------------------------------------------------------------------
 
@@ -321,10 +344,14 @@ class CaseloadFilter(msgspec.Struct, kw_only=True):
 
 
 class ReferralLine(msgspec.Struct, kw_only=True):
+    """A referral in a list. `crn` and `person_name` are null, and `erased` true, once the person's data is
+    erased."""
+
     id: UUID
     reference_number: str
-    crn: str
-    person_name: str
+    crn: str | None
+    person_name: str | None
+    erased: bool
     category: str
     complexity: str
     status: str
@@ -348,11 +375,13 @@ class PendingNotification(msgspec.Struct, kw_only=True):
     absence: str | None
     concerns: str | None
     practitioner_id: str
+    erased: bool
 
 
 class UnpaidWorkLine(msgspec.Struct, kw_only=True):
     order_id: UUID
-    crn: str
+    crn: str | None
+    erased: bool
     hours_ordered: int
     hours_worked: Decimal
     training_hours: Decimal
@@ -399,7 +428,7 @@ class Caseload(msgspec.Struct, kw_only=True):
 
 
 _REFERRAL_LINE = (
-    "SELECT r.referral_id AS id, r.reference_number, r.crn, r.person_name, r.category, r.complexity, r.status,"
+    "SELECT r.referral_id AS id, r.reference_number, r.personal, r.erased, r.category, r.complexity, r.status,"
     " r.supplier_id, r.caseworker_id, r.practitioner_id, r.region, r.received_at, r.first_appointment_at,"
     " r.sessions_planned, r.sessions_attended, r.end_state FROM caseload_referrals r"
 )
@@ -410,14 +439,32 @@ def _rate(numerator: int, denominator: int) -> Decimal | None:
 
 
 def list_referrals(
-    conn: psycopg.Connection[Any], cut: CaseloadFilter, *, status: str | None = None, limit: int = 200
+    conn: psycopg.Connection[Any], cut: CaseloadFilter, keys: KeyRing, *, status: str | None = None, limit: int = 200
 ) -> list[ReferralLine]:
     where, params = cut.where()
     if status:
         where += " AND r.status = %s"
         params.append(status)
     rows = fetch_rows(conn, f"{_REFERRAL_LINE} WHERE {where} ORDER BY r.received_at DESC LIMIT %s", [*params, limit])
-    return [msgspec.convert(r, ReferralLine) for r in rows]
+    return _referral_lines(rows, keys)
+
+
+def _revealed(rows: list[dict[str, Any]], keys: KeyRing, column: str = "personal") -> tuple[list[Any], Revealer]:
+    """The sealed values of a column (popped from the rows), and the keys to open them, fetched at once."""
+    sealed = [load_sealed(row.pop(column)) for row in rows]
+    return sealed, keys.revealer(sealed)
+
+
+def _referral_lines(rows: list[dict[str, Any]], keys: KeyRing) -> list[ReferralLine]:
+    sealed, reveal = _revealed(rows, keys)
+    lines = []
+    for row, value in zip(rows, sealed, strict=True):
+        personal = reveal(value, ReferralPersonalData)
+        row["crn"] = personal.crn if personal else None
+        row["person_name"] = f"{personal.person.given_name} {personal.person.family_name}" if personal else None
+        row["erased"] = row["erased"] or personal is None
+        lines.append(msgspec.convert(row, ReferralLine))
+    return lines
 
 
 def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
@@ -440,9 +487,12 @@ def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "true"), params
 
 
-def unpaid_work_lines(conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date) -> list[UnpaidWorkLine]:
+def unpaid_work_lines(
+    conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date, keys: KeyRing
+) -> list[UnpaidWorkLine]:
     where, params = _regions_join(cut, "u")
     orders = fetch_rows(conn, f"SELECT * FROM caseload_unpaid_work u WHERE {where}", params)
+    sealed, reveal = _revealed(orders, keys)
     weekly = fetch_rows(
         conn,
         "SELECT s.order_id, date_trunc('week', s.worked_on)::date AS week, sum(s.hours) AS hours"
@@ -454,7 +504,8 @@ def unpaid_work_lines(conn: psycopg.Connection[Any], cut: CaseloadFilter, today:
     for row in weekly:
         hours_by_week.setdefault(row["order_id"], {})[row["week"]] = row["hours"]
     lines = []
-    for o in orders:
+    for o, value in zip(orders, sealed, strict=True):
+        identity = reveal(value, Identity)
         minimum = unpaid_work.WEEKLY_MINIMUM[o["employed"]]
         weeks = hours_by_week.get(o["order_id"], {})
         below = 0
@@ -474,7 +525,8 @@ def unpaid_work_lines(conn: psycopg.Connection[Any], cut: CaseloadFilter, today:
         lines.append(
             UnpaidWorkLine(
                 order_id=o["order_id"],
-                crn=o["crn"],
+                crn=identity.crn if identity else None,
+                erased=o["erased"] or identity is None,
                 hours_ordered=o["hours_ordered"],
                 hours_worked=o["hours_worked"],
                 training_hours=o["training_hours"],
@@ -488,7 +540,9 @@ def unpaid_work_lines(conn: psycopg.Connection[Any], cut: CaseloadFilter, today:
     return lines
 
 
-def caseload(conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, *, waiting_days: int = 10) -> Caseload:
+def caseload(
+    conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, keys: KeyRing, *, waiting_days: int = 10
+) -> Caseload:
     where, params = cut.where()
     by_status = {
         r["status"]: r["n"]
@@ -519,12 +573,12 @@ def caseload(conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, 
     pending = fetch_rows(
         conn,
         "SELECT r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
-        " a.status AS attendance, a.absence, a.concerns, r.practitioner_id"
+        " a.status AS attendance, a.absence, a.notes, r.practitioner_id, r.erased"
         f" FROM caseload_appointments a JOIN caseload_referrals r USING (referral_id)"
         f" WHERE {where} AND a.notify AND NOT a.acknowledged ORDER BY a.starts_at",
         params,
     )
-    upw = unpaid_work_lines(conn, cut, now.date())
+    upw = unpaid_work_lines(conn, cut, now.date(), keys)
     group_where, group_params = _regions_join(cut, "g")
     small_groups = fetch_rows(
         conn,
@@ -535,11 +589,11 @@ def caseload(conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, 
     return Caseload(
         as_of=now,
         by_status=by_status,
-        unassigned=[msgspec.convert(r, ReferralLine) for r in unassigned],
-        waiting_for_first_appointment=[msgspec.convert(r, ReferralLine) for r in waiting],
+        unassigned=_referral_lines(unassigned, keys),
+        waiting_for_first_appointment=_referral_lines(waiting, keys),
         waiting_days=waiting_days,
         attendance_rate=_rate(totals["attended"], totals["recorded"]),
-        notifications_pending=[msgspec.convert(r, PendingNotification) for r in pending],
+        notifications_pending=_notifications(pending, keys),
         completed=totals["completed"],
         ended_early=totals["ended_early"],
         cancelled=totals["cancelled"],
@@ -554,6 +608,14 @@ def caseload(conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, 
         ),
         programme_groups_below_minimum=[msgspec.convert(r, ProgrammeGroupLine) for r in small_groups],
     )
+
+
+def _notifications(rows: list[dict[str, Any]], keys: KeyRing) -> list[PendingNotification]:
+    sealed, reveal = _revealed(rows, keys, "notes")
+    for row, value in zip(rows, sealed, strict=True):
+        notes = reveal(value, AttendanceNotes)
+        row["concerns"] = notes.concerns if notes else None
+    return [msgspec.convert(row, PendingNotification) for row in rows]
 
 
 class AssignmentLine(msgspec.Struct, kw_only=True):
@@ -574,6 +636,7 @@ class AppointmentLine(msgspec.Struct, kw_only=True):
     reschedules: int
     attendance_recorded_at: datetime | None
     absence: str | None
+    behaviour: str | None
     concerns: str | None
     notify: bool
     acknowledged: bool
@@ -581,7 +644,11 @@ class AppointmentLine(msgspec.Struct, kw_only=True):
 
 
 class ReferralRecord(msgspec.Struct, kw_only=True):
-    """A referral with its timeline, appointments and assignment history."""
+    """A referral with its timeline, appointments and assignment history.
+
+    The person's details are revealed to those allowed to read them; once erased they are null and
+    `erased` is true.
+    """
 
     id: UUID
     reference_number: str
@@ -591,8 +658,12 @@ class ReferralRecord(msgspec.Struct, kw_only=True):
     region: str | None
     category: str
     complexity: str
-    crn: str
-    person_name: str
+    crn: str | None
+    person_name: str | None
+    person: PersonDetails | None
+    needs_and_accessibility: str | None
+    risk_summary: str | None
+    erased: bool
     status: str
     caseworker_id: str | None
     received_at: datetime
@@ -618,7 +689,7 @@ class ReferralRecord(msgspec.Struct, kw_only=True):
     appointments: list[AppointmentLine]
 
 
-def get_referral(conn: psycopg.Connection[Any], referral_id: UUID) -> ReferralRecord | None:
+def get_referral(conn: psycopg.Connection[Any], referral_id: UUID, keys: KeyRing) -> ReferralRecord | None:
     rows = fetch_rows(
         conn, "SELECT *, referral_id AS id FROM caseload_referrals WHERE referral_id = %s", (referral_id,)
     )
@@ -631,9 +702,26 @@ def get_referral(conn: psycopg.Connection[Any], referral_id: UUID) -> ReferralRe
         " WHERE referral_id = %s ORDER BY position",
         (referral_id,),
     )
-    row["appointments"] = fetch_rows(
+    appointments = fetch_rows(
         conn, "SELECT * FROM caseload_appointments WHERE referral_id = %s ORDER BY starts_at", (referral_id,)
     )
+    notes = [load_sealed(a.pop("notes")) for a in appointments]
+    sealed = load_sealed(row.pop("personal"))
+    reveal = keys.revealer([sealed, *notes])
+    personal = reveal(sealed, ReferralPersonalData)
+    row.update(
+        crn=personal.crn if personal else None,
+        person_name=f"{personal.person.given_name} {personal.person.family_name}" if personal else None,
+        person=personal.person if personal else None,
+        needs_and_accessibility=personal.needs_and_accessibility if personal else None,
+        risk_summary=personal.risk_summary if personal else None,
+        erased=row["erased"] or personal is None,
+    )
+    for appointment, value in zip(appointments, notes, strict=True):
+        opened = reveal(value, AttendanceNotes)
+        appointment["behaviour"] = opened.behaviour if opened else None
+        appointment["concerns"] = opened.concerns if opened else None
+    row["appointments"] = appointments
     return msgspec.convert(row, ReferralRecord, strict=False)
 
 
@@ -660,19 +748,28 @@ REPORT_COLUMNS = (
 )
 
 
-def performance_report(conn: psycopg.Connection[Any], cut: CaseloadFilter, start: date, end: date) -> str:
-    """A provider performance report as CSV: one row per referral received in [start, end], with its timeline."""
+def performance_report(
+    conn: psycopg.Connection[Any], cut: CaseloadFilter, start: date, end: date, keys: KeyRing
+) -> str:
+    """A provider performance report as CSV: one row per referral received in [start, end], with its timeline.
+
+    The CRN column says "erased" for a person whose personal data has been erased.
+    """
     where, params = cut.where()
+    columns = ", ".join("r.personal" if c == "crn" else "r." + c for c in REPORT_COLUMNS)
     rows = fetch_rows(
         conn,
-        f"SELECT {', '.join('r.' + c for c in REPORT_COLUMNS)} FROM caseload_referrals r WHERE {where}"
+        f"SELECT {columns} FROM caseload_referrals r WHERE {where}"
         " AND r.received_at >= %s AND r.received_at < %s ORDER BY r.received_at, r.reference_number",
         [*params, start, end + timedelta(days=1)],
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REPORT_COLUMNS)
-    for row in rows:
+    sealed, reveal = _revealed(rows, keys)
+    for row, value in zip(rows, sealed, strict=True):
+        personal = reveal(value, ReferralPersonalData)
+        row["crn"] = personal.crn if personal else ERASED
         writer.writerow(
             [
                 "" if row[c] is None else row[c].isoformat() if isinstance(row[c], datetime) else row[c]

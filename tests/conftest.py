@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +23,11 @@ from ledger.framework.reference import seed
 from ledger.migrate import migrate
 from ledger.store import Ledger
 from projections.runner import ProjectionRunner
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keys and secrets the code generates in development go to a temporary directory, never the checkout."""
+    os.environ.setdefault("LEDGER_DATA_DIR", tempfile.mkdtemp(prefix="ledger-test-data-"))
 
 
 @pytest.fixture(scope="session")

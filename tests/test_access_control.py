@@ -137,6 +137,8 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "POST /audit/checkpoints": allow(AUD, ADMIN),
     "GET /audit/events/{position}/inclusion-proof": allow(GLOBAL),
     "GET /audit/consistency-proof": allow(GLOBAL),
+    "POST /personal-data/erasures": allow("data_protection_officer"),
+    "GET /personal-data/erasures": allow("data_protection_officer", AUD),
 }
 
 

@@ -12,7 +12,8 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.cases.referrals import Crn, PersonDetails
+from ledger.audit.keys import Sealed
+from ledger.cases.referrals import Crn, Identity, PersonDetails
 from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.procurement.contracts import Contract
@@ -83,18 +84,18 @@ class ProgrammeGroup(LedgerAggregate):
     def __init__(self, group: FormGroup, supplier_id: UUID) -> None:
         self.group = group
         self.supplier_id = supplier_id
-        self.participants: list[str] = []
-        self.sessions: dict[str, list[tuple[date, SessionKind]]] = {}
+        self.participants: list[UUID] = []  # subject ids: the group's record names nobody in the clear
+        self.sessions: dict[UUID, list[tuple[date, SessionKind]]] = {}
 
     @event("ParticipantJoined")
-    def join(self, crn: str, person: PersonDetails, convicted_of_intimate_partner_violence: bool) -> None:
-        self.participants.append(crn)
-        self.sessions.setdefault(crn, [])
+    def join(self, subject_id: UUID, personal: Sealed, convicted_of_intimate_partner_violence: bool) -> None:
+        self.participants.append(subject_id)
+        self.sessions.setdefault(subject_id, [])
 
     @event("ProgrammeSessionScheduled")
-    def schedule(self, kind: SessionKind, on: date, participants: tuple[str, ...]) -> None:
-        for crn in participants:
-            self.sessions[crn].append((on, kind))
+    def schedule(self, kind: SessionKind, on: date, participants: tuple[UUID, ...]) -> None:
+        for subject in participants:
+            self.sessions[subject].append((on, kind))
 
     @property
     def rules(self) -> ProgrammeRules:
@@ -110,7 +111,7 @@ def form_group(ledger: Ledger, envelope: Envelope, command: FormGroup) -> Record
 
 def join_group(ledger: Ledger, envelope: Envelope, group_id: UUID, command: JoinGroup) -> Recorded:
     group = ledger.load(ProgrammeGroup, group_id)
-    if command.crn in group.participants:
+    if ledger.keys.find_subject(command.crn) in group.participants:
         raise RuleViolation("already in the group", f"{command.crn} is already a participant")
     if len(group.participants) >= group.rules.max_group:
         raise RuleViolation("groups of at most 12", "the group is full")
@@ -121,10 +122,13 @@ def join_group(ledger: Ledger, envelope: Envelope, group_id: UUID, command: Join
             "BBR is for men convicted of intimate partner violence", "the person does not meet the eligibility"
         )
 
+    subject = ledger.keys.subject(command.crn)
+    personal = ledger.keys.seal(subject, Identity(crn=command.crn, person=command.person))
+
     def join() -> ProgrammeGroup:
         group.join(
-            crn=command.crn,
-            person=command.person,
+            subject_id=subject,
+            personal=personal,
             convicted_of_intimate_partner_violence=command.convicted_of_intimate_partner_violence,
         )
         return group
@@ -137,20 +141,21 @@ def _week(day: date) -> tuple[int, int]:
     return iso.year, iso.week
 
 
-def _check_person(group: ProgrammeGroup, crn: str, kind: SessionKind, on: date) -> None:
-    rules, held = group.rules, group.sessions[crn]
+def _check_person(group: ProgrammeGroup, subject: UUID, who: str, kind: SessionKind, on: date) -> None:
+    """`who` names the participant in refusals: their CRN when the caller gave it, else "a participant"."""
+    rules, held = group.rules, group.sessions[subject]
     if sum(1 for d, _ in held if d == on) >= rules.max_per_day:
-        raise RuleViolation("at most one session a day", f"{crn} already has a session on {on}")
+        raise RuleViolation("at most one session a day", f"{who} already has a session on {on}")
     if sum(1 for d, _ in held if _week(d) == _week(on)) >= rules.max_per_week:
-        raise RuleViolation("at most four sessions a week", f"{crn} already has four sessions that week")
+        raise RuleViolation("at most four sessions a week", f"{who} already has four sessions that week")
     if len(held) >= rules.total_sessions:
         raise RuleViolation(
-            f"{group.group.programme.name} has {rules.total_sessions} sessions", f"{crn} has all of them scheduled"
+            f"{group.group.programme.name} has {rules.total_sessions} sessions", f"{who} has all of them scheduled"
         )
     limit = rules.group_sessions if kind is SessionKind.GROUP else rules.individual_sessions
     if limit is not None and sum(1 for _, k in held if k is kind) >= limit:
         raise RuleViolation(
-            f"{group.group.programme.name} has {limit} {kind} sessions", f"{crn} has all {limit} scheduled"
+            f"{group.group.programme.name} has {limit} {kind} sessions", f"{who} has all {limit} scheduled"
         )
 
 
@@ -159,9 +164,10 @@ def schedule_session(ledger: Ledger, envelope: Envelope, group_id: UUID, command
     if command.kind is SessionKind.INDIVIDUAL:
         if command.crn is None:
             raise InvalidCommand([("$.crn", "an individual session names its participant")])
-        if command.crn not in group.participants:
+        subject = ledger.keys.find_subject(command.crn)
+        if subject is None or subject not in group.participants:
             raise RuleViolation("not in the group", f"{command.crn} is not a participant")
-        participants: tuple[str, ...] = (command.crn,)
+        participants: tuple[UUID, ...] = (subject,)
     else:
         if command.crn is not None:
             raise InvalidCommand([("$.crn", "a group session is for every participant: leave crn out")])
@@ -170,8 +176,8 @@ def schedule_session(ledger: Ledger, envelope: Envelope, group_id: UUID, command
                 "a group session needs at least 4 participants", f"the group has {len(group.participants)}"
             )
         participants = tuple(group.participants)
-    for crn in participants:
-        _check_person(group, crn, command.kind, command.on)
+    for subject in participants:
+        _check_person(group, subject, command.crn or "a participant", command.kind, command.on)
 
     def schedule() -> ProgrammeGroup:
         group.schedule(kind=command.kind, on=command.on, participants=participants)

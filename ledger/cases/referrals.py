@@ -14,6 +14,7 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
+from ledger.audit.keys import Sealed
 from ledger.cases.outcomes import DESIRED_OUTCOMES, Achievement, EndReason
 from ledger.envelope import Envelope
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
@@ -99,12 +100,17 @@ class PersonDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     diverse_needs: ShortText | None = None
 
 
-class MakeReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """A practitioner refers a person on probation to a live contract's service."""
+class Identity(msgspec.Struct, frozen=True, kw_only=True):
+    """Sealed with the person's key: who they are (their CRN and details)."""
+
+    crn: str
+    person: PersonDetails
+
+
+class ReferralDetails(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What a referral asks for: everything but the person, whose data is sealed separately."""
 
     contract_id: UUID
-    crn: Crn
-    person: PersonDetails
     area: Annotated[str, msgspec.Meta(description="Where the person lives or will be released to (area code)")]
     category: str
     complexity: categories.Complexity
@@ -113,9 +119,28 @@ class MakeReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sentence_type: SentenceType
     setting: Setting = Setting.COMMUNITY
     expected_release_date: date | None = None
+    completion_deadline: date
+
+
+class MakeReferral(ReferralDetails, kw_only=True, forbid_unknown_fields=True):
+    """A practitioner refers a person on probation to a live contract's service."""
+
+    crn: Crn
+    person: PersonDetails
     needs_and_accessibility: ShortText | None = None
     risk_summary: LongText
-    completion_deadline: date
+
+    def details(self) -> ReferralDetails:
+        return ReferralDetails(**{name: getattr(self, name) for name in ReferralDetails.__struct_fields__})
+
+
+class ReferralPersonalData(msgspec.Struct, frozen=True, kw_only=True):
+    """Sealed with the person's key: who they are and what the provider must know about them."""
+
+    crn: str
+    person: PersonDetails
+    needs_and_accessibility: str | None = None
+    risk_summary: str
 
 
 class AssignCaseworker(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -143,17 +168,32 @@ class CancelAppointment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     reason: Reason
 
 
-class RecordAttendance(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """What happened at a session; may be recorded later, and takes effect at the session's time."""
+class AttendanceFacts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What happened at a session, without the notes about the person."""
 
     appointment_id: UUID
     attended: Attended
     session_happened: bool = True
     absence: Absence | None = None
-    behaviour: ShortText | None = None
-    concerns: ShortText | None = None
     notify_practitioner: bool = False
     counts_towards_rar: bool = False
+
+
+class RecordAttendance(AttendanceFacts, kw_only=True, forbid_unknown_fields=True):
+    """What happened at a session; may be recorded later, and takes effect at the session's time."""
+
+    behaviour: ShortText | None = None
+    concerns: ShortText | None = None
+
+    def facts(self) -> AttendanceFacts:
+        return AttendanceFacts(**{name: getattr(self, name) for name in AttendanceFacts.__struct_fields__})
+
+
+class AttendanceNotes(msgspec.Struct, frozen=True, kw_only=True):
+    """Sealed with the person's key: how they behaved and any concerns."""
+
+    behaviour: str | None = None
+    concerns: str | None = None
 
 
 class CorrectAttendance(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -188,10 +228,27 @@ class EndReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     detail: ShortText | None = None
 
 
-class OutcomeRating(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class OutcomeAchievement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     outcome: str
     achievement: Achievement
+
+
+class OutcomeRating(OutcomeAchievement, frozen=True, kw_only=True, forbid_unknown_fields=True):
     notes: ShortText | None = None
+
+
+class CaseNote(msgspec.Struct, frozen=True, kw_only=True):
+    """Sealed with the person's key."""
+
+    subject: str
+    body: str
+
+
+class EndOfServiceNarrative(msgspec.Struct, frozen=True, kw_only=True):
+    """Sealed with the person's key: the report's summary and the notes on each outcome."""
+
+    summary: str
+    notes: dict[str, str]
 
 
 class ReportEndOfService(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -241,13 +298,16 @@ class Referral(LedgerAggregate):
     def __init__(
         self,
         reference_number: str,
-        details: MakeReferral,
+        details: ReferralDetails,
+        subject_id: UUID,
+        personal: Sealed,
         supplier_id: UUID,
         practitioner_id: str,
         region: str | None,
     ) -> None:
         self.reference_number = reference_number
         self.details = details
+        self.subject_id = subject_id
         self.contract_id = details.contract_id
         self.supplier_id = supplier_id
         self.practitioner_id = practitioner_id
@@ -286,17 +346,17 @@ class Referral(LedgerAggregate):
         appointment_id: UUID,
         starts_at: datetime,
         previous_starts_at: datetime,
-        reason: str,
+        reason: Sealed,
         requested_by: RequestedBy,
     ) -> None:
         self.appointments[appointment_id].starts_at = starts_at
 
     @event("AppointmentCancelled")
-    def cancel_appointment(self, appointment_id: UUID, reason: str) -> None:
+    def cancel_appointment(self, appointment_id: UUID, reason: Sealed) -> None:
         self.appointments[appointment_id].cancelled = True
 
     @event("AttendanceRecorded")
-    def record_attendance(self, attendance: RecordAttendance, session_starts_at: datetime) -> None:
+    def record_attendance(self, attendance: AttendanceFacts, notes: Sealed | None, session_starts_at: datetime) -> None:
         appointment = self.appointments[attendance.appointment_id]
         appointment.attended = attendance.attended
         appointment.rar = attendance.counts_towards_rar
@@ -304,7 +364,7 @@ class Referral(LedgerAggregate):
 
     @event("AttendanceCorrected")
     def correct_attendance(
-        self, appointment_id: UUID, attended: Attended, absence: Absence | None, reason: str
+        self, appointment_id: UUID, attended: Attended, absence: Absence | None, reason: Sealed
     ) -> None:
         self.appointments[appointment_id].attended = attended
         if attended is Attended.NO:
@@ -315,7 +375,7 @@ class Referral(LedgerAggregate):
         self.appointments[appointment_id].acknowledged = True
 
     @event("ActionPlanSubmitted")
-    def submit_action_plan(self, activities: tuple[str, ...], number_of_sessions: int) -> None:
+    def submit_action_plan(self, activities: Sealed, number_of_sessions: int) -> None:
         self.planned_sessions = number_of_sessions
         self.action_plan_approved = False
 
@@ -331,7 +391,7 @@ class Referral(LedgerAggregate):
         desired_outcomes: tuple[str, ...] | None,
         completion_deadline: date | None,
         practitioner_id: str | None,
-        reason: str,
+        reason: Sealed,
     ) -> None:
         if complexity is not None:
             self.complexity = complexity
@@ -343,17 +403,17 @@ class Referral(LedgerAggregate):
             self.practitioner_id = practitioner_id
 
     @event("CaseNoteAdded")
-    def add_note(self, subject: str, body: str) -> None:
+    def add_note(self, note: Sealed) -> None:
         pass
 
     @event("ReferralWithdrawn")
-    def withdraw(self, reason_code: EndReason, detail: str | None, end_state: EndState) -> None:
+    def withdraw(self, reason_code: EndReason, detail: Sealed | None, end_state: EndState) -> None:
         self.ended_with = reason_code
         self.end_state = end_state
         self.status = ReferralStatus.CONCLUDED
 
     @event("EndOfServiceReported")
-    def report_end_of_service(self, outcomes: tuple[OutcomeRating, ...], summary: str) -> None:
+    def report_end_of_service(self, outcomes: tuple[OutcomeAchievement, ...], narrative: Sealed) -> None:
         self.outcomes_reported = True
 
     @event("ReferralConcluded")
@@ -441,6 +501,16 @@ def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> 
     regions = [
         a for a in geography.ancestors(command.area) if geography.BY_CODE[a].kind is geography.AreaKind.PROBATION_REGION
     ]
+    subject = ledger.keys.subject(command.crn)
+    personal = ledger.keys.seal(
+        subject,
+        ReferralPersonalData(
+            crn=command.crn,
+            person=command.person,
+            needs_and_accessibility=command.needs_and_accessibility,
+            risk_summary=command.risk_summary,
+        ),
+    )
     for _ in range(5):  # a reference number clash (vanishingly rare) just draws another
         reference = new_reference_number()
         if ledger.exists(referral_id_for(reference)):
@@ -450,7 +520,9 @@ def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> 
                 envelope,
                 lambda reference=reference: Referral(
                     reference_number=reference,
-                    details=command,
+                    details=command.details(),
+                    subject_id=subject,
+                    personal=personal,
                     supplier_id=contract.supplier_id,
                     practitioner_id=envelope.actor_id,
                     region=regions[0] if regions else None,
@@ -459,6 +531,11 @@ def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> 
         except ConcurrencyConflict:
             continue
     raise ConcurrencyConflict("could not draw a free reference number; try again")
+
+
+def _seal(ledger: Ledger, referral: Referral, value: object) -> Sealed:
+    """Free text about the person is sealed with their key, like everything else that identifies them."""
+    return ledger.keys.seal(referral.subject_id, value)
 
 
 def _open(referral: Referral) -> None:
@@ -559,7 +636,7 @@ def reschedule_appointment(
             appointment_id=appointment.id,
             starts_at=command.starts_at,
             previous_starts_at=appointment.starts_at,
-            reason=command.reason,
+            reason=_seal(ledger, referral, command.reason),
             requested_by=command.requested_by,
         ),
     )
@@ -575,7 +652,9 @@ def cancel_appointment(ledger: Ledger, envelope: Envelope, referral_id: UUID, co
         ledger,
         envelope,
         referral,
-        lambda: referral.cancel_appointment(appointment_id=appointment.id, reason=command.reason),
+        lambda: referral.cancel_appointment(
+            appointment_id=appointment.id, reason=_seal(ledger, referral, command.reason)
+        ),
     )
 
 
@@ -612,7 +691,12 @@ def _record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, co
             "RAR days exceed the maximum enforceable days", f"{referral.details.max_enforceable_days} days were ordered"
         )
     notify = command.notify_practitioner or command.absence is Absence.UNACCEPTABLE
-    attendance = msgspec.structs.replace(command, notify_practitioner=notify)
+    attendance = msgspec.structs.replace(command.facts(), notify_practitioner=notify)
+    notes = (
+        _seal(ledger, referral, AttendanceNotes(behaviour=command.behaviour, concerns=command.concerns))
+        if command.behaviour or command.concerns
+        else None
+    )
     # The record takes effect when the session happened, whenever it is written down.
     at_session = msgspec.structs.replace(envelope, effective_at=appointment.starts_at)
     billable = appointment.kind is AppointmentKind.SESSION and command.attended is not Attended.NO
@@ -620,7 +704,7 @@ def _record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, co
         ledger,
         at_session,
         referral,
-        lambda: referral.record_attendance(attendance=attendance, session_starts_at=appointment.starts_at),
+        lambda: referral.record_attendance(attendance=attendance, notes=notes, session_starts_at=appointment.starts_at),
         (lambda: accounts.charge(ledger, _session_fact(referral, appointment))) if billable else None,
     )
 
@@ -645,13 +729,15 @@ def correct_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, co
             money = lambda: accounts.reverse_charges(ledger, referral.contract_id, basis, command.reason)  # noqa: E731
         elif appointment.kind is AppointmentKind.SESSION and now and not was:
             money = lambda: accounts.charge(ledger, _session_fact(referral, appointment))  # noqa: E731
-        at_session = msgspec.structs.replace(envelope, effective_at=appointment.starts_at, reason=command.reason)
+        # The reason is about the person: it is sealed in the event, not copied into the envelope.
+        at_session = msgspec.structs.replace(envelope, effective_at=appointment.starts_at)
+        reason = _seal(ledger, referral, command.reason)
         return _run(
             ledger,
             at_session,
             referral,
             lambda: referral.correct_attendance(
-                appointment_id=appointment.id, attended=command.attended, absence=command.absence, reason=command.reason
+                appointment_id=appointment.id, attended=command.attended, absence=command.absence, reason=reason
             ),
             money,
         )
@@ -682,7 +768,7 @@ def submit_action_plan(ledger: Ledger, envelope: Envelope, referral_id: UUID, co
         envelope,
         referral,
         lambda: referral.submit_action_plan(
-            activities=command.activities, number_of_sessions=command.number_of_sessions
+            activities=_seal(ledger, referral, command.activities), number_of_sessions=command.number_of_sessions
         ),
     )
 
@@ -723,14 +809,15 @@ def amend_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, comman
             desired_outcomes=command.desired_outcomes,
             completion_deadline=command.completion_deadline,
             practitioner_id=command.practitioner_id,
-            reason=command.reason,
+            reason=_seal(ledger, referral, command.reason),
         ),
     )
 
 
 def add_case_note(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AddCaseNote) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    return _run(ledger, envelope, referral, lambda: referral.add_note(subject=command.subject, body=command.body))
+    note = _seal(ledger, referral, CaseNote(subject=command.subject, body=command.body))
+    return _run(ledger, envelope, referral, lambda: referral.add_note(note=note))
 
 
 def withdraw_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: EndReferral) -> Recorded:
@@ -740,11 +827,12 @@ def withdraw_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, com
     _open(referral)
     # Withdrawn before any session was delivered: cancelled; after some delivery: ended early.
     end_state = EndState.CANCELLED if referral.attended_sessions() == 0 else EndState.ENDED_EARLY
+    detail = None if command.detail is None else _seal(ledger, referral, command.detail)
     return _run(
         ledger,
         envelope,
         referral,
-        lambda: referral.withdraw(reason_code=command.reason_code, detail=command.detail, end_state=end_state),
+        lambda: referral.withdraw(reason_code=command.reason_code, detail=detail, end_state=end_state),
     )
 
 
@@ -776,8 +864,15 @@ def _report_end_of_service(
         count=achieved,
     )
 
+    narrative = _seal(
+        ledger,
+        referral,
+        EndOfServiceNarrative(summary=command.summary, notes={r.outcome: r.notes for r in command.outcomes if r.notes}),
+    )
+    ratings = tuple(OutcomeAchievement(outcome=r.outcome, achievement=r.achievement) for r in command.outcomes)
+
     def report() -> None:
-        referral.report_end_of_service(outcomes=command.outcomes, summary=command.summary)
+        referral.report_end_of_service(outcomes=ratings, narrative=narrative)
         referral.conclude(end_state=referral.derived_end_state())
 
     return _run(ledger, envelope, referral, report, (lambda: accounts.charge(ledger, fact)) if achieved else None)

@@ -12,7 +12,8 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.cases.referrals import Crn, PersonDetails
+from ledger.audit.keys import Sealed
+from ledger.cases.referrals import Crn, Identity, PersonDetails
 from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.procurement.contracts import Contract, add_months
@@ -32,14 +33,22 @@ class WorkKind(enum.StrEnum):
     TRAINING = "training"  # employment-related training
 
 
-class AllocateOrder(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class OrderDetails(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An Unpaid Work order as the provider needs it: everything but the person, whose data is sealed."""
+
     contract_id: UUID
-    crn: Crn
-    person: PersonDetails
     hours_ordered: int
     employed: bool
     made_on: date
     opts_out_of_all_male_placements: bool = False
+
+
+class AllocateOrder(OrderDetails, kw_only=True, forbid_unknown_fields=True):
+    crn: Crn
+    person: PersonDetails
+
+    def details(self) -> OrderDetails:
+        return OrderDetails(**{name: getattr(self, name) for name in OrderDetails.__struct_fields__})
 
 
 class CompleteInduction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -65,8 +74,17 @@ class RecordStandDown(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class UnpaidWorkOrder(LedgerAggregate):
     @event("UnpaidWorkOrderAllocated")
-    def __init__(self, order: AllocateOrder, supplier_id: UUID, allocated_on: date, complete_by: date) -> None:
+    def __init__(
+        self,
+        order: OrderDetails,
+        subject_id: UUID,
+        personal: Sealed,
+        supplier_id: UUID,
+        allocated_on: date,
+        complete_by: date,
+    ) -> None:
         self.order = order
+        self.subject_id = subject_id
         self.supplier_id = supplier_id
         self.allocated_on = allocated_on
         self.complete_by = complete_by
@@ -86,7 +104,7 @@ class UnpaidWorkOrder(LedgerAggregate):
         self.worked += work.hours
 
     @event("StandDownRecorded")
-    def stand_down(self, on: date, reason: str) -> None:
+    def stand_down(self, on: date, reason: Sealed) -> None:
         pass
 
     @event("UnpaidWorkCompleted")
@@ -101,10 +119,14 @@ def allocate_order(ledger: Ledger, envelope: Envelope, command: AllocateOrder) -
     today = envelope.effective_at.date()
     if not contract.is_live(today):
         raise RuleViolation("contract not live", f"the contract runs {contract.start_date} to {contract.end_date}")
+    subject = ledger.keys.subject(command.crn)
+    personal = ledger.keys.seal(subject, Identity(crn=command.crn, person=command.person))
     return ledger.execute(
         envelope,
         lambda: UnpaidWorkOrder(
-            order=command,
+            order=command.details(),
+            subject_id=subject,
+            personal=personal,
             supplier_id=contract.supplier_id,
             allocated_on=today,
             complete_by=add_months(command.made_on, COMPLETE_WITHIN_MONTHS),
@@ -165,8 +187,10 @@ def record_stand_down(ledger: Ledger, envelope: Envelope, order_id: UUID, comman
     order = ledger.load(UnpaidWorkOrder, order_id)
     _open(order)
 
+    reason = ledger.keys.seal(order.subject_id, command.reason)
+
     def stand_down() -> UnpaidWorkOrder:
-        order.stand_down(on=command.on, reason=command.reason)
+        order.stand_down(on=command.on, reason=reason)
         return order
 
     return ledger.execute(envelope, stand_down)
