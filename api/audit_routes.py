@@ -3,14 +3,14 @@ checkpoints and proofs, and the record of personal-data reads."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from api import audit
-from api.endpoints import Action, Command, Query, QueryContext, endpoint
+from api.endpoints import HORIZON, Action, Command, Query, QueryContext, endpoint
 from api.errors import ProblemError, invalid
 from api.openapi import Param
 from api.services import Services
@@ -25,17 +25,6 @@ def _time_param(name: str, description: str) -> Param:
     return Param(name, "query", {"type": "string", "format": "date-time"}, description)
 
 
-HORIZON = (
-    _time_param(
-        "as_recorded",
-        "What the ledger knew at this moment: only events recorded by then (RFC 3339, or a date = end of that day)",
-    ),
-    _time_param(
-        "as_effective",
-        "What had happened by this moment, whenever recorded (RFC 3339, or a date = end of that day)",
-    ),
-    Param("at_position", "query", {"type": "integer", "minimum": 0}, "Only events at or before this log position"),
-)
 EVENT_FILTERS = (
     Param("type", "query", {"type": "string"}, "Event type, e.g. AwardDecided"),
     Param("actor", "query", {"type": "string"}, "Actor id"),
@@ -50,31 +39,6 @@ EVENT_FILTERS = (
 )
 
 
-def moment(q: QueryContext, name: str) -> datetime | None:
-    """A query parameter as an aware UTC datetime; a bare date means the end of that day (inclusive)."""
-    raw = q.param(name)
-    if raw is None:
-        return None
-    try:
-        if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time.max, tzinfo=UTC)
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise invalid([(name, "must be an RFC 3339 date-time or a date (YYYY-MM-DD)")]) from None
-    if value.tzinfo is None:
-        raise invalid([(name, "give a UTC offset, e.g. 2026-03-02T09:00:00Z")])
-    return value.astimezone(UTC)
-
-
-def horizon(q: QueryContext) -> history.Horizon:
-    position = q.param("at_position")
-    return history.Horizon(
-        recorded_by=moment(q, "as_recorded"),
-        effective_by=moment(q, "as_effective"),
-        position=None if position is None else q.int_param("at_position", default=0, low=0, high=2**63 - 1),
-    )
-
-
 class EventPage(msgspec.Struct, kw_only=True):
     items: list[history.EventRecord]
     next_after: int | None
@@ -87,10 +51,10 @@ def _events(q: QueryContext) -> EventPage:
         actor=q.param("actor"),
         organisation=q.param("organisation"),
         aggregate=q.uuid_param("aggregate"),
-        since=moment(q, "since"),
-        until=moment(q, "until"),
-        effective_since=moment(q, "effective_since"),
-        effective_until=moment(q, "effective_until"),
+        since=q.moment("since"),
+        until=q.moment("until"),
+        effective_since=q.moment("effective_since"),
+        effective_until=q.moment("effective_until"),
     )
     items = history.page(q.conn, query, after=q.int_param("after", default=0, low=0, high=2**63 - 1), limit=limit)
     return EventPage(items=items, next_after=items[-1].position if len(items) == limit else None)
@@ -103,7 +67,7 @@ class AggregateEvents(msgspec.Struct, kw_only=True):
 
 
 def _aggregate_events(q: QueryContext, aggregate_id: UUID) -> AggregateEvents | None:
-    bound = horizon(q)
+    bound = q.horizon()
     items = history.aggregate_events(q.conn, aggregate_id, bound)
     if not items and not history.aggregate_events(q.conn, aggregate_id):
         return None
@@ -135,7 +99,7 @@ class AggregateAsOf(msgspec.Struct, kw_only=True):
 
 
 def _aggregate_as_of(q: QueryContext, aggregate_id: UUID) -> AggregateAsOf | None:
-    bound = horizon(q)
+    bound = q.horizon()
     rebuilt = history.reconstruct(q.ledger, q.conn, aggregate_id, bound)
     if rebuilt.aggregate is None and not rebuilt.later and not rebuilt.unapplied:
         return None
@@ -381,7 +345,7 @@ def build_audit_routes(services: Services) -> list[tuple[str, Any]]:
                     lambda q: audit.list_reads(
                         q.conn,
                         actor_id=q.param("actor_id"),
-                        since=moment(q, "since"),
+                        since=q.moment("since"),
                         limit=q.int_param("limit", default=200, low=1, high=5000),
                     ),
                     audit.PersonalDataReads,

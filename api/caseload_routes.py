@@ -7,12 +7,14 @@ from typing import Any
 
 import msgspec
 
-from api.endpoints import Command, Query, QueryContext, endpoint
+from api.endpoints import AsOf, Command, Query, QueryContext, endpoint
 from api.errors import invalid
 from api.openapi import Param
 from api.services import Services
 from ledger.cases import programmes, referrals, unpaid_work
 from projections import caseload
+from projections.caseload import CaseloadView
+from projections.catalogue import CatalogueView
 
 CUT = (
     Param("supplier_id", "query", {"type": "string", "format": "uuid"}, "Provider"),
@@ -200,7 +202,7 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Unpaid Work orders: hours ordered and worked, weeks below minimum, risk of missing 12 months",
                     lambda q: UnpaidWorkList(
-                        items=caseload.unpaid_work_lines(q.conn, _cut(q), q.ledger.now().date(), q.ledger.keys)
+                        items=caseload.unpaid_work_lines(q.conn, _cut(q), q.now().date(), q.ledger.keys)
                     ),
                     UnpaidWorkList,
                     views=("caseload",),
@@ -271,12 +273,13 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                     lambda q: caseload.caseload(
                         q.conn,
                         _cut(q),
-                        q.ledger.now(),
+                        q.now(),
                         q.ledger.keys,
                         waiting_days=q.int_param("waiting_days", default=10, low=0, high=365),
                     ),
                     caseload.Caseload,
                     views=("caseload", "catalogue"),
+                    as_of=AsOf(lambda: [CatalogueView(), CaseloadView()]),
                     params=(*CUT, Param("waiting_days", "query", {"type": "integer"}, "Waiting threshold (10)")),
                     tags=("caseload",),
                 ),

@@ -129,6 +129,60 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from projections.rebuild import rebuild
+    from projections.runner import all_views
+
+    views = all_views()
+    unknown = sorted(set(args.view or ()) - {v.name for v in views})
+    if unknown:
+        _console().print(f"[red]no such view:[/red] {', '.join(unknown)} (views: {', '.join(v.name for v in views)})")
+        return 2
+    chosen = [v for v in views if not args.view or v.name in args.view]
+    with Progress(console=_console(), transient=True) as bar:
+        task = bar.add_task("replaying the log", total=None)
+        reports = rebuild(
+            _url(settings),
+            chosen,
+            switch=args.switch,
+            keep=args.keep,
+            progress=lambda done, total: bar.update(task, completed=done, total=total or None),
+        )
+    if args.json:
+        print(msgspec_json(reports))
+    else:
+        summary = Table(title="rebuild from position 0")
+        for column in ("view", "position", "built by", "rebuilt with", "rows", "differences", "switched"):
+            summary.add_column(column)
+        for r in reports:
+            differences = sum(t.only_live + t.only_rebuilt + t.changed for t in r.tables)
+            summary.add_row(
+                r.view,
+                str(r.position),
+                r.built_by,
+                r.rebuilt_with,
+                str(sum(t.rebuilt_rows for t in r.tables)),
+                "[green]none[/green]" if r.identical else f"[red]{differences}[/red]",
+                "yes" if r.switched else "no",
+            )
+        _console().print(summary)
+        for r in reports:
+            for t in r.tables:
+                if not t.identical:
+                    _console().print(
+                        f"[red]{t.table}[/red]: {t.only_live} only live, {t.only_rebuilt} only rebuilt,"
+                        f" {t.changed} changed"
+                    )
+                    for sample in t.samples:
+                        _console().print(f"  {sample}")
+        if reports:
+            _console().print(f"{reports[-1].events} events replayed in {reports[-1].seconds:.1f}s")
+    return 0 if all(r.identical or r.switched for r in reports) else 1
+
+
 def msgspec_json(value: Any) -> str:
     import msgspec
 
@@ -331,6 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "verify", help="recompute the Merkle log from the raw events; report the first tampered position"
     ).set_defaults(func=cmd_verify)
+    p = sub.add_parser(
+        "rebuild", help="replay views from position 0 beside the live ones, compare row by row, optionally switch"
+    )
+    p.add_argument("--view", action="append", help="only this view (repeatable; default: every view)")
+    p.add_argument("--switch", action="store_true", help="put the rebuilt rows live (in one transaction)")
+    p.add_argument("--keep", action="store_true", help="keep the rebuilt tables in schema ledger_rebuild")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_rebuild)
     return parser
 
 

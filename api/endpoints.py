@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -16,8 +17,11 @@ from api.errors import ProblemError, invalid
 from api.openapi import IF_MATCH, MIN_POSITION, Operation, Param
 from api.services import Services
 from ledger.envelope import Envelope, make_envelope
+from ledger.history import NOW, Horizon
 from ledger.roles import Role
 from ledger.store import Ledger, Recorded
+from projections import replay
+from projections.base import View
 
 
 class CommandAccepted(msgspec.Struct, kw_only=True):
@@ -59,6 +63,32 @@ class Command:
         )
 
 
+def _time_param(name: str, description: str) -> Param:
+    return Param(name, "query", {"type": "string", "format": "date-time"}, description)
+
+
+HORIZON = (
+    _time_param(
+        "as_recorded",
+        "What the ledger knew at this moment: only events recorded by then (RFC 3339, or a date = end of that day)",
+    ),
+    _time_param(
+        "as_effective",
+        "What had happened by this moment, whenever recorded (RFC 3339, or a date = end of that day)",
+    ),
+    Param("at_position", "query", {"type": "integer", "minimum": 0}, "Only events at or before this log position"),
+)
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """How a view query answers for a horizon: replay these views from the log into private tables (only
+    the `aggregates(*path_ids)` named, when given) and run the same query there."""
+
+    views: Callable[[], Sequence[View]]
+    aggregates: Callable[..., Sequence[UUID]] | None = None
+
+
 @dataclass(frozen=True)
 class Query:
     """A query endpoint: `handler(request_context, *path_ids) -> value or None (404)`."""
@@ -73,6 +103,7 @@ class Query:
     description: str = ""
     from_ledger: bool = False  # reads the event store itself (authoritative), not a view
     content_type: str = "application/json"  # anything else: the handler returns the body as text
+    as_of: AsOf | None = None  # answerable as of a horizon, from the events
 
     def operation(self) -> Operation:
         errors = (404, 422) + (() if self.from_ledger else (503,))
@@ -80,7 +111,7 @@ class Query:
             self.summary,
             response=self.response,
             errors=errors,
-            params=self.params + (() if self.from_ledger else (MIN_POSITION,)),
+            params=self.params + (() if self.from_ledger else (MIN_POSITION,)) + (HORIZON if self.as_of else ()),
             tags=self.tags,
             description=self.description,
             response_media=self.content_type,
@@ -123,6 +154,35 @@ class QueryContext:
     conn: Any
     ledger: Ledger
     forced: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None  # the moment a horizon query is answered for (None: now)
+
+    def now(self) -> datetime:
+        """ "Now" for the query's judgements (waiting times, live contracts): the horizon's moment, if any."""
+        return self.at or self.ledger.now()
+
+    def moment(self, name: str) -> datetime | None:
+        """A query parameter as an aware UTC datetime; a bare date means the end of that day (inclusive)."""
+        raw = self.param(name)
+        if raw is None:
+            return None
+        try:
+            if len(raw) == 10:
+                return datetime.combine(date.fromisoformat(raw), time.max, tzinfo=UTC)
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise invalid([(name, "must be an RFC 3339 date-time or a date (YYYY-MM-DD)")]) from None
+        if value.tzinfo is None:
+            raise invalid([(name, "give a UTC offset, e.g. 2026-03-02T09:00:00Z")])
+        return value.astimezone(UTC)
+
+    def horizon(self) -> Horizon:
+        """The horizon named by `as_recorded`, `as_effective` and `at_position` (no bound when absent)."""
+        position = self.param("at_position")
+        return Horizon(
+            recorded_by=self.moment("as_recorded"),
+            effective_by=self.moment("as_effective"),
+            position=None if position is None else self.int_param("at_position", default=0, low=0, high=2**63 - 1),
+        )
 
     def scoped(self, name: str) -> str | None:
         return self.forced[name] if name in self.forced else self.param(name)
@@ -311,9 +371,15 @@ class Endpoint:
         # A query of the event store itself reads committed events: there is no view to wait for.
         wait = None if spec.from_ledger else min_position(req)
         with self.services.read(spec.views, wait) as conn:
-            result = spec.handler(
-                QueryContext(req=req, conn=conn, ledger=self.services.ledger, forced=forced), *ids.values()
-            )
+            q = QueryContext(req=req, conn=conn, ledger=self.services.ledger, forced=forced)
+            horizon = q.horizon() if spec.as_of is not None else NOW
+            if spec.as_of is None or horizon.is_now:
+                result = spec.handler(q, *ids.values())
+            else:
+                aggregates = spec.as_of.aggregates(*ids.values()) if spec.as_of.aggregates else None
+                q.at = self._moment_of(conn, horizon)
+                with replay.as_of(conn, spec.as_of.views(), horizon, aggregates=aggregates):
+                    result = spec.handler(q, *ids.values())
         if rule.personal_data:
             audit.record_personal_data_read(self.services.pool, req, found=result is not None)
         if result is None:
@@ -325,6 +391,17 @@ class Endpoint:
             resp.text = result
             return
         media.respond(resp, result)
+
+    @staticmethod
+    def _moment_of(conn: Any, horizon: Horizon) -> datetime:
+        """The moment a horizon stands for: its effective time, else its recorded time, else the recorded
+        time of the event at its position."""
+        if horizon.effective_by or horizon.recorded_by:
+            return horizon.effective_by or horizon.recorded_by  # type: ignore[return-value]
+        row = conn.execute(
+            "SELECT max(recorded_at) AS at FROM ledger_events WHERE notification_id <= %s", (horizon.position,)
+        ).fetchone()
+        return row["at"] or datetime.min.replace(tzinfo=UTC)
 
     def run_action(self, spec: Action, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         self._authorize(req)

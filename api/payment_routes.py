@@ -8,12 +8,13 @@ from uuid import UUID
 
 import msgspec
 
-from api.endpoints import Command, Query, QueryContext, endpoint
+from api.endpoints import AsOf, Command, Query, QueryContext, endpoint
 from api.errors import invalid
 from api.openapi import Param
 from api.services import Services
 from ledger.payments import accounts, budgets
 from projections import payments
+from projections.payments import PaymentsView
 
 FINANCE = ("finance",)
 CUT = (
@@ -246,12 +247,13 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
             endpoint(
                 services,
                 get=Query(
-                    "The contract's account: schedules, charges, invoices, balances",
+                    "The contract's account: schedules, charges, invoices, balances (now, or as of a horizon)",
                     lambda q, i: payments.account_summary(q.conn, i),
                     payments.AccountSummary,
                     views=views,
                     etag=True,
                     tags=FINANCE,
+                    as_of=AsOf(lambda: [PaymentsView()], lambda contract_id: [accounts.account_id_for(contract_id)]),
                 ),
             ),
         ),

@@ -11,11 +11,22 @@ from api import media
 from api.openapi import Document, Operation, render_docs
 from api.services import Services
 from ledger import migrate
-from projections.runner import lag
+from projections.runner import all_views, lag
 
 
 class Liveness(msgspec.Struct, kw_only=True):
     status: str
+
+
+class ViewStatus(msgspec.Struct, kw_only=True):
+    """A view's position and which code built it; `needs_rebuild` when this code differs (`ledger rebuild`)."""
+
+    name: str
+    position: int
+    built_by: str
+    applied_by: str | None
+    running: str
+    needs_rebuild: bool
 
 
 class Readiness(msgspec.Struct, kw_only=True):
@@ -24,6 +35,7 @@ class Readiness(msgspec.Struct, kw_only=True):
     migrations_at_head: bool
     projection_lag: int | None
     head_position: int | None
+    views: list[ViewStatus] = []
 
 
 class Resource:
@@ -52,7 +64,7 @@ class HealthReady(Resource):
     }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        database, at_head, behind, head = False, False, None, None
+        database, at_head, behind, head, views = False, False, None, None, []
         try:
             with self.services.pool.connection(timeout=2) as conn:
                 database = True
@@ -60,6 +72,7 @@ class HealthReady(Resource):
                 if at_head:
                     behind = lag(conn)
                     head = self.services.ledger.head()
+                    views = view_status(conn)
         except Exception:  # readiness reports; it never raises
             pass
         ready = database and at_head
@@ -71,9 +84,28 @@ class HealthReady(Resource):
                 migrations_at_head=at_head,
                 projection_lag=behind,
                 head_position=head,
+                views=views,
             ),
             status=200 if ready else 503,
         )
+
+
+def view_status(conn: Any) -> list[ViewStatus]:
+    running = {view.name: view.code_version for view in all_views()}
+    rows = conn.execute(
+        "SELECT view_name, position, code_version, applied_by FROM projection_positions ORDER BY view_name"
+    ).fetchall()
+    return [
+        ViewStatus(
+            name=r["view_name"],
+            position=r["position"],
+            built_by=r["code_version"],
+            applied_by=r["applied_by"],
+            running=running.get(r["view_name"], "retired"),
+            needs_rebuild=r["code_version"] != running.get(r["view_name"]),
+        )
+        for r in rows
+    ]
 
 
 class OpenAPIResource(Resource):

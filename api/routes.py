@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from api.endpoints import Command, Query, QueryContext, endpoint
+from api.endpoints import AsOf, Command, Query, QueryContext, endpoint
 from api.errors import invalid
 from api.openapi import Param
 from api.services import Services
@@ -17,6 +17,8 @@ from ledger.framework import commissioners, suppliers
 from ledger.payments import accounts
 from ledger.procurement import call_offs, contracts
 from projections import catalogue
+from projections.catalogue import CatalogueView
+from projections.reference import ReferenceView
 
 
 def _text(name: str, description: str) -> Param:
@@ -71,7 +73,7 @@ def _eligibility(q: QueryContext) -> catalogue.EligibilityReport:
 def _day(q: QueryContext) -> date:
     raw = q.param("as_of")
     if raw is None:
-        return q.ledger.now().date()
+        return q.now().date()
     try:
         return date.fromisoformat(raw)
     except ValueError:
@@ -496,7 +498,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
             endpoint(
                 services,
                 get=Query(
-                    "Suppliers that could be invited today for these lots in this area, and why (or why not)",
+                    "Suppliers that could be invited for these lots in this area (now, or as of a horizon), and why",
                     _eligibility,
                     catalogue.EligibilityReport,
                     params=(
@@ -504,6 +506,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                         Param("area", "query", {"type": "string"}, "Area code", True),
                     ),
                     tags=("catalogue",),
+                    as_of=AsOf(lambda: [ReferenceView(), CatalogueView()]),
                 ),
             ),
         ),

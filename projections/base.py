@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import dict_row
@@ -32,6 +33,20 @@ class LoggedEvent:
 
 
 Handler = Callable[[Cursor[Any], LoggedEvent], None]
+
+# The columns `decode` expects, in order.
+EVENT_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
+
+
+def decode(mapper: Mapper[UUID], row: tuple[Any, ...]) -> LoggedEvent:
+    """A stored event row (EVENT_COLUMNS) as a domain event with its place in the log."""
+    position, originator_id, version, topic, state = row
+    event = mapper.to_domain_event(
+        StoredEvent(originator_id=originator_id, originator_version=version, topic=topic, state=bytes(state))
+    )
+    return LoggedEvent(
+        position=position, originator_id=originator_id, originator_version=version, topic=topic, event=event
+    )
 
 
 class View:

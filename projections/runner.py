@@ -9,12 +9,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
 from psycopg.rows import tuple_row
 
 from ledger.codec import EventMapper
 from ledger.store import EVENTS_TABLE
-from projections.base import LoggedEvent, View
+from projections.base import EVENT_COLUMNS, LoggedEvent, View, decode
 from projections.caseload import CaseloadView
 from projections.catalogue import CatalogueView
 from projections.payments import PaymentsView
@@ -38,10 +37,13 @@ def all_views() -> list[View]:
 
 
 def register_views(conn: psycopg.Connection[Any], views: Sequence[View]) -> None:
+    """Give each view its position row. `code_version` names the code that built the view's rows from
+    position 0: set here while the view is still empty, and again only when a rebuild is switched in."""
     for view in views:
         conn.execute(
             "INSERT INTO projection_positions (view_name, position, code_version) VALUES (%s, 0, %s)"
-            " ON CONFLICT (view_name) DO NOTHING",
+            " ON CONFLICT (view_name) DO UPDATE SET code_version = excluded.code_version"
+            " WHERE projection_positions.position = 0",
             (view.name, view.code_version),
         )
 
@@ -111,8 +113,7 @@ class ProjectionRunner:
         current = positions(conn, [v.name for v in self.views])
         start = min(current.values(), default=0)
         rows = conn.execute(
-            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
-            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+            f"SELECT {EVENT_COLUMNS} FROM {EVENTS_TABLE} WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
             (start, self.batch_size),
         ).fetchall()
         if not rows:
@@ -136,33 +137,20 @@ class ProjectionRunner:
                             continue
                         logged = decoded.get(row[0])
                         if logged is None:
-                            logged = decoded[row[0]] = self._decode(row)
+                            logged = decoded[row[0]] = decode(self.mapper, row)
                         try:
                             view.apply(cur, logged)
                         except Exception as exc:
                             raise ProjectionFailed(view.name, logged) from exc
                         applied += 1
                 conn.execute(
-                    "UPDATE projection_positions SET position = %s, code_version = %s, updated_at = now()"
+                    "UPDATE projection_positions SET position = %s, applied_by = %s, updated_at = now()"
                     " WHERE view_name = %s",
                     (batch_end, view.code_version, view.name),
                 )
         if self.on_batch is not None:
             self.on_batch(batch_end, len(rows))
         return len(rows) < self.batch_size, applied
-
-    def _decode(self, row: tuple[Any, ...]) -> LoggedEvent:
-        position, originator_id, version, topic, state = row
-        event = self.mapper.to_domain_event(
-            StoredEvent(originator_id=originator_id, originator_version=version, topic=topic, state=bytes(state))
-        )
-        return LoggedEvent(
-            position=position,
-            originator_id=originator_id,
-            originator_version=version,
-            topic=topic,
-            event=event,
-        )
 
     def run_forever(self, *, poll_seconds: float = 1.0, on_idle: Callable[[], object] | None = None) -> None:
         """Catch up, then wait for NOTIFY (or the poll interval) and repeat until stop() is called.

@@ -37,7 +37,7 @@ class Market:
         self.url = url
         self.settings = settings
         self.clock = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-        ledger = Ledger(url)
+        ledger = Ledger(url, clock=self.clock)  # the reference data is there before the market opens
         seed(ledger)
         ledger.close()
         self.app = create_app(settings, database_url=url, clock=self.clock)

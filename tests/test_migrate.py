@@ -88,6 +88,7 @@ def test_readiness_is_503_until_migrations_are_at_head(make_database, settings) 
             "migrations_at_head": True,
             "projection_lag": 0,
             "head_position": 0,
+            "views": [],  # no worker has registered a view yet
         }
     finally:
         app.services.close()
