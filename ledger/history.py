@@ -1,6 +1,6 @@
 """Reading the log as auditors do: events in order with their envelopes, and any aggregate as of a moment.
 
-Two time axes (see docs/adr/0014-two-time-axes.md):
+Two time axes (see docs/adr/0015-two-time-axes.md):
 
 - **as recorded at T** (`recorded_by`): the events the ledger had recorded by T — what it knew then;
 - **as effective at T** (`effective_by`): the events that had happened in the world by T, whenever they
