@@ -100,11 +100,15 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     import psycopg
+    from rich.progress import Progress
 
     from ledger.audit.log import Signer, checkpoint
 
-    with psycopg.connect(_url(settings), autocommit=True) as conn:
-        cp = checkpoint(conn, Signer.from_file(settings.checkpoint_key_path()))
+    with psycopg.connect(_url(settings), autocommit=True) as conn, Progress(console=_console(), transient=True) as bar:
+        task = bar.add_task("extending the Merkle log", total=None)
+        cp = checkpoint(
+            conn, Signer.from_file(settings.checkpoint_key_path()), progress=lambda n: bar.update(task, completed=n)
+        )
     print(msgspec_json(cp))
     return 0
 
@@ -220,6 +224,8 @@ def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
         aggregate=args.aggregate,
         since=_parse_time(args.since) if args.since else None,
         until=_parse_time(args.until) if args.until else None,
+        effective_since=_parse_time(args.effective_since) if args.effective_since else None,
+        effective_until=_parse_time(args.effective_until) if args.effective_until else None,
     )
     after = args.after
     with psycopg.connect(_url(settings), autocommit=True) as conn:
@@ -372,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--aggregate", type=UUID, help="aggregate id")
     p.add_argument("--since", help="recorded at or after (ISO 8601)")
     p.add_argument("--until", help="recorded before (ISO 8601)")
+    p.add_argument("--effective-since", help="effective at or after (ISO 8601)")
+    p.add_argument("--effective-until", help="effective before (ISO 8601)")
     p.add_argument("--after", type=int, default=0, help="start after this position")
     p.add_argument("--limit", type=int, default=100, help="events per page (default 100)")
     p.add_argument("--follow", action="store_true", help="keep printing new events")

@@ -120,7 +120,7 @@ class Checkpoint(msgspec.Struct, kw_only=True):
 # -- appending and checkpointing ------------------------------------------------------------------
 
 
-def extend(conn: psycopg.Connection[Any]) -> int:
+def extend(conn: psycopg.Connection[Any], progress: Callable[[int], None] | None = None) -> int:
     """Append a leaf for every event not yet in the log; return how many were added."""
     cur = conn.cursor(row_factory=tuple_row)
     with conn.transaction():
@@ -135,6 +135,8 @@ def extend(conn: psycopg.Connection[Any]) -> int:
             index += 1
             p, leaf, content = leaf_of(row)
             added.append((index, p, leaf, content))
+            if progress is not None and len(added) % 10000 == 0:
+                progress(len(added))
         if added:
             cur.executemany(
                 "INSERT INTO merkle_leaves (leaf_index, position, leaf_hash, content_hash) VALUES (%s, %s, %s, %s)",
@@ -154,9 +156,15 @@ def leaves(conn: psycopg.Connection[Any], size: int | None = None) -> list[bytes
     return [bytes(r[0]) for r in rows]
 
 
-def checkpoint(conn: psycopg.Connection[Any], signer: Signer, *, now: datetime | None = None) -> Checkpoint:
+def checkpoint(
+    conn: psycopg.Connection[Any],
+    signer: Signer,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Checkpoint:
     """Extend the log to the head and sign its root (or return the latest checkpoint if nothing is new)."""
-    extend(conn)
+    extend(conn, progress)
     hashes = leaves(conn)
     latest = latest_checkpoint(conn)
     if latest is not None and latest.tree_size == len(hashes):
