@@ -17,6 +17,7 @@ from api.services import Services
 from ledger import history
 from ledger.audit import erasure
 from ledger.audit import log as merkle_log
+from ledger.procurement import call_offs
 
 TAGS = ("audit",)
 
@@ -39,6 +40,24 @@ EVENT_FILTERS = (
 )
 
 
+SEALED = "tender content stays sealed until the tenders are opened"
+_SEALED_PAYLOAD = msgspec.Raw(msgspec.json.encode({"withheld": SEALED}))
+
+
+def _withhold_sealed_tenders(q: QueryContext, records: list[history.EventRecord]) -> list[history.EventRecord]:
+    """The log is no way round sealed tenders: a submission's payload is withheld until its stage is opened."""
+    sealed: dict[UUID, frozenset[str]] = {}
+    shown = []
+    for record in records:
+        if record.type == "TenderSubmitted":
+            if record.aggregate_id not in sealed:
+                sealed[record.aggregate_id] = call_offs.sealed_stages(q.ledger, record.aggregate_id)
+            if msgspec.json.decode(record.payload)["stage"] in sealed[record.aggregate_id]:
+                record = msgspec.structs.replace(record, payload=_SEALED_PAYLOAD)
+        shown.append(record)
+    return shown
+
+
 class EventPage(msgspec.Struct, kw_only=True):
     items: list[history.EventRecord]
     next_after: int | None
@@ -57,6 +76,7 @@ def _events(q: QueryContext) -> EventPage:
         effective_until=q.moment("effective_until"),
     )
     items = history.page(q.conn, query, after=q.int_param("after", default=0, low=0, high=2**63 - 1), limit=limit)
+    items = _withhold_sealed_tenders(q, items)
     return EventPage(items=items, next_after=items[-1].position if len(items) == limit else None)
 
 
@@ -71,7 +91,7 @@ def _aggregate_events(q: QueryContext, aggregate_id: UUID) -> AggregateEvents | 
     items = history.aggregate_events(q.conn, aggregate_id, bound)
     if not items and not history.aggregate_events(q.conn, aggregate_id):
         return None
-    return AggregateEvents(aggregate_id=aggregate_id, horizon=bound, items=items)
+    return AggregateEvents(aggregate_id=aggregate_id, horizon=bound, items=_withhold_sealed_tenders(q, items))
 
 
 class AppliedEvent(msgspec.Struct, kw_only=True):
@@ -104,6 +124,10 @@ def _aggregate_as_of(q: QueryContext, aggregate_id: UUID) -> AggregateAsOf | Non
     if rebuilt.aggregate is None and not rebuilt.later and not rebuilt.unapplied:
         return None
     shown = history.plain(rebuilt.aggregate) if rebuilt.aggregate is not None else None
+    if isinstance(rebuilt.aggregate, call_offs.Tender) and shown is not None:
+        for stage in call_offs.sealed_stages(q.ledger, aggregate_id):
+            if stage in shown["state"]["submissions"]:
+                shown["state"]["submissions"][stage] = {"withheld": SEALED}
     return AggregateAsOf(
         aggregate_id=aggregate_id,
         horizon=bound,

@@ -196,3 +196,24 @@ def _canonical_payload(payload: dict) -> bytes:
     import msgspec
 
     return msgspec.json.encode(payload)
+
+
+def test_the_audit_trail_is_no_way_round_sealed_tenders(market: Market) -> None:
+    lead = market.commissioner()
+    bidder = market.supplier("Sealed Bids Ltd", areas=("region-a",))
+    call_off = market.draft(lead, title="Sealed until the deadline")
+    market.post(f"/call-offs/{call_off}/publication")
+    tender = market.tender(call_off, bidder, "777000.00").json["id"]
+
+    def submitted() -> dict:
+        return audit(market, "/audit/events", type="TenderSubmitted", aggregate=tender)["items"][0]["payload"]
+
+    sealed = "tender content stays sealed until the tenders are opened"
+    assert submitted() == {"withheld": sealed}
+    assert audit(market, f"/audit/aggregates/{tender}/events")["items"][-1]["payload"] == {"withheld": sealed}
+    state = audit(market, f"/audit/aggregates/{tender}")["state"]
+    assert state["submissions"] == {"initial": {"withheld": sealed}}
+    market.clock.advance(days=31)
+    market.post(f"/call-offs/{call_off}/tender-opening")
+    assert submitted()["content"]["price"] == "777000.00"
+    assert audit(market, f"/audit/aggregates/{tender}")["state"]["submissions"]["initial"]["price"] == "777000.00"

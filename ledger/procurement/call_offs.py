@@ -514,6 +514,13 @@ def open_tenders(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> Recor
     return ledger.execute(envelope, unseal)
 
 
+def sealed_stages(ledger: Ledger, tender_id: UUID) -> frozenset[Stage]:
+    """The stages whose content is still sealed for this tender (its call-off has not opened them)."""
+    tender = ledger.load(Tender, tender_id)
+    call_off = ledger.load(CallOff, tender.call_off_id)
+    return frozenset(stage for stage in Stage if stage not in call_off.opened)
+
+
 def opened_tenders(ledger: Ledger, call_off_id: UUID) -> tuple[Stage, list[Tender]]:
     """The tenders of the latest opened stage; refused while sealed (for everyone, the Authority included)."""
     call_off = ledger.load(CallOff, call_off_id)
