@@ -15,6 +15,7 @@ from api.audit_routes import build_audit_routes
 from api.auth import REALM, AuthenticationFailed
 from api.caseload_routes import build_caseload_routes
 from api.errors import ProblemError, handle_ledger_error, handle_unexpected, invalid, serialize_problem
+from api.foi_routes import build_foi_routes
 from api.openapi import Document
 from api.payment_routes import build_payment_routes
 from api.routes import build_routes
@@ -115,6 +116,7 @@ def create_app(
         *build_caseload_routes(services),
         *build_payment_routes(services),
         *build_audit_routes(services),
+        *build_foi_routes(services),
     ]
     for path, resource in routes:
         app.add_route(path, resource)

@@ -1,4 +1,4 @@
-"""The `ledger` command: migrate, seed, serve, worker, token, events, demo.
+"""The `ledger` command: migrate, seed, serve, worker, token, events, demo, checkpoint, verify, rebuild, foi.
 
 It lives beside the HTTP API because, like it, it is an entry point that drives the ledger and
 the projections from outside.
@@ -342,6 +342,65 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return max(0, *codes)
 
 
+def _moment(value: str) -> datetime:
+    from ledger.history import parse_moment
+
+    try:
+        return parse_moment(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_foi_record(args: argparse.Namespace, settings: Settings) -> int:
+    import psycopg
+    from rich.progress import Progress
+
+    from api import foi_documents
+    from ledger.audit import decisions
+    from ledger.errors import NotFound
+    from ledger.history import Horizon
+    from ledger.store import Ledger
+
+    horizon = Horizon(recorded_by=args.as_recorded, effective_by=args.as_effective, position=args.at_position)
+    url = _url(settings)
+    ledger = Ledger(url, pool_size=1, master_key=settings.personal_data_master_key)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn, Progress(console=_console(), transient=True) as bar:
+            task = bar.add_task("reading the record's events", total=None)
+            if args.subject == "call-off":
+                record: Any = decisions.call_off_record(
+                    ledger,
+                    conn,
+                    args.id,
+                    horizon,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+                render = foi_documents.call_off_record_html
+            else:
+                record = decisions.qualification_record(ledger, conn, args.id, horizon)
+                render = foi_documents.qualification_record_html
+    except NotFound as exc:
+        _console().print(f"[red]{exc}[/red]")
+        return 1
+    finally:
+        ledger.close()
+    print(render(decisions.as_document(record)) if args.html else msgspec_json(record))
+    return 0
+
+
+def _foi_parser(sub: Any) -> None:
+    foi = sub.add_parser("foi", help="Freedom of Information: decision records, requests and disclosures")
+    commands = foi.add_subparsers(dest="foi_command", required=True, metavar="FOI_COMMAND")
+    p = commands.add_parser("record", help="print a call-off's decision record or a supplier's qualification record")
+    p.add_argument("subject", choices=("call-off", "supplier"), help="whose record")
+    p.add_argument("id", type=UUID, help="the call-off's or the supplier's id")
+    p.add_argument("--html", action="store_true", help="a readable HTML document instead of JSON")
+    p.add_argument("--as-recorded", type=_moment, help="only what the ledger knew then (RFC 3339, or a date)")
+    p.add_argument("--as-effective", type=_moment, help="only what had happened by then (RFC 3339, or a date)")
+    p.add_argument("--at-position", type=int, help="only events at or before this log position")
+    p.set_defaults(func=cmd_foi_record)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledger",
@@ -401,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", action="store_true", help="keep the rebuilt tables in schema ledger_rebuild")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_rebuild)
+    _foi_parser(sub)
     return parser
 
 

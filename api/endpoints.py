@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +17,7 @@ from api.errors import ProblemError, invalid
 from api.openapi import IF_MATCH, MIN_POSITION, Operation, Param
 from api.services import Services
 from ledger.envelope import Envelope, make_envelope
-from ledger.history import NOW, Horizon
+from ledger.history import NOW, Horizon, parse_moment
 from ledger.roles import Role
 from ledger.store import Ledger, Recorded
 from projections import replay
@@ -166,14 +166,9 @@ class QueryContext:
         if raw is None:
             return None
         try:
-            if len(raw) == 10:
-                return datetime.combine(date.fromisoformat(raw), time.max, tzinfo=UTC)
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            raise invalid([(name, "must be an RFC 3339 date-time or a date (YYYY-MM-DD)")]) from None
-        if value.tzinfo is None:
-            raise invalid([(name, "give a UTC offset, e.g. 2026-03-02T09:00:00Z")])
-        return value.astimezone(UTC)
+            return parse_moment(raw)
+        except ValueError as exc:
+            raise invalid([(name, str(exc))]) from None
 
     def horizon(self) -> Horizon:
         """The horizon named by `as_recorded`, `as_effective` and `at_position` (no bound when absent)."""

@@ -167,6 +167,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/audit/consistency-proof"): rule(GLOBAL_READ),
     ("POST", "/personal-data/erasures"): rule(R.DATA_PROTECTION_OFFICER),
     ("GET", "/personal-data/erasures"): rule(R.DATA_PROTECTION_OFFICER, R.AUDITOR),
+    # Decision records: FOI officers, auditors and the Authority; commissioners for their own call-offs.
+    **{
+        ("GET", f"/foi/call-offs/{{call_off_id}}/decision-record{suffix}"): rule(
+            R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY, R.COMMISSIONER, scope="call_off"
+        )
+        for suffix in ("", ".html")
+    },
+    **{
+        ("GET", f"/foi/suppliers/{{supplier_id}}/qualification-record{suffix}"): rule(
+            R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY
+        )
+        for suffix in ("", ".html")
+    },
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -55,6 +55,19 @@ class Horizon(msgspec.Struct, frozen=True, kw_only=True):
 
 
 NOW = Horizon()
+
+
+def parse_moment(raw: str) -> datetime:
+    """An RFC 3339 date-time with a UTC offset, as UTC; a bare date (YYYY-MM-DD) means the end of that day."""
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), time.max, tzinfo=UTC)
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("must be an RFC 3339 date-time or a date (YYYY-MM-DD)") from None
+    if value.tzinfo is None:
+        raise ValueError("give a UTC offset, e.g. 2026-03-02T09:00:00Z")
+    return value.astimezone(UTC)
 
 
 class EventFilter(msgspec.Struct, kw_only=True):

@@ -139,6 +139,10 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "GET /audit/consistency-proof": allow(GLOBAL),
     "POST /personal-data/erasures": allow("data_protection_officer"),
     "GET /personal-data/erasures": allow("data_protection_officer", AUD),
+    "GET /foi/call-offs/{call_off_id}/decision-record": allow(FOI, AUD, AUTH, COM, scoped=(COM,)),
+    "GET /foi/call-offs/{call_off_id}/decision-record.html": allow(FOI, AUD, AUTH, COM, scoped=(COM,)),
+    "GET /foi/suppliers/{supplier_id}/qualification-record": allow(FOI, AUD, AUTH),
+    "GET /foi/suppliers/{supplier_id}/qualification-record.html": allow(FOI, AUD, AUTH),
 }
 
 

@@ -199,6 +199,24 @@ def latest_checkpoint(conn: psycopg.Connection[Any], at_most: int | None = None)
     )
 
 
+def checkpoint_covering(
+    conn: psycopg.Connection[Any], position: int, *, at_most: int | None = None
+) -> Checkpoint | None:
+    """The latest signed checkpoint (of at most `at_most` leaves) whose tree holds the event at `position`."""
+    cur = conn.cursor(row_factory=tuple_row)
+    row = cur.execute(
+        "SELECT tree_size, root, signed_at, key_id, signature FROM checkpoints"
+        " WHERE tree_size > (SELECT leaf_index FROM merkle_leaves WHERE position = %s)"
+        " AND (%s::bigint IS NULL OR tree_size <= %s) ORDER BY tree_size DESC LIMIT 1",
+        (position, at_most, at_most),
+    ).fetchone()
+    if row is None:
+        return None
+    return Checkpoint(
+        tree_size=row[0], root=bytes(row[1]).hex(), signed_at=row[2], key_id=row[3], signature=bytes(row[4]).hex()
+    )
+
+
 def signature_valid(cp: Checkpoint, public_key: Ed25519PublicKey) -> bool:
     try:
         public_key.verify(
