@@ -388,6 +388,70 @@ def cmd_foi_record(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_foi_requests(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ledger.audit import foi
+    from ledger.store import Ledger
+
+    ledger = Ledger(_url(settings), pool_size=1, master_key=settings.personal_data_master_key)
+    try:
+        with _console().status("reading the requests"):
+            rows = foi.list_requests(ledger, ledger.now().date())
+    finally:
+        ledger.close()
+    if args.json:
+        for row in rows:
+            print(msgspec_json(row))
+        return 0
+    table = Table(title="FOI requests (working days: England and Wales)")
+    for column in ("reference", "received", "status", "due", "working days left", "responded", "outcome", "late"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r.reference,
+            r.received_on.isoformat(),
+            r.status,
+            r.due_on.isoformat() if r.due_on else "clock stopped" if r.responded_on is None else "",
+            "" if r.working_days_left is None else str(r.working_days_left),
+            r.responded_on.isoformat() if r.responded_on else "",
+            r.outcome or "",
+            "" if r.late is None else "late" if r.late else "on time",
+            style="red" if r.overdue else None,
+        )
+    Console().print(table)
+    return 0
+
+
+def cmd_foi_disclosure(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+    import psycopg
+
+    from api import foi_documents
+    from ledger.audit import foi
+    from ledger.errors import NotFound, RuleViolation
+    from ledger.store import Ledger
+
+    url = _url(settings)
+    ledger = Ledger(url, pool_size=1, master_key=settings.personal_data_master_key)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn, _console().status("rebuilding the disclosure"):
+            disclosed = foi.disclosure(ledger, conn, args.request_id)
+    except (NotFound, RuleViolation) as exc:
+        _console().print(f"[red]{exc}[/red]")
+        return 1
+    finally:
+        ledger.close()
+    data = foi.disclosure_bytes(disclosed)
+    if args.html:
+        print(foi_documents.disclosure_html(msgspec.json.decode(data)))
+    else:
+        # Exactly the bytes the API serves, whose SHA-256 the response records.
+        sys.stdout.buffer.write(data + b"\n")
+    return 0
+
+
 def _foi_parser(sub: Any) -> None:
     foi = sub.add_parser("foi", help="Freedom of Information: decision records, requests and disclosures")
     commands = foi.add_subparsers(dest="foi_command", required=True, metavar="FOI_COMMAND")
@@ -399,6 +463,13 @@ def _foi_parser(sub: Any) -> None:
     p.add_argument("--as-effective", type=_moment, help="only what had happened by then (RFC 3339, or a date)")
     p.add_argument("--at-position", type=int, help="only events at or before this log position")
     p.set_defaults(func=cmd_foi_record)
+    p = commands.add_parser("requests", help="every FOI request with its due date; overdue ones in red")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_foi_requests)
+    p = commands.add_parser("disclosure", help="print a request's disclosure (withheld values replaced by markers)")
+    p.add_argument("request_id", type=UUID, help="the FOI request's id")
+    p.add_argument("--html", action="store_true", help="a readable HTML document instead of JSON")
+    p.set_defaults(func=cmd_foi_disclosure)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,6 +50,7 @@ _CO = "/call-offs/{call_off_id}"
 _REF = "/referrals/{referral_id}"
 _K = "/contracts/{contract_id}"
 _INV = "/contracts/{contract_id}/invoices/{invoice_id}"
+_FOI = "/foi/requests/{request_id}"
 
 RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/suppliers"): rule(R.AUTHORITY, R.ADMINISTRATOR, R.SUPPLIER_BID_MANAGER),
@@ -179,6 +180,26 @@ RULES: dict[tuple[str, str], Rule] = {
             R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY
         )
         for suffix in ("", ".html")
+    },
+    # FOI requests: FOI officers handle them, auditors read them. Requesters' names are personal data.
+    ("POST", "/foi/requests"): rule(R.FOI_OFFICER),
+    ("GET", "/foi/requests"): rule(R.FOI_OFFICER, R.AUDITOR, personal_data=True),
+    ("GET", _FOI): rule(R.FOI_OFFICER, R.AUDITOR, personal_data=True),
+    **{
+        ("POST", f"{_FOI}/{step}"): rule(R.FOI_OFFICER)
+        for step in (
+            "clarification-requests",
+            "clarifications",
+            "extensions",
+            "disclosure",
+            "redactions",
+            "redactions/{redaction_id}/withdrawal",
+            "response",
+        )
+    },
+    **{
+        ("GET", f"{_FOI}/{document}"): rule(R.FOI_OFFICER, R.AUDITOR)
+        for document in ("disclosure", "disclosure.html", "suggested-redactions")
     },
 }
 

@@ -31,6 +31,7 @@ def allow(*roles: str | frozenset[str], scoped: tuple[str, ...] = ()) -> tuple[f
 
 CO, REF, K = "/call-offs/{call_off_id}", "/referrals/{referral_id}", "/contracts/{contract_id}"
 INV = "/contracts/{contract_id}/invoices/{invoice_id}"
+FOIR = "/foi/requests/{request_id}"
 
 # route -> (roles that may call it, roles for which it is scoped to their own organisation)
 EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -143,6 +144,22 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "GET /foi/call-offs/{call_off_id}/decision-record.html": allow(FOI, AUD, AUTH, COM, scoped=(COM,)),
     "GET /foi/suppliers/{supplier_id}/qualification-record": allow(FOI, AUD, AUTH),
     "GET /foi/suppliers/{supplier_id}/qualification-record.html": allow(FOI, AUD, AUTH),
+    "POST /foi/requests": allow(FOI),
+    "GET /foi/requests": allow(FOI, AUD),
+    f"GET {FOIR}": allow(FOI, AUD),
+    **{
+        f"POST {FOIR}/{step}": allow(FOI)
+        for step in (
+            "clarification-requests",
+            "clarifications",
+            "extensions",
+            "disclosure",
+            "redactions",
+            "redactions/{redaction_id}/withdrawal",
+            "response",
+        )
+    },
+    **{f"GET {FOIR}/{d}": allow(FOI, AUD) for d in ("disclosure", "disclosure.html", "suggested-redactions")},
 }
 
 
@@ -194,6 +211,22 @@ def world(make_database, settings):
     line = m.post(
         "/budgets", {"commissioner_id": lead, "financial_year": "2030-31", "name": "L", "amount": "1.00"}, expect=201
     ).json["id"]
+    foi_request = m.post(
+        "/foi/requests",
+        {
+            "reference": "FOI-MATRIX-1",
+            "requester_name": "A Journalist",
+            "information_requested": "The decision record of the call-off",
+            "received_on": m.clock.now.date().isoformat(),
+        },
+        expect=201,
+    ).json["id"]
+    m.post(f"/foi/requests/{foi_request}/disclosure", {"kind": "call_off_record", "source_id": call_off})
+    m.post(
+        f"/foi/requests/{foi_request}/redactions",
+        {"pointer": "/award/rationale", "ground": "s41", "reason": "Given in confidence by the commissioner"},
+    )
+    redaction = m.get(f"/foi/requests/{foi_request}")["redactions"][0]["redaction_id"]
     ids = {
         "supplier_id": supplier,
         "questionnaire_id": questionnaire,
@@ -208,6 +241,8 @@ def world(make_database, settings):
         "table": "postings",
         "aggregate_id": supplier,
         "position": "1",
+        "request_id": foi_request,
+        "redaction_id": redaction,
     }
     orgs = {
         "own": {BID: supplier, CASE: supplier, COM: m.orgs[lead], PO: ("region-a", "po-jones")},

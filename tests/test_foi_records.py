@@ -8,10 +8,16 @@ import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from uuid import UUID
 
+import psycopg
 import pytest
 
+from ledger.audit import decisions
+from ledger.envelope import Actor, make_envelope
+from ledger.procurement.call_offs import SubmitTender, TenderContent, submit_tender
 from tests.market import Market
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,6 +231,38 @@ def test_a_call_off_closed_without_award_records_the_reason_and_the_stage(market
     assert found["status"] == "no_award" and found["award"] is None
     assert found["closure"]["outcome"] == "no_award" and found["closure"]["reason"] == "No compliant bids"
     assert found["closure"]["stage"] == "open" and found["closure"]["closed"]["position"] == closed.json["position"]
+
+
+def test_a_record_reads_the_log_as_it_stood_when_reading_began(market: Market) -> None:
+    """Tenders that arrive while a record is being read belong to a later record, not half to this one."""
+    lead = market.commissioner()
+    bidders = [market.supplier(name, areas=("region-a",)) for name in ("Early Homes", "Prompt Homes")]
+    call_off = market.draft(lead)
+    market.post(f"/call-offs/{call_off}/publication")
+    for bidder in bidders:
+        market.tender(call_off, bidder)
+    ledger = market.app.services.ledger
+    head = ledger.head()
+
+    def resubmit_while_reading(done: int, total: int) -> None:
+        if done == 1:
+            for bidder in bidders:
+                actor = Actor(id="late-bidder", role="supplier_bid_manager", organisation_id=bidder)
+                submit_tender(
+                    ledger,
+                    make_envelope(actor, recorded_at=market.clock.now),
+                    UUID(call_off),
+                    SubmitTender(
+                        supplier_id=UUID(bidder),
+                        content=TenderContent(price=Decimal("1.00"), method_statement="A late change"),
+                    ),
+                )
+
+    with psycopg.connect(market.url, autocommit=True) as conn:
+        found = decisions.call_off_record(ledger, conn, UUID(call_off), progress=resubmit_while_reading)
+    assert found.read_up_to == head
+    assert [len(r.submissions) for r in found.tenders[0].receipts] == [1, 1]
+    assert ledger.head() == head + 2
 
 
 def test_the_qualification_record_holds_each_decision_with_its_reason_and_assessor(market: Market) -> None:

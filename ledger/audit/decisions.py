@@ -357,7 +357,10 @@ def _decoded(ledger: Ledger, records: list[history.EventRecord]) -> _Read:
     ]
 
 
-def _stream(ledger: Ledger, conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: history.Horizon) -> _Read:
+def read_stream(
+    ledger: Ledger, conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: history.Horizon = history.NOW
+) -> list[tuple[history.EventRecord, Any]]:
+    """One aggregate's events within the horizon, each with its decoded domain event."""
     return _decoded(ledger, history.aggregate_events(conn, aggregate_id, horizon))
 
 
@@ -374,7 +377,7 @@ def _ref(record: history.EventRecord) -> EventRef:
 _STATED_REASONS = ("reason", "rationale", "grounds", "notice")
 
 
-def _timeline(stream: str, events: _Read) -> list[TimelineEntry]:
+def timeline(stream: str, events: list[tuple[history.EventRecord, Any]]) -> list[TimelineEntry]:
     entries = []
     for record, event in events:
         stated = next((getattr(event, name) for name in _STATED_REASONS if getattr(event, name, None)), None)
@@ -403,7 +406,7 @@ def _pinned(ledger: Ledger, horizon: history.Horizon) -> history.Horizon:
 
 
 def _commissioner(ledger: Ledger, conn: psycopg.Connection[Any], commissioner_id: UUID, position: int) -> Party:
-    registered = _stream(ledger, conn, commissioner_id, history.Horizon(position=position))
+    registered = read_stream(ledger, conn, commissioner_id, history.Horizon(position=position))
     name = next((e.name for r, e in registered if r.type == "CommissionerRegistered"), None)
     return Party(id=commissioner_id, name=name)
 
@@ -427,7 +430,7 @@ def call_off_record(
         raise NotFound("call-off", f"{call_off_id} (within the horizon)")
     events = _decoded(ledger, rebuilt.applied)
     read = [r.position for r, _ in events]
-    timeline = _timeline("call_off", events)
+    entries = timeline("call_off", events)
     first_record, drafted = events[0]
     draft = drafted.draft
     names: dict[UUID, str] = {}
@@ -548,10 +551,10 @@ def call_off_record(
     tenders: list[StageTenders] = []
     receipts: dict[str, list[TenderReceipt]] = {Stage.INITIAL: [], Stage.BAFO: []}
     for supplier_id in invited:
-        tender_events = _stream(ledger, conn, tender_id_for(call_off_id, supplier_id), within)
+        tender_events = read_stream(ledger, conn, tender_id_for(call_off_id, supplier_id), within)
         step()
         read += [r.position for r, _ in tender_events]
-        timeline += _timeline("tender", tender_events)
+        entries += timeline("tender", tender_events)
         submitted: dict[str, list[tuple[history.EventRecord, Any]]] = {}
         for record, event in tender_events:
             if record.type == "TenderSubmitted":
@@ -592,10 +595,10 @@ def call_off_record(
 
     contract: ContractRecord | None = None
     if contract_id is not None:
-        contract_events = _stream(ledger, conn, contract_id, within)
+        contract_events = read_stream(ledger, conn, contract_id, within)
         step()
         read += [r.position for r, _ in contract_events]
-        timeline += _timeline("contract", contract_events)
+        entries += timeline("contract", contract_events)
         contract = _contract(contract_id, contract_events, party)
 
     top = max(read)
@@ -636,7 +639,7 @@ def call_off_record(
         award=award,
         contract=contract,
         closure=closure,
-        timeline=sorted(timeline, key=lambda e: e.position),
+        timeline=sorted(entries, key=lambda e: e.position),
     )
 
 
@@ -780,5 +783,5 @@ def qualification_record(
         withdrawals=withdrawals,
         area_changes=areas,
         sanctions=sanctions,
-        timeline=_timeline("supplier", events),
+        timeline=timeline("supplier", events),
     )
