@@ -50,8 +50,8 @@ def _disclosure_html(q: QueryContext, request_id: UUID) -> str:
 def _request_routes(services: Services) -> list[tuple[str, Any]]:
     base = "/foi/requests/{request_id}"
 
-    def step(summary: str, handler: Any, request: type, description: str = "") -> Any:
-        return endpoint(services, post=Command(summary, handler, request, tags=TAGS, description=description))
+    def step(summary: str, handler: Any, request: type) -> Any:
+        return endpoint(services, post=Command(summary, handler, request, tags=TAGS))
 
     return [
         (

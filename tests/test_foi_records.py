@@ -222,6 +222,30 @@ def test_the_record_names_the_signed_checkpoint_covering_what_it_read(market: Ma
     assert proof["root"] == found["checkpoint"]["root"]
 
 
+def test_an_award_off_the_ranking_shows_its_departure_reason_beside_the_top_ranked_supplier(market: Market) -> None:
+    lead = market.commissioner()
+    top = market.supplier("Top Ranked Homes", areas=("region-a",))
+    chosen = market.supplier("Chosen Homes", areas=("region-a",))
+    call_off = market.draft(lead)
+    market.post(f"/call-offs/{call_off}/publication")
+    market.tender(call_off, top, "990000.00")
+    market.tender(call_off, chosen, "980000.00")
+    market.clock.advance(days=31)
+    market.post(f"/call-offs/{call_off}/tender-opening")
+    market.score(call_off, top, quality=80, price=60, social=70)
+    market.score(call_off, chosen, quality=60, price=80, social=50)
+    market.post(f"/call-offs/{call_off}/evaluation")
+    departure = "The top-ranked bidder failed the financial standing check"
+    market.post(
+        f"/call-offs/{call_off}/award",
+        {"supplier_id": chosen, "rationale": "Compliant and affordable", "departure_reason": departure},
+    )
+    award = record(market, call_off)["award"]
+    assert award["departed_from_ranking"] is True and award["departure_reason"] == departure
+    assert award["top_ranked"] == {"id": top, "name": "Top Ranked Homes"}
+    assert award["supplier"] == {"id": chosen, "name": "Chosen Homes"}
+
+
 def test_a_call_off_closed_without_award_records_the_reason_and_the_stage(market: Market) -> None:
     lead = market.commissioner()
     call_off = market.draft(lead)

@@ -44,7 +44,7 @@ class TimelineEntry(msgspec.Struct, kw_only=True):
     recorded_at: datetime
     effective_at: datetime
     type: str
-    stream: str  # call_off, tender, contract or supplier
+    stream: str  # call_off, tender, contract, supplier or foi_request
     aggregate_id: UUID
     actor_id: str
     actor_role: str
@@ -337,10 +337,10 @@ def as_document(record: msgspec.Struct) -> dict[str, Any]:
 
 # -- reading --------------------------------------------------------------------------------------
 
-_Read = list[tuple[history.EventRecord, Any]]
+Decoded = list[tuple[history.EventRecord, Any]]  # events in log order, each with its domain event
 
 
-def _decoded(ledger: Ledger, records: list[history.EventRecord]) -> _Read:
+def _decoded(ledger: Ledger, records: list[history.EventRecord]) -> Decoded:
     return [
         (
             record,
@@ -359,7 +359,7 @@ def _decoded(ledger: Ledger, records: list[history.EventRecord]) -> _Read:
 
 def read_stream(
     ledger: Ledger, conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: history.Horizon = history.NOW
-) -> list[tuple[history.EventRecord, Any]]:
+) -> Decoded:
     """One aggregate's events within the horizon, each with its decoded domain event."""
     return _decoded(ledger, history.aggregate_events(conn, aggregate_id, horizon))
 
@@ -377,7 +377,7 @@ def _ref(record: history.EventRecord) -> EventRef:
 _STATED_REASONS = ("reason", "rationale", "grounds", "notice")
 
 
-def timeline(stream: str, events: list[tuple[history.EventRecord, Any]]) -> list[TimelineEntry]:
+def timeline(stream: str, events: Decoded) -> list[TimelineEntry]:
     entries = []
     for record, event in events:
         stated = next((getattr(event, name) for name in _STATED_REASONS if getattr(event, name, None)), None)
@@ -643,7 +643,7 @@ def call_off_record(
     )
 
 
-def _contract(contract_id: UUID, events: _Read, party: Callable[[UUID], Party]) -> ContractRecord:
+def _contract(contract_id: UUID, events: Decoded, party: Callable[[UUID], Party]) -> ContractRecord:
     # The contract is created in the transaction that records CallOffContractConcluded, before it in the log.
     record, concluded = events[0]
     changes = []

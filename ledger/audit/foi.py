@@ -388,7 +388,7 @@ def prepare_disclosure(ledger: Ledger, envelope: Envelope, request_id: UUID, com
     return ledger.execute(envelope, prepare)
 
 
-def _pinned(request: FoiRequest) -> PinnedSource:
+def _disclosure_source(request: FoiRequest) -> PinnedSource:
     if request.disclosure is None:
         raise RuleViolation("no disclosure prepared", "prepare the document to disclose first")
     return request.disclosure
@@ -402,7 +402,7 @@ def apply_redaction(ledger: Ledger, envelope: Envelope, request_id: UUID, comman
         raise InvalidCommand([("$.pointer", str(exc))]) from None
     request = ledger.load(FoiRequest, request_id)
     _require_open(request)
-    source = _pinned(request)
+    source = _disclosure_source(request)
     if command.ground in QUALIFIED and not command.public_interest_note:
         raise RuleViolation(
             "a qualified exemption needs a public interest note",
@@ -468,7 +468,7 @@ def respond(ledger: Ledger, envelope: Envelope, request_id: UUID, command: Respo
                 "a refusal notice (s.17) states the exemptions relied on and why they apply",
             )
     else:
-        _pinned(request)
+        _disclosure_source(request)
         if command.outcome is Outcome.DISCLOSED_IN_FULL and request.redactions:
             raise RuleViolation(
                 "a full disclosure withholds nothing",
@@ -534,7 +534,7 @@ def disclosure_bytes(disclosure: Disclosure) -> bytes:
     return msgspec.json.encode(disclosure)
 
 
-def _redactions(events: list[tuple[history.EventRecord, Any]]) -> list[RedactionEntry]:
+def _redactions(events: decisions.Decoded) -> list[RedactionEntry]:
     entries: dict[UUID, RedactionEntry] = {}
     for record, e in events:
         if record.type == "RedactionApplied":
@@ -556,7 +556,7 @@ def _redactions(events: list[tuple[history.EventRecord, Any]]) -> list[Redaction
 
 
 def _disclosure(ledger: Ledger, conn: psycopg.Connection[Any], request: FoiRequest) -> Disclosure:
-    source = _pinned(request)
+    source = _disclosure_source(request)
     # Once responded, the document names the checkpoint it named then (0: none), so it rebuilds byte for byte.
     at_most = None if request.response is None else request.response.checkpoint_tree_size or 0
     document = source_document(ledger, conn, source, checkpoint_at_most=at_most)
@@ -597,7 +597,7 @@ def suggested_redactions(ledger: Ledger, conn: psycopg.Connection[Any], request_
     """For a call-off record: each unsuccessful bidder's price, method statement and social value, under
     s.43(2), that is not already withheld."""
     request = ledger.load(FoiRequest, request_id)
-    source = _pinned(request)
+    source = _disclosure_source(request)
     if source.kind is not SourceKind.CALL_OFF_RECORD:
         return []
     document = source_document(ledger, conn, source)
