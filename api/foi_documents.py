@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ledger.audit.foi import MARKER_PREFIX
+
 _STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#0b0c0c;line-height:1.4}"
     "h1{font-size:1.8rem}h2{font-size:1.35rem;border-bottom:2px solid #0b0c0c;margin-top:2rem}"
@@ -44,7 +46,6 @@ _TITLES = {
     "timeline": "Timeline: every event read, in log order",
 }
 _PROVENANCE = ("horizon", "read_up_to", "checkpoint")
-WITHHELD_PREFIX = "[withheld:"
 
 
 def _label(key: str) -> str:
@@ -56,7 +57,7 @@ def _value(value: Any) -> str:
         return "<span class='none'>—</span>"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(WITHHELD_PREFIX):
+    if isinstance(value, str) and value.startswith(MARKER_PREFIX):
         return f"<span class='withheld'>{html.escape(value)}</span>"
     if isinstance(value, dict):
         return _fields(value) if value else "<span class='none'>none</span>"

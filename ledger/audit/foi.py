@@ -45,8 +45,12 @@ EXEMPTIONS = {
 QUALIFIED = frozenset({Ground.COMMERCIAL_INTERESTS})
 
 
+MARKER_PREFIX = "[withheld: "
+
+
 def marker(ground: Ground) -> str:
-    return f"[withheld: {EXEMPTIONS[ground]}]"
+    """What a withheld value reads as in the disclosed document."""
+    return f"{MARKER_PREFIX}{EXEMPTIONS[ground]}]"
 
 
 class SourceKind(enum.StrEnum):
