@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -186,6 +187,7 @@ class Ledger(Application[UUID]):
         *,
         expected: tuple[LedgerAggregate, int] | None = None,
         also: Sequence[AlsoInTransaction] = (),
+        reason: str | None = None,
     ) -> Recorded:
         """Run `command` with `envelope` stamped on its events and record them in one transaction.
 
@@ -193,9 +195,12 @@ class Ledger(Application[UUID]):
         `expected=(aggregate, version)` enforces the caller's If-Match before anything runs.
         A domain rule raising inside `command` leaves nothing written. `also` runs further statements in
         the same transaction (e.g. destroying a key together with the event that records the erasure).
+        `reason` is the decision's reason, for the envelope where a person decides (award, sanction, ...).
         """
         if expected is not None and expected[0].version != expected[1]:
             raise StaleVersion(expected=expected[1], actual=expected[0].version)
+        if reason:
+            envelope = msgspec.structs.replace(envelope, reason=reason)
         with stamping(envelope):
             result = command()
         aggregates = [result] if isinstance(result, LedgerAggregate) else list(result)
@@ -217,15 +222,17 @@ class Ledger(Application[UUID]):
         """The ledger's clock (UTC): the recorded time of commands, and "now" for deadline rules."""
         return self.clock()
 
-    def load_all(self, kind: type[A]) -> list[A]:
-        """Every aggregate of one class, current state, read in one query (for decisions over a population)."""
+    def load_all(self, kind: type[A], *, up_to: int | None = None) -> list[A]:
+        """Every aggregate of one class, read in one query (for decisions over a population): as they stand
+        now, or as they stood at log position `up_to`, so that a decision and the position it names agree."""
         created_topics = [get_topic(cls) for cls in _created_event_classes(kind)]
+        bound = 2**63 - 1 if up_to is None else up_to
         with self.datastore.get_connection() as conn, conn.cursor() as cur:
             cur.execute(
                 f"SELECT originator_id, originator_version, topic, state FROM {EVENTS_TABLE}"
                 f" WHERE originator_id IN (SELECT originator_id FROM {EVENTS_TABLE} WHERE topic = ANY(%s))"
-                " ORDER BY originator_id, originator_version",
-                (created_topics,),
+                " AND notification_id <= %s ORDER BY originator_id, originator_version",
+                (created_topics, bound),
             )
             stored = cur.fetchall()
         aggregates: dict[UUID, Any] = {}

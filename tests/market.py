@@ -166,7 +166,8 @@ class Market:
         headers = self.caller("GET", path, None, role or "auditor" if _personal(path) else role, org, sub)
         result = self.client.simulate_get(path, params=query, headers=headers)
         assert result.status_code == expect, f"GET {path}: {result.status_code} {result.text}"
-        return result.json if result.headers.get("content-type", "").startswith("application/json") else result.text
+        media = result.headers.get("content-type", "").split(";")[0]
+        return result.json if media.endswith("json") else result.text  # application/json, problem+json
 
     # -- the market's actors ---------------------------------------------------------------------
 

@@ -217,3 +217,19 @@ def test_the_audit_trail_is_no_way_round_sealed_tenders(market: Market) -> None:
     market.post(f"/call-offs/{call_off}/tender-opening")
     assert submitted()["content"]["price"] == "777000.00"
     assert audit(market, f"/audit/aggregates/{tender}")["state"]["submissions"]["initial"]["price"] == "777000.00"
+
+
+def test_a_persons_decision_carries_its_reason_in_the_envelope(market: Market) -> None:
+    contract, supplier = market.contract()
+    call_off = market.get(f"/contracts/{contract}")["call_off_id"]
+    market.post(f"/suppliers/{supplier}/suspensions", {"grounds": "Failed a financial standing check"})
+    market.post(f"/contracts/{contract}/variations", {"new_value": "950000.00", "reason": "Extra caseload funded"})
+
+    def reason(event_type: str, aggregate: str) -> str | None:
+        return audit(market, "/audit/events", type=event_type, aggregate=aggregate)["items"][-1]["reason"]
+
+    assert reason("AwardDecided", call_off) == "Only tender"
+    assert reason("ScoresModerated", call_off) == "Evaluators agreed."
+    assert reason("LotAssessed", supplier) == "evidence meets the bar"
+    assert reason("SupplierSuspended", supplier) == "Failed a financial standing check"
+    assert reason("ContractVaried", contract) == "Extra caseload funded"

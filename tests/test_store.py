@@ -54,3 +54,15 @@ def test_the_events_table_is_append_only(ledger: Ledger, database_url: str) -> N
         conn.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
             conn.execute("DELETE FROM ledger_events WHERE notification_id = %s", (recorded.position,))
+
+
+def test_a_population_can_be_read_as_it_stood_at_a_position(ledger: Ledger) -> None:
+    """Publication judges every supplier as at the position it records, whatever commits meanwhile."""
+    from ledger.framework.suppliers import Supplier
+
+    first = register_test_supplier(ledger, ACTOR, name="Early Trust")
+    later = register_test_supplier(ledger, ACTOR, name="Late Trust")
+    then = {s.id for s in ledger.load_all(Supplier, up_to=first.position)}
+    now = {s.id for s in ledger.load_all(Supplier)}
+    assert first.aggregate_id in then and later.aggregate_id not in then
+    assert {first.aggregate_id, later.aggregate_id} <= now

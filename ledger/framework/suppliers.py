@@ -339,7 +339,7 @@ def assess_lot(
             supplier.appoint_passed_lots()
         return supplier
 
-    return ledger.execute(envelope, assess)
+    return ledger.execute(envelope, assess, reason=command.reason)
 
 
 def accept_framework_terms(
@@ -371,7 +371,7 @@ def withdraw_from_lot(ledger: Ledger, envelope: Envelope, supplier_id: UUID, com
         supplier.withdraw(category=command.category, reason=command.reason)
         return supplier
 
-    return ledger.execute(envelope, withdraw)
+    return ledger.execute(envelope, withdraw, reason=command.reason)
 
 
 def change_declared_areas(
@@ -386,7 +386,7 @@ def change_declared_areas(
         supplier.change_areas(declared_areas=areas, notice=command.notice)
         return supplier
 
-    return ledger.execute(envelope, change)
+    return ledger.execute(envelope, change, reason=command.notice)
 
 
 Sanction = Literal["suspend", "exclude", "reinstate"]
@@ -411,4 +411,4 @@ def sanction(
         getattr(supplier, action)(grounds=command.grounds)
         return supplier
 
-    return ledger.execute(envelope, decide)
+    return ledger.execute(envelope, decide, reason=command.grounds)

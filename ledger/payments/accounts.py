@@ -587,7 +587,7 @@ def dispute_invoice_line(
         account.dispute_line(invoice_id=invoice_id, line=line.line, reason=command.reason)
         return account
 
-    return ledger.execute(envelope, dispute)
+    return ledger.execute(envelope, dispute, reason=command.reason)
 
 
 def issue_credit_note(
@@ -617,7 +617,7 @@ def issue_credit_note(
         )
         return account
 
-    return ledger.execute(envelope, credit)
+    return ledger.execute(envelope, credit, reason=command.reason)
 
 
 def make_payment(
@@ -681,7 +681,7 @@ def reverse_payment(ledger: Ledger, envelope: Envelope, contract_id: UUID, comma
         )
         return account
 
-    return ledger.execute(envelope, reverse)
+    return ledger.execute(envelope, reverse, reason=command.reason)
 
 
 def conclude_contract(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: ConcludeContract) -> Recorded:
@@ -731,4 +731,4 @@ def vary_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command
         )
         return [contract] if line is None else [contract, line]
 
-    return ledger.execute(envelope, varied)
+    return ledger.execute(envelope, varied, reason=command.reason)

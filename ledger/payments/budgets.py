@@ -120,7 +120,7 @@ def approve_overrun(ledger: Ledger, envelope: Envelope, line_id: UUID, command: 
         line.approve_overrun(amount=command.amount, reason=command.reason)
         return line
 
-    return ledger.execute(envelope, approve)
+    return ledger.execute(envelope, approve, reason=command.reason)
 
 
 def split_by_financial_year(value: Decimal, start: date, end: date) -> list[tuple[str, Decimal]]:

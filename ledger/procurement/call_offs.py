@@ -403,7 +403,7 @@ def publish_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> R
             f"the window is {(deadline - now).days} days; a shorter one needs a recorded justification",
         )
     as_of = ledger.head()
-    basis = invitation_basis(call_off, ledger.load_all(Supplier))
+    basis = invitation_basis(call_off, ledger.load_all(Supplier, up_to=as_of))
     invited = tuple(b.supplier_id for b in basis if b.invited)
 
     def publish() -> CallOff:
@@ -417,7 +417,7 @@ def publish_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> R
         )
         return call_off
 
-    return ledger.execute(envelope, publish)
+    return ledger.execute(envelope, publish, reason=call_off.draft.short_window_justification)
 
 
 def _require_open_for_tenders(call_off: CallOff, supplier_id: UUID, now: datetime) -> None:
@@ -550,7 +550,7 @@ def invite_bafo(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: 
         )
         return call_off
 
-    return ledger.execute(envelope, invite)
+    return ledger.execute(envelope, invite, reason=command.reason)
 
 
 def _check_scores(call_off: CallOff, supplier_id: UUID, scores: dict[str, Decimal]) -> None:
@@ -593,7 +593,7 @@ def moderate_scores(ledger: Ledger, envelope: Envelope, call_off_id: UUID, comma
         call_off.moderate(supplier_id=command.supplier_id, scores=command.scores, rationale=command.rationale)
         return call_off
 
-    return ledger.execute(envelope, moderate)
+    return ledger.execute(envelope, moderate, reason=command.rationale)
 
 
 def rank(call_off: CallOff) -> tuple[RankedTender, ...]:
@@ -655,7 +655,10 @@ def decide_award(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command:
         )
         return call_off
 
-    return ledger.execute(envelope, award)
+    reason = command.rationale
+    if command.departure_reason:
+        reason += f" (departs from the ranking: {command.departure_reason})"
+    return ledger.execute(envelope, award, reason=reason)
 
 
 def cancel_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: CancelCallOff) -> Recorded:
@@ -672,4 +675,4 @@ def cancel_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID, comma
             call_off.cancel(reason=command.reason, stage=call_off.status)
         return call_off
 
-    return ledger.execute(envelope, close)
+    return ledger.execute(envelope, close, reason=command.reason)

@@ -227,7 +227,7 @@ def vary_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command
         raise InvalidCommand([("$", "give new_value, new_end_date or both")])
     if command.new_value is not None and (errors := money_errors(command.new_value, "$.new_value")):
         raise InvalidCommand(errors)
-    return ledger.execute(envelope, variation(ledger, contract_id, command))
+    return ledger.execute(envelope, variation(ledger, contract_id, command), reason=command.reason)
 
 
 def variation(ledger: Ledger, contract_id: UUID, command: VaryContract) -> Callable[[], Contract]:
@@ -259,7 +259,7 @@ def extend_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, comma
         )
         return contract
 
-    return ledger.execute(envelope, extend)
+    return ledger.execute(envelope, extend, reason=command.reason)
 
 
 def terminate_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: TerminateContract) -> Recorded:
@@ -272,4 +272,4 @@ def terminate_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, co
         contract.terminate(grounds=command.grounds, effective_date=command.effective_date)
         return contract
 
-    return ledger.execute(envelope, terminate)
+    return ledger.execute(envelope, terminate, reason=command.grounds)
