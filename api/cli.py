@@ -285,24 +285,43 @@ def _parse_time(value: str) -> datetime:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from rich.progress import Progress
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ledger.bulk import BulkLedger
     from ledger.demo import DemoRefused, load_demo
     from ledger.migrate import migrate
-    from ledger.store import Ledger
 
     url = _url(settings)
     migrate(url)
-    ledger = Ledger(url, master_key=settings.personal_data_master_key)
-    try:
-        with Progress(console=_console(), transient=True) as progress:
-            task = progress.add_task("loading the demo history", total=None)
-            report = load_demo(ledger, progress=lambda done, total: progress.update(task, completed=done, total=total))
-    except DemoRefused as exc:
-        _console().print(f"[red]demo not loaded:[/red] {exc}")
-        return 1
-    finally:
-        ledger.close()
+    years, scale = getattr(args, "years", None), getattr(args, "scale", None)
+    national = years is not None or scale is not None
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[events]:,} events"))
+    with Progress(*columns, TimeElapsedColumn(), console=_console(), transient=True) as bar:
+        task = bar.add_task("generating the national history" if national else "loading the demo", total=None, events=0)
+        ledger = BulkLedger(
+            url, master_key=settings.personal_data_master_key, on_flush=lambda n: bar.update(task, events=n)
+        )
+        try:
+            if national:
+                from ledger.national import GenerationReport, generate
+
+                generated: GenerationReport = generate(
+                    ledger,
+                    years=years or 1,
+                    scale=scale if scale is not None else 1.0,
+                    seed=args.seed,
+                    progress=lambda day, days: bar.update(task, completed=day, total=days),
+                )
+            else:
+                report = load_demo(ledger, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except DemoRefused as exc:
+            _console().print(f"[red]demo not loaded:[/red] {exc}")
+            return 1
+        finally:
+            ledger.close()
+    if national:
+        print(msgspec_json(generated))
+        return 0 if not generated.refused else 1
     if report.commands:
         _console().print(f"demo: {report.commands} commands recorded")
     else:
@@ -516,7 +535,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line, payload included")
     p.set_defaults(func=cmd_events)
 
-    sub.add_parser("demo", help="load a small, realistic demo dataset (idempotent)").set_defaults(func=cmd_demo)
+    p = sub.add_parser(
+        "demo",
+        help="load the small demo (idempotent), or with --years/--scale generate a national history",
+        description="Without options: a small, realistic demo (2021 to today). With --years N --scale S: N years of"
+        " national history from the framework's launch at S times national volumes (1.0 is about 2.3M events a"
+        " year), deterministic for a --seed, through the domain's rules on the batched append path.",
+    )
+    p.add_argument("--years", type=int, help="years of history from June 2021 (national generator)")
+    p.add_argument("--scale", type=float, help="fraction of national volumes, e.g. 0.1 (national generator)")
+    p.add_argument("--seed", type=int, default=2021, help="the generator's seed (default 2021)")
+    p.set_defaults(func=cmd_demo)
     sub.add_parser("checkpoint", help="extend the Merkle log and sign a checkpoint of its root").set_defaults(
         func=cmd_checkpoint
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from ledger.envelope import current_envelope
+from ledger.ids import new_id
 
 
 class LedgerAggregate(Aggregate):
@@ -16,6 +18,10 @@ class LedgerAggregate(Aggregate):
     Triggering an event outside `ledger.envelope.stamping(...)` raises: an event without an
     envelope cannot be explained to an auditor, so it is never created.
     """
+
+    @staticmethod
+    def create_id(*_: Any, **__: Any) -> UUID:
+        return new_id()
 
     class Event(Aggregate.Event):
         # `envelope` is set in __post_init__ rather than declared as a field, so that it is never a

@@ -23,7 +23,7 @@ def resolve_database_url(settings: Settings) -> str:
     return url
 
 
-def eventsourcing_env(url: str, *, pool_size: int = 5) -> dict[str, str]:
+def eventsourcing_env(url: str, *, pool_size: int = 5, pre_ping: bool = True) -> dict[str, str]:
     """Translate a libpq URL into the POSTGRES_* settings eventsourcing's factory reads."""
     info = conninfo_to_dict(url)
     return {
@@ -35,6 +35,6 @@ def eventsourcing_env(url: str, *, pool_size: int = 5) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size * 2),
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "y" if pre_ping else "n",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
     }

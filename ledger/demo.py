@@ -251,9 +251,15 @@ class _Loader:
         cohort: str | None = None,
         bafo: bool = False,
         close: co.CancelCallOff | None = None,
+        fee_scale: Decimal = Decimal(1),
+        monthly_fee: Decimal | None = None,
+        on_contract: Callable[[UUID], None] | None = None,
     ) -> Iterator[datetime]:
         """Run a call-off from draft to the stage named by `until`: a generator that yields the simulated
-        time of its next step, so that many competitions interleave in time order (see `_run`)."""
+        time of its next step, so that many competitions interleave in time order (see `_run`).
+
+        An awarded one ends with a contract and its price schedule (fees times `fee_scale`), which is
+        handed to `on_contract`."""
         lead = self.commissioner_actor(lead_org)
         published = max(published, self.now + timedelta(days=7))
         yield published - timedelta(days=7)
@@ -370,17 +376,21 @@ class _Loader:
             contract_id,
             acc.SetPriceSchedule(
                 effective_from=start,
-                fixed_fee_per_month=money.pence(value * Decimal("0.5") / 60),
+                fixed_fee_per_month=money.pence(monthly_fee or value * Decimal("0.5") / 60),
                 referral_fee={
-                    categories.Complexity.LOW: Decimal("150.00"),
-                    categories.Complexity.MEDIUM: Decimal("250.00"),
-                    categories.Complexity.HIGH: Decimal("400.00"),
+                    level: money.pence(Decimal(fee) * fee_scale)
+                    for level, fee in (
+                        (categories.Complexity.LOW, "150.00"),
+                        (categories.Complexity.MEDIUM, "250.00"),
+                        (categories.Complexity.HIGH, "400.00"),
+                    )
                 },
-                session_fee=Decimal("75.00"),
-                outcome_payment=Decimal("300.00"),
+                session_fee=money.pence(Decimal("75.00") * fee_scale),
+                outcome_payment=money.pence(Decimal("300.00") * fee_scale),
             ),
         )
-        return
+        if on_contract is not None:
+            on_contract(contract_id)
 
     def _run(self, competitions: list[Iterator[datetime]]) -> None:
         """Interleave competitions by the time of their next step; the clock only moves forward."""

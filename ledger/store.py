@@ -136,6 +136,7 @@ class Ledger(Application[UUID]):
         pool_size: int = 5,
         clock: Callable[[], datetime] = utcnow,
         master_key: Callable[[], bytes] | None = None,
+        pre_ping: bool = True,
     ) -> None:
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -143,7 +144,7 @@ class Ledger(Application[UUID]):
             "CREATE_TABLE": "n",  # tables come from migrations/
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",  # it skips the table lock: never on
             "ORIGINATOR_ID_TYPE": "uuid",
-            **eventsourcing_env(database_url, pool_size=pool_size),
+            **eventsourcing_env(database_url, pool_size=pool_size, pre_ping=pre_ping),
         }
         super().__init__(env=env)
         self.database_url = database_url

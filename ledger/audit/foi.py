@@ -7,7 +7,7 @@ import enum
 import hashlib
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 import msgspec
 import psycopg
@@ -20,6 +20,7 @@ from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, NotFound, RuleViolation
 from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.framework.suppliers import Supplier
+from ledger.ids import new_id
 from ledger.procurement.call_offs import CallOff
 from ledger.store import Ledger, Recorded
 from ledger.types import LongText, Name, Reason
@@ -425,7 +426,7 @@ def apply_redaction(ledger: Ledger, envelope: Envelope, request_id: UUID, comman
 
     def redact() -> FoiRequest:
         request.redact(
-            redaction_id=uuid4(),
+            redaction_id=new_id(),
             pointer=command.pointer,
             ground=command.ground,
             reason=command.reason,

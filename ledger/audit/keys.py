@@ -15,8 +15,9 @@ import hmac
 import os
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import msgspec
 import psycopg
@@ -25,6 +26,7 @@ from psycopg.rows import tuple_row
 
 from ledger.envelope import utcnow
 from ledger.errors import RuleViolation
+from ledger.ids import new_id
 
 T = TypeVar("T")
 _NONCE = 12
@@ -49,17 +51,29 @@ class KeyRing:
 
     `connection` yields an autocommit connection; `master_key` returns the 32-byte master key (read
     lazily, so a process that never touches personal data never needs it).
+
+    A `sole_writer` (a bulk load, the only writer while it runs) keeps subjects and keys in memory, since no
+    erasure can happen elsewhere meanwhile, and hands new keys' rows to `write_pending`, which writes them in
+    the same transaction as the events sealed with them. If the ledger held no keys when it began
+    (`fresh`), a CRN it has not seen is new, and no lookup is needed.
     """
 
     def __init__(
         self,
         connection: Callable[[], AbstractContextManager[psycopg.Connection[Any]]],
         master_key: Callable[[], bytes],
+        *,
+        sole_writer: bool = False,
+        fresh: bool = False,
     ) -> None:
         self._connection = connection
         self._master_key = master_key
         self._wrap: AESGCM | None = None
         self._index_key: bytes | None = None
+        self._subjects: dict[bytes, UUID] | None = {} if sole_writer else None
+        self._cached: dict[UUID, AESGCM] | None = {} if sole_writer else None
+        self._fresh = sole_writer and fresh
+        self._pending: list[tuple[UUID, bytes, bytes, datetime]] = []
 
     def _keys(self) -> tuple[AESGCM, bytes]:
         if self._wrap is None or self._index_key is None:
@@ -75,6 +89,8 @@ class KeyRing:
 
     def find_subject(self, crn: str) -> UUID | None:
         """The subject a CRN belongs to, or None if the ledger holds nothing (or only erased data) for it."""
+        if self._subjects is not None and (known := self._subjects.get(self.crn_index(crn))) is not None:
+            return known
         with self._connection() as conn:
             row = (
                 conn.cursor(row_factory=tuple_row)
@@ -89,11 +105,21 @@ class KeyRing:
         A person whose data was erased and who is referred again starts afresh, with a new subject.
         """
         index = self.crn_index(crn)
+        if self._subjects is not None:
+            known = self._subjects.get(index) or (None if self._fresh else self.find_subject(crn))
+            if known is not None:
+                self._subjects[index] = known
+                return known
         wrap, _ = self._keys()
-        subject = uuid4()
+        subject = new_id()
         data_key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE)
         wrapped = nonce + wrap.encrypt(nonce, data_key, subject.bytes)
+        if self._subjects is not None and self._cached is not None:
+            self._pending.append((subject, index, wrapped, utcnow()))
+            self._subjects[index] = subject
+            self._cached[subject] = AESGCM(data_key)
+            return subject
         with self._connection() as conn:
             cur = conn.cursor(row_factory=tuple_row)
             cur.execute(
@@ -105,10 +131,30 @@ class KeyRing:
         assert row is not None
         return row[0]
 
+    def write_pending(self, cur: psycopg.Cursor[Any]) -> None:
+        """Write the keys a sole writer created, in the caller's transaction (before the events that use them)."""
+        if self._pending:
+            cur.executemany(
+                "INSERT INTO personal_data_keys (subject_id, crn_index, wrapped_key, created_at)"
+                " VALUES (%s, %s, %s, %s)",
+                self._pending,
+            )
+            self._pending = []
+
     # -- sealing ------------------------------------------------------------------------------------
 
     def _data_keys(self, subjects: Iterable[UUID]) -> dict[UUID, AESGCM]:
         wanted = list({s for s in subjects})
+        if self._cached is not None:
+            known = {s: self._cached[s] for s in wanted if s in self._cached}
+            missing = [s for s in wanted if s not in known]
+            if missing:
+                known.update(self._fetch_keys(missing))
+                self._cached.update(known)
+            return known
+        return self._fetch_keys(wanted)
+
+    def _fetch_keys(self, wanted: list[UUID]) -> dict[UUID, AESGCM]:
         if not wanted:
             return {}
         with self._connection() as conn:

@@ -8,7 +8,7 @@ import string
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 import msgspec
 from eventsourcing.domain import event
@@ -20,6 +20,7 @@ from ledger.envelope import Envelope
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
 from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
+from ledger.ids import chooser, new_id
 from ledger.payments import accounts
 from ledger.payments.accounts import ContractAccount
 from ledger.procurement.contracts import Contract, Gender
@@ -279,7 +280,7 @@ _REFERENCE_ALPHABET = "".join(c for c in string.ascii_uppercase if c not in "IO"
 
 def new_reference_number(rng: random.Random | None = None) -> str:
     """Two letters, four digits, two letters: readable over the phone (no I or O)."""
-    r = rng or random.SystemRandom()
+    r = rng or chooser()
     letters = lambda n: "".join(r.choice(_REFERENCE_ALPHABET) for _ in range(n))  # noqa: E731
     return f"{letters(2)}{r.randint(0, 9999):04d}{letters(2)}"
 
@@ -603,7 +604,7 @@ def schedule_appointment(
     if command.kind is AppointmentKind.SESSION and not referral.action_plan_approved:
         raise RuleViolation("sessions need an approved action plan", "schedule the initial assessment first")
     appointment = Appointment(
-        id=uuid4(),
+        id=new_id(),
         kind=command.kind,
         starts_at=command.starts_at,
         duration_minutes=command.duration_minutes,

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 import msgspec
 from eventsourcing.domain import event
@@ -17,6 +17,7 @@ from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework import categories, geography, terms
 from ledger.framework.reference import LEDGER_NAMESPACE
+from ledger.ids import new_id
 from ledger.store import Ledger, Recorded
 from ledger.types import DocumentRef, LongText, Name, Reason, ShortText
 
@@ -308,7 +309,7 @@ def submit_questionnaire(
             )
 
     def submit() -> Supplier:
-        supplier.submit_questionnaire(questionnaire_id=uuid4(), lots=command.lots, declared_areas=areas)
+        supplier.submit_questionnaire(questionnaire_id=new_id(), lots=command.lots, declared_areas=areas)
         return supplier
 
     return ledger.execute(envelope, submit)

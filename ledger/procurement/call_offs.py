@@ -7,7 +7,7 @@ import enum
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 import msgspec
 from eventsourcing.domain import event
@@ -19,6 +19,7 @@ from ledger.framework import categories, geography
 from ledger.framework.commissioners import Commissioner
 from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.framework.suppliers import Supplier, SupplierStatus
+from ledger.ids import new_id
 from ledger.store import Ledger, Recorded
 from ledger.types import (
     DocumentRef,
@@ -458,7 +459,7 @@ def request_clarification(ledger: Ledger, envelope: Envelope, call_off_id: UUID,
     _require_open_for_tenders(call_off, command.supplier_id, envelope.recorded_at)
 
     def ask() -> CallOff:
-        call_off.request_clarification(question_id=uuid4(), supplier_id=command.supplier_id, question=command.question)
+        call_off.request_clarification(question_id=new_id(), supplier_id=command.supplier_id, question=command.question)
         return call_off
 
     return ledger.execute(envelope, ask)
