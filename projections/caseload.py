@@ -167,9 +167,9 @@ class CaseloadView(View):
                 )
             case Referral.AttendanceRecorded():
                 at = e.attendance
-                row = cur.execute(
+                cur.execute(
                     "UPDATE caseload_appointments SET status = %s, attendance_recorded_at = %s, absence = %s,"
-                    " notes = %s, notify = %s, rar = %s WHERE appointment_id = %s RETURNING kind",
+                    " notes = %s, notify = %s, rar = %s WHERE appointment_id = %s",
                     (
                         _ATTENDANCE_STATUS[at.attended],
                         recorded,
@@ -179,16 +179,21 @@ class CaseloadView(View):
                         at.counts_towards_rar,
                         at.appointment_id,
                     ),
-                ).fetchone()
+                )
+                # Decided in SQL by the appointment's kind, so the worker never waits for a reply here.
                 attended = at.attended in (Attended.YES, Attended.LATE)
-                if row and row[0] == AppointmentKind.SESSION:
+                cur.execute(
+                    "UPDATE caseload_referrals SET sessions_recorded = sessions_recorded + 1,"
+                    " sessions_attended = sessions_attended + %s, rar_days = rar_days + %s WHERE referral_id = %s"
+                    " AND EXISTS (SELECT 1 FROM caseload_appointments WHERE appointment_id = %s AND kind = %s)",
+                    (int(attended), int(at.counts_towards_rar), rid, at.appointment_id, str(AppointmentKind.SESSION)),
+                )
+                if attended:
                     cur.execute(
-                        "UPDATE caseload_referrals SET sessions_recorded = sessions_recorded + 1,"
-                        " sessions_attended = sessions_attended + %s, rar_days = rar_days + %s WHERE referral_id = %s",
-                        (int(attended), int(at.counts_towards_rar), rid),
+                        "UPDATE caseload_referrals SET initial_assessment_at = %s WHERE referral_id = %s"
+                        " AND EXISTS (SELECT 1 FROM caseload_appointments WHERE appointment_id = %s AND kind <> %s)",
+                        (effective, rid, at.appointment_id, str(AppointmentKind.SESSION)),
                     )
-                elif row and attended:
-                    sets = {"initial_assessment_at": effective}
             case Referral.PractitionerNotificationAcknowledged():
                 cur.execute(
                     "UPDATE caseload_appointments SET acknowledged = true WHERE appointment_id = %s",

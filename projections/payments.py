@@ -63,22 +63,36 @@ class PaymentsView(View):
         ):
             self.on(event_class, self.budget_changed)
 
-    @staticmethod
+    def __init__(self) -> None:
+        super().__init__()
+        # Facts fixed when an account or budget line opens, remembered so that applying an event need not
+        # wait for a query's reply (they are looked up only after a restart).
+        self._contract_of: dict[UUID, UUID] = {}  # account id -> contract id
+        self._dims: dict[UUID, tuple[Any, ...]] = {}  # contract id -> supplier, commissioner, category, regions
+        self._year_of: dict[UUID, str] = {}  # budget line id -> financial year
+
+    def _dimensions(self, cur: Cursor[Any], contract_id: UUID | None) -> tuple[Any, ...]:
+        if contract_id is None:
+            return (None, None, None, None)
+        if contract_id not in self._dims:
+            row = cur.execute(
+                "SELECT supplier_id, commissioner_id, category, regions FROM finance_accounts WHERE contract_id = %s",
+                (contract_id,),
+            ).fetchone()
+            if row is None:
+                return (None, None, None, None)
+            self._dims[contract_id] = tuple(row)
+        return self._dims[contract_id]
+
     def _journal(
+        self,
         cur: Cursor[Any],
         logged: LoggedEvent,
         postings: tuple[money.Posting, ...],
         contract_id: UUID | None,
         effective_on: date,
     ) -> None:
-        dims = (
-            cur.execute(
-                "SELECT supplier_id, commissioner_id, category, regions FROM finance_accounts WHERE contract_id = %s",
-                (contract_id,),
-            ).fetchone()
-            if contract_id
-            else None
-        ) or (None, None, None, None)
+        dims = self._dimensions(cur, contract_id)
         cur.executemany(
             "INSERT INTO finance_postings (position, seq, event_type, account, amount, contract_id, supplier_id,"
             " commissioner_id, category, regions, recorded_at, effective_on, financial_year)"
@@ -103,12 +117,17 @@ class PaymentsView(View):
     def account_changed(self, cur: Cursor[Any], logged: LoggedEvent) -> None:
         e, at = logged.event, logged.envelope.recorded_at
         today = logged.envelope.effective_at.date()
-        contract_row = cur.execute(
-            "SELECT contract_id FROM finance_accounts WHERE account_id = %s", (logged.originator_id,)
-        ).fetchone()
-        contract_id = contract_row[0] if contract_row else getattr(e, "contract_id", None)
+        contract_id = self._contract_of.get(logged.originator_id)
+        if contract_id is None and not isinstance(e, ContractAccount.ContractAccountOpened):
+            contract_row = cur.execute(
+                "SELECT contract_id FROM finance_accounts WHERE account_id = %s", (logged.originator_id,)
+            ).fetchone()
+            contract_id = contract_row[0] if contract_row else None
+        contract_id = contract_id or getattr(e, "contract_id", None)
         match e:
             case ContractAccount.ContractAccountOpened():
+                self._contract_of[logged.originator_id] = e.contract_id
+                self._dims[e.contract_id] = (e.supplier_id, e.commissioner_id, e.category, list(e.regions))
                 cur.execute(
                     "INSERT INTO finance_accounts (contract_id, account_id, supplier_id, commissioner_id, category,"
                     " regions, unfunded, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
@@ -232,6 +251,7 @@ class PaymentsView(View):
         e, lid = logged.event, logged.originator_id
         match e:
             case BudgetLine.BudgetLineSet():
+                self._year_of[lid] = e.financial_year
                 cur.execute(
                     "INSERT INTO finance_budget_lines (line_id, commissioner_id, financial_year, code, name, amount,"
                     " ring_fenced, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
@@ -257,10 +277,13 @@ class PaymentsView(View):
                 cur.execute(
                     "UPDATE finance_budget_lines SET committed = committed + %s WHERE line_id = %s", (change, lid)
                 )
-                fy = cur.execute(
-                    "SELECT financial_year FROM finance_budget_lines WHERE line_id = %s", (lid,)
-                ).fetchone()
-                start, _ = money.financial_year_bounds(fy[0]) if fy else (logged.envelope.effective_at.date(), None)
+                fy = self._year_of.get(lid)
+                if fy is None:
+                    row = cur.execute(
+                        "SELECT financial_year FROM finance_budget_lines WHERE line_id = %s", (lid,)
+                    ).fetchone()
+                    fy = self._year_of[lid] = row[0] if row else None
+                start, _ = money.financial_year_bounds(fy) if fy else (logged.envelope.effective_at.date(), None)
                 self._journal(cur, logged, e.postings, e.contract_id, start)
         cur.execute("UPDATE finance_budget_lines SET version = %s WHERE line_id = %s", (logged.originator_version, lid))
 

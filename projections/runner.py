@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import psycopg
@@ -124,33 +125,56 @@ class ProjectionRunner:
         for view in self.views:
             if self.stopping.is_set():
                 return True, applied
-            with conn.transaction():
-                locked = conn.execute(
-                    "SELECT position FROM projection_positions WHERE view_name = %s FOR UPDATE", (view.name,)
-                ).fetchone()
-                position = locked[0] if locked else 0
-                if position >= batch_end:
-                    continue
-                with conn.cursor() as cur:
-                    for row in rows:
-                        if row[0] <= position or row[3] not in view.topics:
-                            continue
-                        logged = decoded.get(row[0])
-                        if logged is None:
-                            logged = decoded[row[0]] = decode(self.mapper, row)
-                        try:
-                            view.apply(cur, logged)
-                        except Exception as exc:
-                            raise ProjectionFailed(view.name, logged) from exc
-                        applied += 1
-                conn.execute(
+            try:
+                applied += self._apply(view, rows, batch_end, decoded, pipelined=True)
+            except psycopg.Error:
+                # Pipelined, a failing statement is reported late; apply the batch again one statement at a
+                # time (the failed transaction was rolled back) to name the event that fails.
+                applied += self._apply(view, rows, batch_end, decoded, pipelined=False)
+        if self.on_batch is not None:
+            self.on_batch(batch_end, len(rows))
+        return len(rows) < self.batch_size, applied
+
+    def _apply(
+        self,
+        view: View,
+        rows: list[tuple[Any, ...]],
+        batch_end: int,
+        decoded: dict[int, LoggedEvent],
+        *,
+        pipelined: bool,
+    ) -> int:
+        """Apply a batch to one view and move its position, in one transaction; return the events applied."""
+        conn = self.conn
+        applied = 0
+        with conn.transaction():
+            locked = conn.execute(
+                "SELECT position FROM projection_positions WHERE view_name = %s FOR UPDATE", (view.name,)
+            ).fetchone()
+            position = locked[0] if locked else 0
+            if position >= batch_end:
+                return 0
+            # Pipelined, the handlers' statements go out without waiting for each reply.
+            with conn.pipeline() if pipelined else nullcontext(), conn.cursor() as cur:
+                for row in rows:
+                    if row[0] <= position or row[3] not in view.topics:
+                        continue
+                    logged = decoded.get(row[0])
+                    if logged is None:
+                        logged = decoded[row[0]] = decode(self.mapper, row)
+                    try:
+                        view.apply(cur, logged)
+                    except Exception as exc:
+                        if pipelined and isinstance(exc, psycopg.Error):
+                            raise  # reported late: `_step` applies the batch again unpipelined
+                        raise ProjectionFailed(view.name, logged) from exc
+                    applied += 1
+                cur.execute(
                     "UPDATE projection_positions SET position = %s, applied_by = %s, updated_at = now()"
                     " WHERE view_name = %s",
                     (batch_end, view.code_version, view.name),
                 )
-        if self.on_batch is not None:
-            self.on_batch(batch_end, len(rows))
-        return len(rows) < self.batch_size, applied
+        return applied
 
     def run_forever(self, *, poll_seconds: float = 1.0, on_idle: Callable[[], object] | None = None) -> None:
         """Catch up, then wait for NOTIFY (or the poll interval) and repeat until stop() is called.
