@@ -67,7 +67,7 @@ def parse(data: bytes, kind: type[T]) -> T:
         raise ProblemError(400, "Malformed JSON", detail="the request body is empty", slug="malformed-json")
     try:
         raw = _raw_decoder.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a string that is not UTF-8 is not JSON either
         raise ProblemError(400, "Malformed JSON", detail=str(exc), slug="malformed-json") from None
     depth, unstorable = _inspect(raw, MAX_DEPTH)
     if depth > MAX_DEPTH:
