@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -17,6 +19,8 @@ from ledger.envelope import Actor
 from ledger.roles import Role
 
 REALM = "probation-ledger"
+_LEEWAY = 5  # seconds of clock skew allowed on exp and nbf
+_REMEMBERED = 4096  # verified tokens kept
 _ROLES = frozenset(r.value for r in Role)
 
 
@@ -54,6 +58,10 @@ class Verifier:
     algorithms: list[str]
     issuer: str
     audience: str
+    # Tokens already verified, with their validity window: a client sends the same token with every request,
+    # and checking its signature again costs more than the rest of a simple read. Keys change only on restart.
+    _verified: OrderedDict[str, tuple[Actor, float, float]] = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Verifier:
@@ -73,6 +81,23 @@ class Verifier:
         return cls(keys=keys, algorithms=algorithms, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
     def verify(self, token: str) -> Actor:
+        now = time.time()
+        with self._lock:
+            known = self._verified.get(token)
+        if known is not None:
+            actor, not_before, expires = known
+            if not_before - _LEEWAY <= now <= expires + _LEEWAY:
+                return actor
+            with self._lock:
+                self._verified.pop(token, None)
+        actor, not_before, expires = self._verify(token)
+        with self._lock:
+            self._verified[token] = (actor, not_before, expires)
+            if len(self._verified) > _REMEMBERED:
+                self._verified.popitem(last=False)
+        return actor
+
+    def _verify(self, token: str) -> tuple[Actor, float, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -94,7 +119,7 @@ class Verifier:
                     issuer=self.issuer,
                     audience=self.audience,
                     options={"require": ["exp", "iss", "aud", "sub"]},
-                    leeway=5,
+                    leeway=_LEEWAY,
                 )
                 break
             except jwt.InvalidSignatureError:
@@ -112,7 +137,8 @@ class Verifier:
         privileges = claims.get("privileges", [])
         if not isinstance(privileges, list) or not all(isinstance(p, str) for p in privileges):
             raise AuthenticationFailed("invalid_token", "privileges must be a list of strings")
-        return Actor(id=str(claims["sub"]), role=str(role), organisation_id=org, privileges=tuple(privileges))
+        actor = Actor(id=str(claims["sub"]), role=str(role), organisation_id=org, privileges=tuple(privileges))
+        return actor, float(claims.get("nbf", 0)), float(claims["exp"])
 
 
 def issue_development_token(

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from ledger.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,6 +187,33 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
         if reports:
             _console().print(f"{reports[-1].events} events replayed in {reports[-1].seconds:.1f}s")
     return 0 if all(r.identical or r.switched for r in reports) else 1
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from api import bench
+
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        _console().print(f"[red]--sizes takes whole numbers separated by commas, not {args.sizes!r}[/red]")
+        return 2
+    report = bench.run(
+        _url(settings),
+        sizes,
+        settings,
+        clients=args.clients,
+        query_seconds=args.query_seconds,
+        reuse=args.reuse,
+        say=lambda line: _console().print(line),
+    )
+    out = Path(args.out)
+    out.with_suffix(".json").write_bytes(msgspec.json.format(msgspec.json.encode(report), indent=2))
+    out.with_suffix(".md").write_text(bench.markdown(report))
+    _console().print(f"report written to {out.with_suffix('.md')} and {out.with_suffix('.json')}")
+    missed = [f.name for size in report.sizes for f in size.figures if f.met is False]
+    for name in missed:
+        _console().print(f"[yellow]target not met:[/yellow] {name}")
+    return 0
 
 
 def msgspec_json(value: Any) -> str:
@@ -552,6 +581,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "verify", help="recompute the Merkle log from the raw events; report the first tampered position"
     ).set_defaults(func=cmd_verify)
+    p = sub.add_parser(
+        "bench",
+        help="measure the ledger beside raw PostgreSQL at several sizes; write a Markdown and JSON report",
+        description="For each size, generate a national history into its own database (ledger_bench_SIZE) and"
+        " measure commands through the API under gunicorn, bulk import, projection catch-up and rebuild, queries"
+        " under load, as-of reconstruction and verify, each beside its raw-PostgreSQL baseline.",
+    )
+    p.add_argument("--sizes", default="100000,1000000,5000000", help="events per size, comma-separated")
+    p.add_argument("--clients", type=int, default=8, help="concurrent clients for the load figures (8)")
+    p.add_argument("--query-seconds", type=float, default=10.0, help="seconds of load per query endpoint (10)")
+    p.add_argument("--reuse", action="store_true", help="reuse a generated database of the size if there is one")
+    p.add_argument("--out", default="bench-report", help="report path without suffix (bench-report)")
+    p.set_defaults(func=cmd_bench)
+
     p = sub.add_parser(
         "rebuild", help="replay views from position 0 beside the live ones, compare row by row, optionally switch"
     )

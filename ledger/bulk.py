@@ -10,13 +10,14 @@ whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
 from ledger.aggregate import LedgerAggregate
@@ -132,6 +133,20 @@ class BulkLedger(Ledger):
         if len(self._buffer) >= self.batch_size:
             self.flush()
         return recorded
+
+    def import_recorded(self, stored: Iterable[StoredEvent]) -> int:
+        """Append events recorded elsewhere (another ledger, an export), in their order, on the batched path.
+
+        Each is decoded into its domain event and encoded again, so only well-formed events of known types,
+        each with its envelope, are written. Returns how many.
+        """
+        count = 0
+        for recorded in stored:
+            self._buffer.append(self.mapper.to_stored_event(self.mapper.to_domain_event(recorded)))
+            count += 1
+            if len(self._buffer) >= self.batch_size:
+                self.flush()
+        return count
 
     def _discard_half_done(self) -> None:
         """A command that failed after triggering events leaves its aggregates changed: forget them (what is

@@ -83,3 +83,19 @@ def test_every_proof_verifies_for_any_tree(leaves: list[bytes], data: st.DataObj
     )
     proof = merkle.consistency_proof(first, hashed)
     assert merkle.verify_consistency(first, size, merkle.root(hashed[:first]), merkle.root(hashed), proof)
+
+
+def test_a_growing_tree_has_the_published_root_at_every_size() -> None:
+    tree = merkle.Tree()
+    assert tree.root() == merkle.EMPTY_ROOT
+    for size, leaf in enumerate(HASHED, start=1):
+        tree.append(leaf)
+        assert tree.root().hex() == ROOTS[size - 1]
+
+
+@given(leaves=st.lists(st.binary(max_size=8), max_size=70))
+def test_a_growing_tree_agrees_with_the_recursive_definition(leaves: list[bytes]) -> None:
+    tree = merkle.Tree()
+    for leaf in leaves:
+        tree.append(merkle.leaf_hash(leaf))
+    assert tree.root() == merkle.root([merkle.leaf_hash(leaf) for leaf in leaves])

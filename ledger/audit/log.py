@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,50 +22,89 @@ from psycopg.rows import tuple_row
 from ledger.audit import merkle
 from ledger.store import EVENTS_TABLE
 
+
+def _utc_text(column: str) -> str:
+    """SQL for a timestamp as Python's `datetime.astimezone(UTC).isoformat()` writes it (no fraction when whole)."""
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN"
+        f" date_part('microseconds', {column})::bigint %% 1000000 = 0 THEN '' ELSE"
+        f" to_char({column} AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+    )
+
+
+# A row as its leaf covers it, each field already in its canonical text: position, aggregate, version, type,
+# both times, the envelope, and the SHA-256 of the stored payload. PostgreSQL formats and hashes (pg_catalog's
+# own sha256, so no function of another schema can stand in for it) beside the verifier's Python, and only
+# 32 bytes of each payload cross the wire.
 _ROW = (
-    "notification_id, originator_id, originator_version, topic, recorded_at, effective_at, actor_id, actor_role,"
-    " organisation_id, correlation_id, causation_id, reason, state"
+    "notification_id, originator_id::text, originator_version, topic,"
+    f" {_utc_text('recorded_at')}, {_utc_text('effective_at')}, actor_id, actor_role,"
+    " organisation_id, correlation_id, causation_id, reason, pg_catalog.encode(pg_catalog.sha256(state), 'hex')"
 )
 _encoder = msgspec.json.Encoder()
 
 
 def _canonical(row: tuple[Any, ...], *, with_position: bool) -> bytes:
-    """The bytes a leaf covers: position, aggregate, version, type, envelope and the stored payload."""
-    position, originator, version, topic, recorded, effective, *envelope, state = row
-    fields = [
-        str(originator),
-        version,
-        topic,
-        recorded.astimezone(UTC).isoformat(),
-        effective.astimezone(UTC).isoformat(),
-        *envelope,
-        hashlib.sha256(bytes(state)).hexdigest(),
-    ]
-    return _encoder.encode([position, *fields] if with_position else fields)
+    """The bytes a leaf covers: the row's canonical fields, with or without its position."""
+    return _encoder.encode(list(row) if with_position else list(row[1:]))
+
+
+def leaf_hash_of(row: tuple[Any, ...]) -> bytes:
+    return merkle.leaf_hash(_canonical(row, with_position=True))
+
+
+def content_hash_of(row: tuple[Any, ...]) -> bytes:
+    """The row's hash without its position: the same content at another position means a reorder."""
+    return merkle.leaf_hash(_canonical(row, with_position=False))
 
 
 def leaf_of(row: tuple[Any, ...]) -> tuple[int, bytes, bytes]:
     """(position, leaf hash, content hash) of one stored event row."""
-    return (
-        row[0],
-        merkle.leaf_hash(_canonical(row, with_position=True)),
-        merkle.leaf_hash(_canonical(row, with_position=False)),
-    )
+    return row[0], leaf_hash_of(row), content_hash_of(row)
 
 
 def stored_rows(conn: psycopg.Connection[Any], after: int = -(2**63), batch: int = 5000) -> Iterator[tuple[Any, ...]]:
     """Every stored event row in log order, streamed in batches (from the very lowest id: rows slipped in
-    at zero or below are rows too)."""
-    cur = conn.cursor(row_factory=tuple_row)
-    while True:
-        rows = cur.execute(
-            f"SELECT {_ROW} FROM {EVENTS_TABLE} WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
-            (after, batch),
-        ).fetchall()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1][0]
+    at zero or below are rows too).
+
+    The next batch is fetched by a thread while the caller works through the current one, so the database's
+    formatting and hashing run beside the caller's.
+    """
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        cur = conn.cursor(row_factory=tuple_row)
+        position = after
+        try:
+            while not stop.is_set():
+                rows = cur.execute(
+                    f"SELECT {_ROW} FROM {EVENTS_TABLE} WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+                    (position, batch),
+                ).fetchall()
+                batches.put(rows)
+                if not rows:
+                    return
+                position = rows[-1][0]
+        except BaseException as exc:  # handed to the reader, which raises it
+            batches.put(exc)
+
+    fetcher = threading.Thread(target=fetch, name="stored-rows", daemon=True)
+    fetcher.start()
+    try:
+        while True:
+            rows = batches.get()
+            if isinstance(rows, BaseException):
+                raise rows
+            if not rows:
+                return
+            yield from rows
+    finally:
+        stop.set()
+        while fetcher.is_alive():  # unblock a fetcher waiting to put, then let it finish its query
+            with contextlib.suppress(queue.Empty):
+                batches.get(timeout=0.05)
+        fetcher.join()
 
 
 # -- signing ---------------------------------------------------------------------------------------
@@ -245,61 +287,98 @@ class Verification(msgspec.Struct, kw_only=True):
     finding: Finding | None = None
 
 
+def logged_leaves(conn: psycopg.Connection[Any], batch: int = 20000) -> Iterator[tuple[int, bytes]]:
+    """(position, leaf hash) of every leaf of the log, in order, streamed in batches."""
+    cur = conn.cursor(row_factory=tuple_row)
+    after = -1
+    while True:
+        rows = cur.execute(
+            "SELECT leaf_index, position, leaf_hash FROM merkle_leaves WHERE leaf_index > %s ORDER BY leaf_index"
+            " LIMIT %s",
+            (after, batch),
+        ).fetchall()
+        if not rows:
+            return
+        for _, position, leaf in rows:
+            yield position, bytes(leaf)
+        after = rows[-1][0]
+
+
+def _mismatch(conn: psycopg.Connection[Any], row: tuple[Any, ...], logged_position: int) -> Finding:
+    """Say what happened at the first place the events and the log part."""
+    position = row[0]
+    if position > logged_position:
+        return Finding(
+            kind="removed",
+            position=logged_position,
+            detail=f"the event logged at position {logged_position} is missing",
+        )
+    if position < logged_position:
+        return Finding(
+            kind="inserted",
+            position=position,
+            detail=f"position {position} was not in the log (next logged is {logged_position})",
+        )
+    elsewhere = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(
+            "SELECT position FROM merkle_leaves WHERE content_hash = %s AND position <> %s LIMIT 1",
+            (content_hash_of(row), position),
+        )
+        .fetchone()
+    )
+    if elsewhere is not None:
+        return Finding(
+            kind="reordered", position=position, detail=f"the row at {position} was logged at position {elsewhere[0]}"
+        )
+    return Finding(kind="altered", position=position, detail=f"the row at {position} was changed")
+
+
 def verify(
     conn: psycopg.Connection[Any], public_key: Ed25519PublicKey, progress: Callable[[int], None] | None = None
 ) -> Verification:
     """Recompute every leaf from the raw events table and compare with the log and its latest checkpoint.
 
     Reports the first position where a row was altered, removed, inserted or reordered, or where the
-    log itself no longer matches its signed checkpoint.
+    log itself no longer matches its signed checkpoint. Both are streamed side by side, so memory stays
+    flat however long the log.
     """
-    cur = conn.cursor(row_factory=tuple_row)
-    logged = cur.execute("SELECT position, leaf_hash, content_hash FROM merkle_leaves ORDER BY leaf_index").fetchall()
-    logged_content = {bytes(c): p for p, _, c in logged}
-    recomputed: list[bytes] = []
+    cp = latest_checkpoint(conn)
+    logged = logged_leaves(conn)
+    # Until the first mismatch the recomputed leaves are the logged ones, so one tree gives both roots.
+    recomputed = merkle.Tree()
+    checkpoint_root: bytes | None = None
     finding: Finding | None = None
-    events = 0
-    for i, row in enumerate(stored_rows(conn)):
+    events = compared = 0
+    for row in stored_rows(conn):
         events += 1
-        position, leaf, content = leaf_of(row)
+        leaf = leaf_hash_of(row)
         recomputed.append(leaf)
         if progress is not None and events % 10000 == 0:
             progress(events)
-        if finding is not None or i >= len(logged):
+        if finding is not None:
             continue
-        logged_position, logged_leaf, _ = logged[i]
-        if position == logged_position and leaf == bytes(logged_leaf):
-            continue
-        if position > logged_position:
+        entry = next(logged, None)
+        if entry is None:
+            continue  # events beyond the log: not yet logged, which is not tampering
+        compared += 1
+        logged_position, logged_leaf = entry
+        if row[0] != logged_position or leaf != logged_leaf:
+            finding = _mismatch(conn, row, logged_position)
+        elif cp is not None and compared == cp.tree_size:
+            checkpoint_root = recomputed.root()
+    if finding is None:
+        entry = next(logged, None)
+        if entry is not None:
             finding = Finding(
-                kind="removed",
-                position=logged_position,
-                detail=f"the event logged at position {logged_position} is missing",
+                kind="removed", position=entry[0], detail=f"the event logged at position {entry[0]} is missing"
             )
-        elif position < logged_position:
-            finding = Finding(
-                kind="inserted",
-                position=position,
-                detail=f"position {position} was not in the log (next logged is {logged_position})",
-            )
-        elif content in logged_content and logged_content[content] != position:
-            finding = Finding(
-                kind="reordered",
-                position=position,
-                detail=f"the row at {position} was logged at position {logged_content[content]}",
-            )
-        else:
-            finding = Finding(kind="altered", position=position, detail=f"the row at {position} was changed")
-    if finding is None and events < len(logged):
-        missing = logged[events][0]
-        finding = Finding(kind="removed", position=missing, detail=f"the event logged at position {missing} is missing")
-    cp = latest_checkpoint(conn)
     if finding is None and cp is not None:
         if not signature_valid(cp, public_key):
             finding = Finding(
                 kind="bad-signature", position=None, detail=f"checkpoint {cp.tree_size} is not signed by the key"
             )
-        elif merkle.root([bytes(r[1]) for r in logged[: cp.tree_size]]).hex() != cp.root:
+        elif checkpoint_root is None or checkpoint_root.hex() != cp.root:
             finding = Finding(
                 kind="log-tampered",
                 position=None,
@@ -308,9 +387,9 @@ def verify(
     return Verification(
         ok=finding is None,
         events=events,
-        leaves=len(logged),
+        leaves=compared + sum(1 for _ in logged),
         checkpoint_size=cp.tree_size if cp else None,
-        root=merkle.root(recomputed).hex(),
+        root=recomputed.root().hex(),
         finding=finding,
     )
 

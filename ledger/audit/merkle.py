@@ -37,6 +37,31 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+class Tree:
+    """The root of a growing log, kept as the roots of its perfect subtrees: O(log n) memory, so a log of any
+    size can be hashed as it streams past (the same MTH as `root`)."""
+
+    def __init__(self) -> None:
+        self._subtrees: list[tuple[int, bytes]] = []  # (size, hash), sizes strictly decreasing
+        self.size = 0
+
+    def append(self, leaf: bytes) -> None:
+        size, node = 1, leaf
+        while self._subtrees and self._subtrees[-1][0] == size:
+            _, left = self._subtrees.pop()
+            size, node = size * 2, node_hash(left, node)
+        self._subtrees.append((size, node))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._subtrees:
+            return EMPTY_ROOT
+        node = self._subtrees[-1][1]
+        for _, left in reversed(self._subtrees[:-1]):
+            node = node_hash(left, node)
+        return node
+
+
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     """PATH(m, D[n]) of RFC 6962 section 2.1.1, for leaf `index` of the tree over `leaves`."""
     n = len(leaves)
