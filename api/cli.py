@@ -61,10 +61,18 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from projections.runner import ProjectionRunner
+    from projections.runner import ProjectionRunner, all_views
 
+    views = all_views()
+    unknown = sorted(set(args.view or ()) - {v.name for v in views})
+    if unknown:
+        _console().print(f"[red]no such view:[/red] {', '.join(unknown)} (views: {', '.join(v.name for v in views)})")
+        return 2
+    chosen = [v for v in views if not args.view or v.name in args.view]
     url = _url(settings)
-    runner = ProjectionRunner(url, batch_size=settings.projection_batch_size)
+    # Each view is led by one worker at a time (an advisory lock per view): extra workers stand by.
+    runner = ProjectionRunner(url, chosen, batch_size=settings.projection_batch_size, lead=True)
+    names = ", ".join(v.name for v in chosen)
 
     def stop(signum: int, frame: object) -> None:
         logging.getLogger("ledger.worker").info("signal %s: stopping after the current batch", signum)
@@ -73,16 +81,23 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if args.once:
-        applied = runner.catch_up()
-        runner.close()
+        try:
+            applied = runner.catch_up()
+            led = {v.name for v in runner.led_views()}
+        finally:
+            runner.close()
         _console().print(f"applied {applied} event(s)")
+        others = [v.name for v in chosen if v.name not in led]
+        if others:
+            _console().print(f"led by another worker, left to it: {', '.join(others)}")
         return 0
-    logging.getLogger("ledger.worker").info("projection worker started")
+    logging.getLogger("ledger.worker").info("projection worker started for %s", names)
     from datetime import timedelta
 
     from api.scheduler import Scheduler
     from ledger.audit.log import Signer
     from ledger.store import Ledger
+    from projections.leadership import SCHEDULER_POST, Leadership
 
     ledger = Ledger(url, pool_size=1, master_key=settings.personal_data_master_key)
     every = settings.checkpoint_interval_seconds
@@ -91,6 +106,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         ledger,
         signer=Signer.from_file(settings.checkpoint_key_path()) if every else None,
         checkpoint_every=timedelta(seconds=every) if every else None,
+        leadership=Leadership(url, [SCHEDULER_POST]),
     )
     try:
         runner.run_forever(on_idle=scheduler)
@@ -372,8 +388,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         env=env,
         cwd=ROOT,
     )
-    worker = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env, cwd=ROOT)
-    children = (web, worker)
+    if settings.projection_workers == "per-view":
+        from projections.runner import all_views
+
+        workers = [
+            subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--view", view.name], env=env, cwd=ROOT)
+            for view in all_views()
+        ]
+    else:
+        workers = [subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env, cwd=ROOT)]
+    children = (web, *workers)
     _console().print(f"serving on http://127.0.0.1:{env['PORT']} (docs at /docs); Ctrl-C stops")
 
     def forward(signum: int, frame: object) -> None:
@@ -532,8 +556,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply pending migrations (a no-op at head)").set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="record the framework's reference data (idempotent)").set_defaults(func=cmd_seed)
 
-    p = sub.add_parser("worker", help="run the projection worker until SIGTERM")
+    p = sub.add_parser(
+        "worker",
+        help="run the projection worker until SIGTERM",
+        description="Apply the log to the views. Each view has one leader at a time (a PostgreSQL advisory lock"
+        " per view): run one worker per view with --view, or several for the same views as standbys.",
+    )
     p.add_argument("--once", action="store_true", help="catch up once and exit")
+    p.add_argument("--view", action="append", help="only this view (repeatable; default: every view)")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("serve", help="migrate, seed, then run the web server and the worker together")

@@ -15,6 +15,7 @@ from ledger.errors import ConcurrencyConflict, RuleViolation
 from ledger.procurement import call_offs
 from ledger.store import Ledger
 from projections import catalogue
+from projections.leadership import SCHEDULER_POST, Leadership
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +54,32 @@ def checkpoint_if_due(conn: psycopg.Connection[Any], signer: Signer, now: dateti
 
 class Scheduler:
     """The worker's timed duties, run from its loop: open tenders at their deadline and, when a signer is
-    given, sign a checkpoint of the Merkle log at intervals. Reconnects after a lost connection."""
+    given, sign a checkpoint of the Merkle log at intervals. Reconnects after a lost connection.
+
+    With a `leadership`, only the worker that leads the scheduler's post keeps the clock, however many
+    workers run (one per view, or standbys): checkpoints are then signed once, not once per worker.
+    """
 
     def __init__(
-        self, url: str, ledger: Ledger, *, signer: Signer | None = None, checkpoint_every: timedelta | None = None
+        self,
+        url: str,
+        ledger: Ledger,
+        *,
+        signer: Signer | None = None,
+        checkpoint_every: timedelta | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.url = url
         self.ledger = ledger
         self.signer = signer
         self.checkpoint_every = checkpoint_every
+        self.leadership = leadership
         self._conn: psycopg.Connection[Any] | None = None
 
     def __call__(self) -> int:
         """Run every duty that is due; return how many call-offs' tenders were opened."""
+        if self.leadership is not None and SCHEDULER_POST not in self.leadership.claim():
+            return 0  # another worker keeps the clock
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(self.url, autocommit=True)
@@ -81,3 +95,5 @@ class Scheduler:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self.leadership is not None:
+            self.leadership.release()

@@ -20,6 +20,13 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name, "").strip() or default
+    if raw not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -35,6 +42,8 @@ class Settings:
     """Every setting the ledger reads; `from_env()` is the only constructor used in production."""
 
     database_url: str | None = None
+    # Where the API reads views from: a streaming replica of the primary (None: the primary itself).
+    read_database_url: str | None = None
     data_dir: Path = Path(".ledger")
     environment: str = "development"
     port: int = 8000
@@ -48,6 +57,8 @@ class Settings:
     jwt_algorithms: tuple[str, ...] = field(default=("HS256", "RS256", "ES256"))
     pool_size: int = 5
     projection_batch_size: int = 500
+    # `ledger serve`: one worker for every view, or one worker process per view.
+    projection_workers: str = "one"
     checkpoint_key_file: Path | None = None
     checkpoint_interval_seconds: int = 3600
     personal_data_key_file: Path | None = None
@@ -59,6 +70,7 @@ class Settings:
         jwks = os.environ.get("JWKS_FILE", "").strip()
         return cls(
             database_url=os.environ.get("DATABASE_URL", "").strip() or None,
+            read_database_url=os.environ.get("READ_DATABASE_URL", "").strip() or None,
             data_dir=Path(os.environ.get("LEDGER_DATA_DIR", "").strip() or ".ledger"),
             environment=os.environ.get("LEDGER_ENV", "").strip() or "development",
             port=_int("PORT", 8000),
@@ -72,6 +84,7 @@ class Settings:
             jwt_algorithms=tuple(a.strip() for a in algorithms.split(",") if a.strip()) or ("HS256", "RS256", "ES256"),
             pool_size=_int("DB_POOL_SIZE", 5),
             projection_batch_size=_int("PROJECTION_BATCH_SIZE", 500),
+            projection_workers=_choice("PROJECTION_WORKERS", "one", ("one", "per-view")),
             checkpoint_interval_seconds=_int("CHECKPOINT_INTERVAL_SECONDS", 3600),
             personal_data_key_file=Path(pk) if (pk := os.environ.get("PERSONAL_DATA_KEY_FILE", "").strip()) else None,
             checkpoint_key_file=Path(key) if (key := os.environ.get("CHECKPOINT_KEY_FILE", "").strip()) else None,

@@ -17,6 +17,7 @@ from ledger.store import EVENTS_TABLE
 from projections.base import EVENT_COLUMNS, LoggedEvent, View, decode
 from projections.caseload import CaseloadView
 from projections.catalogue import CatalogueView
+from projections.leadership import HOLDS_LOCK_SQL, Leadership, leadership_key, lock_identity, view_post
 from projections.payments import PaymentsView
 from projections.reference import ReferenceView
 
@@ -66,6 +67,11 @@ class ProjectionRunner:
     Each view's rows and its position are written in one transaction under a row lock on the
     view's position, so a crash mid-batch applies nothing of that batch for that view, and two
     runners never apply the same event twice.
+
+    With `lead=True` (the `ledger worker` process) a runner applies events only to the views it leads
+    (`projections.leadership`): for each view it holds a session advisory lock on a dedicated connection,
+    stands by for the views another runner leads, and checks in every view's transaction that its
+    leadership session still holds the lock.
     """
 
     def __init__(
@@ -75,6 +81,7 @@ class ProjectionRunner:
         *,
         batch_size: int = 500,
         on_batch: Callable[[int, int], None] | None = None,
+        lead: bool = False,
     ) -> None:
         self.url = url
         self.views = list(views) if views is not None else all_views()
@@ -83,6 +90,7 @@ class ProjectionRunner:
         self.on_batch = on_batch
         self.stopping = threading.Event()
         self._conn: psycopg.Connection[Any] | None = None
+        self.leadership = Leadership(url, [view_post(v.name) for v in self.views]) if lead else None
 
     @property
     def conn(self) -> psycopg.Connection[Any]:
@@ -95,23 +103,51 @@ class ProjectionRunner:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self.leadership is not None:
+            self.leadership.release()
 
     def stop(self) -> None:
         self.stopping.set()
 
+    def led_views(self) -> list[View]:
+        """The views this runner may apply events to now: all of them, or (leading) those it leads."""
+        if self.leadership is None:
+            return self.views
+        led = self.leadership.claim()
+        return [v for v in self.views if view_post(v.name) in led]
+
     def catch_up(self) -> int:
-        """Apply everything recorded so far; return the number of events applied to any view."""
+        """Apply everything recorded so far (to the views led); return the number of events applied."""
         applied = 0
         while not self.stopping.is_set():
-            done, count = self._step()
+            done, count = self._step(self.led_views())
             applied += count
             if done:
                 break
         return applied
 
-    def _step(self) -> tuple[bool, int]:
+    def _lock_position(self, conn: psycopg.Connection[Any], view: View) -> int | None:
+        """Lock the view's position row for this transaction and return the position; None when a leading
+        runner's session no longer holds the view's post (another runner leads it now)."""
+        if self.leadership is None:
+            row = conn.execute(
+                "SELECT position FROM projection_positions WHERE view_name = %s FOR UPDATE", (view.name,)
+            ).fetchone()
+            return row[0] if row else 0
+        classid, objid = lock_identity(leadership_key(view_post(view.name)))
+        row = conn.execute(
+            f"SELECT position, {HOLDS_LOCK_SQL} FROM projection_positions WHERE view_name = %s FOR UPDATE",
+            (self.leadership.session_pid or 0, classid, objid, view.name),
+        ).fetchone()
+        if row is None or not row[1]:
+            return None
+        return row[0]
+
+    def _step(self, views: Sequence[View]) -> tuple[bool, int]:
+        if not views:
+            return True, 0
         conn = self.conn
-        current = positions(conn, [v.name for v in self.views])
+        current = positions(conn, [v.name for v in views])
         start = min(current.values(), default=0)
         rows = conn.execute(
             f"SELECT {EVENT_COLUMNS} FROM {EVENTS_TABLE} WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
@@ -122,7 +158,7 @@ class ProjectionRunner:
         batch_end = rows[-1][0]
         decoded: dict[int, LoggedEvent] = {}
         applied = 0
-        for view in self.views:
+        for view in views:
             if self.stopping.is_set():
                 return True, applied
             try:
@@ -148,10 +184,10 @@ class ProjectionRunner:
         conn = self.conn
         applied = 0
         with conn.transaction():
-            locked = conn.execute(
-                "SELECT position FROM projection_positions WHERE view_name = %s FOR UPDATE", (view.name,)
-            ).fetchone()
-            position = locked[0] if locked else 0
+            position = self._lock_position(conn, view)
+            if position is None:
+                log.info("no longer leading %s: leaving it to its new leader", view.name)
+                return 0
             if position >= batch_end:
                 return 0
             # Pipelined, the handlers' statements go out without waiting for each reply.
@@ -179,7 +215,9 @@ class ProjectionRunner:
     def run_forever(self, *, poll_seconds: float = 1.0, on_idle: Callable[[], object] | None = None) -> None:
         """Catch up, then wait for NOTIFY (or the poll interval) and repeat until stop() is called.
 
-        `on_idle` runs after each catch-up (the worker uses it for deadline-driven commands).
+        `on_idle` runs after each catch-up (the worker uses it for deadline-driven commands). A leading
+        runner that leads no view waits on a view's lock instead, so it takes over the moment that view's
+        leader's session ends; views led elsewhere are tried again every `poll_seconds`.
         """
         listener: psycopg.Connection[Any] | None = None
         try:
@@ -191,8 +229,14 @@ class ProjectionRunner:
                     self.catch_up()
                     if on_idle is not None:
                         on_idle()
-                    for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
-                        pass
+                    if self.leadership is not None and not self.leadership.held:
+                        self.leadership.stand_by(poll_seconds)
+                        # A standby applies nothing: the notifications it got meanwhile need no answer.
+                        for _ in listener.notifies(timeout=0):
+                            pass
+                    else:
+                        for _ in listener.notifies(timeout=poll_seconds, stop_after=1):
+                            pass
                 except psycopg.OperationalError as exc:
                     log.warning("projection worker lost the database (%s); retrying", exc)
                     self.close()
