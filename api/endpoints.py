@@ -363,11 +363,15 @@ class Endpoint:
         ids = self._ids(params)
         self._scope(req, rule, ids, None, write=False)
         forced = policy.forced_filters(req.context.actor)
-        # A query of the event store itself reads committed events: there is no view to wait for.
+        q = QueryContext(req=req, conn=None, ledger=self.services.ledger, forced=forced)
+        horizon = q.horizon() if spec.as_of is not None else NOW
         wait = None if spec.from_ledger else min_position(req)
-        with self.services.read(spec.views, wait) as conn:
-            q = QueryContext(req=req, conn=conn, ledger=self.services.ledger, forced=forced)
-            horizon = q.horizon() if spec.as_of is not None else NOW
+        # The views are read where READ_DATABASE_URL points (a replica), after waiting for `min_position`
+        # there. The log itself and answers replayed from it as of a horizon come from the primary: the
+        # log is authoritative there, and a replay builds temporary tables, which a hot standby refuses.
+        from_views = not spec.from_ledger and horizon.is_now
+        with self.services.read(spec.views, wait) if from_views else self.services.primary() as conn:
+            q.conn = conn
             if spec.as_of is None or horizon.is_now:
                 result = spec.handler(q, *ids.values())
             else:
@@ -401,7 +405,7 @@ class Endpoint:
     def run_action(self, spec: Action, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         self._authorize(req)
         ids = self._ids(params)
-        with self.services.read() as conn:
+        with self.services.primary() as conn:  # an action writes (e.g. a checkpoint): the primary
             result = spec.handler(QueryContext(req=req, conn=conn, ledger=self.services.ledger), *ids.values())
         media.respond(resp, result, status=spec.status)
 

