@@ -42,7 +42,6 @@ def pause_replay(replica: psycopg.Connection) -> None:
 def test_views_are_read_from_the_replica_after_it_replays_the_write_and_commands_go_to_the_primary(
     settings: Settings, auth: Callable[..., dict[str, str]]
 ) -> None:
-    started = time.monotonic()
     with streaming_pair() as pair:
         migrate(pair.primary_url)
         ledger = Ledger(pair.primary_url)
@@ -100,6 +99,8 @@ def test_views_are_read_from_the_replica_after_it_replays_the_write_and_commands
 
                 with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
                     replica.execute("UPDATE projection_positions SET position = 0")
+                with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):  # why as-of replays use the primary
+                    replica.execute("CREATE TEMPORARY TABLE as_of_scratch (position bigint)")
             # Signing a checkpoint writes: it goes to the primary even with a replica configured.
             signed = client.simulate_post("/audit/checkpoints", headers=auth("auditor", "nao"))
             assert signed.status_code == 201 and signed.json["tree_size"] >= position
@@ -108,4 +109,3 @@ def test_views_are_read_from_the_replica_after_it_replays_the_write_and_commands
             worker.stop()
             thread.join(timeout=10)
         assert pair.stop_replica() == "shut down in recovery"
-    assert time.monotonic() - started < 30
