@@ -116,6 +116,7 @@ class AggregateAsOf(msgspec.Struct, kw_only=True):
     applied: list[AppliedEvent]
     unapplied: list[history.Unapplied]
     events_outside_horizon: int
+    from_snapshot: int | None  # the snapshot version it started from; `applied` lists the events after it
 
 
 def _aggregate_as_of(q: QueryContext, aggregate_id: UUID) -> AggregateAsOf | None:
@@ -149,6 +150,7 @@ def _aggregate_as_of(q: QueryContext, aggregate_id: UUID) -> AggregateAsOf | Non
         ],
         unapplied=rebuilt.unapplied,
         events_outside_horizon=rebuilt.later,
+        from_snapshot=rebuilt.from_snapshot,
     )
 
 

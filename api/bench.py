@@ -12,7 +12,6 @@ import http.client
 import io
 import json
 import os
-import random
 import signal
 import socket
 import statistics
@@ -44,7 +43,7 @@ from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner, all_views
 
 ROOT = Path(__file__).resolve().parent.parent
-EVENTS_PER_SCALE_YEAR = 1_500_000  # what `ledger demo` writes a year at scale 1, measured (delivery starts late)
+EVENTS_PER_SCALE_YEAR = 1_350_000  # what `ledger demo` writes a year at scale 1 (delivery starts late), a little under
 Progress = Callable[[str], None]
 
 
@@ -472,40 +471,39 @@ class SizeBench:
         )
 
     def as_of(self) -> None:
+        """Aggregates sampled evenly (one draw per aggregate, not per event), and the longest streams apart."""
         ledger = Ledger(self.url, master_key=self.settings.personal_data_master_key)
         try:
             with psycopg.connect(self.url) as conn:
-                ids = [
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT originator_id FROM ledger_events TABLESAMPLE SYSTEM (5) LIMIT 3000"
-                    ).fetchall()
-                ]
                 bounds = conn.execute("SELECT min(recorded_at), max(recorded_at) FROM ledger_events").fetchone()
                 assert bounds is not None
-                moment = bounds[0] + (bounds[1] - bounds[0]) * 3 / 4
-                rng = random.Random(2021)
-                chosen = rng.sample(ids, min(300, len(ids)))
-                timings = []
-                for aggregate_id in chosen:
-                    started = time.perf_counter()
-                    history.reconstruct(ledger, conn, aggregate_id, history.Horizon(recorded_by=moment))
-                    timings.append(time.perf_counter() - started)
+                horizon = history.Horizon(recorded_by=bounds[0] + (bounds[1] - bounds[0]) * 3 / 4)
+                samples = {
+                    "an aggregate": "SELECT originator_id FROM ledger_events WHERE originator_version = 1"
+                    " ORDER BY random() LIMIT 400",
+                    "a contract account (the longest streams)": "SELECT originator_id FROM ledger_events"
+                    " WHERE event_type = 'ContractAccountOpened' ORDER BY random() LIMIT 100",
+                }
+                for what, sql in samples.items():
+                    timings = []
+                    for (aggregate_id,) in conn.execute(sql).fetchall():
+                        started = time.perf_counter()
+                        history.reconstruct(ledger, conn, aggregate_id, horizon)
+                        timings.append(time.perf_counter() - started)
+                    p95 = _percentile(timings, 0.95) * 1000
+                    self.figure(
+                        Figure(
+                            name=f"as-of reconstruction of {what}, as recorded at three quarters of the history",
+                            value=p95,
+                            unit="ms p95",
+                            target="<= 10 ms",
+                            met=p95 <= 10,
+                            detail=f"{len(timings)} sampled; p50 {statistics.median(timings) * 1000:.2f} ms,"
+                            f" max {max(timings) * 1000:.1f} ms",
+                        )
+                    )
         finally:
             ledger.close()
-        p95 = _percentile(timings, 0.95) * 1000
-        self.figure(
-            Figure(
-                name="as-of reconstruction of an aggregate (as recorded at three quarters of the history)",
-                value=p95,
-                unit="ms p95",
-                target="<= 10 ms",
-                met=p95 <= 10,
-                detail=f"{len(timings)} aggregates sampled from the log;"
-                f" p50 {statistics.median(timings) * 1000:.2f} ms,"
-                f" max {max(timings) * 1000:.1f} ms",
-            )
-        )
 
     def _token(self, role: str, org: str | None = None) -> str:
         from api.auth import issue_development_token

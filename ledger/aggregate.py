@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -18,6 +18,11 @@ class LedgerAggregate(Aggregate):
     Triggering an event outside `ledger.envelope.stamping(...)` raises: an event without an
     envelope cannot be explained to an auditor, so it is never created.
     """
+
+    # An aggregate whose stream grows long declares how often it is snapshotted and the msgspec Struct that
+    # holds its state (one field per attribute); loading then starts from the latest snapshot.
+    snapshot_every: ClassVar[int | None] = None
+    snapshot_state: ClassVar[type | None] = None
 
     @staticmethod
     def create_id(*_: Any, **__: Any) -> UUID:

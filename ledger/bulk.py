@@ -16,7 +16,7 @@ from datetime import datetime
 from uuid import UUID
 
 import msgspec
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
@@ -134,6 +134,16 @@ class BulkLedger(Ledger):
             self.flush()
         return recorded
 
+    def _snapshot_long_streams(self) -> None:
+        """Snapshot what the load left with long streams, so the first command after it need not replay them."""
+        taken = [
+            Snapshot.take(aggregate)
+            for aggregate in self._cache.values()
+            if aggregate.snapshot_every and aggregate.version >= aggregate.snapshot_every
+        ]
+        if taken and self.snapshots is not None:
+            self.snapshots.put(taken)
+
     def import_recorded(self, stored: Iterable[StoredEvent]) -> int:
         """Append events recorded elsewhere (another ledger, an export), in their order, on the batched path.
 
@@ -212,6 +222,7 @@ class BulkLedger(Ledger):
     def close(self) -> None:
         try:
             self.flush(wait=True)
+            self._snapshot_long_streams()
         finally:
             self._writer.shutdown()
             super().close()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import msgspec
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
@@ -58,6 +60,57 @@ def state_struct(event_class: type) -> type[msgspec.Struct]:
     return struct
 
 
+class _SnapshotHead(msgspec.Struct, kw_only=True):
+    topic: str  # the aggregate's class
+    timestamp: datetime
+    created_on: datetime
+    modified_on: datetime
+    state: msgspec.Raw  # decoded with the aggregate's `snapshot_state`
+
+
+def _snapshot_state_type(topic: str) -> type:
+    kind = resolve_topic(topic)
+    state_type = getattr(kind, "snapshot_state", None)
+    if state_type is None:
+        raise MapperDeserialisationError(f"{topic} declares no snapshot_state: it cannot be snapshotted")
+    return state_type
+
+
+def _snapshot_to_stored(snapshot: Snapshot) -> StoredEvent:
+    """A snapshot's state, typed by the aggregate's `snapshot_state`, so that it decodes back exactly."""
+    state_type = _snapshot_state_type(snapshot.topic)
+    attributes = {k: v for k, v in snapshot.state.items() if not k.startswith("_")}
+    typed = state_type(**attributes)  # a missing or unknown attribute fails here, not at the next load
+    payload = {
+        "topic": snapshot.topic,
+        "timestamp": snapshot.timestamp,
+        "created_on": snapshot.state["_created_on"],
+        "modified_on": snapshot.state["_modified_on"],
+        "state": typed,
+    }
+    return StoredEvent(
+        originator_id=snapshot.originator_id,
+        originator_version=snapshot.originator_version,
+        topic=get_topic(Snapshot),
+        state=_encoder.encode(payload),
+    )
+
+
+def _snapshot_from_stored(stored: StoredEvent) -> Snapshot:
+    head = msgspec.json.decode(stored.state, type=_SnapshotHead)
+    typed = msgspec.json.decode(head.state, type=_snapshot_state_type(head.topic))
+    state: dict[str, Any] = {**msgspec.structs.asdict(typed), "_created_on": head.created_on}
+    state["_modified_on"] = head.modified_on
+    originator_id = stored.originator_id if isinstance(stored.originator_id, UUID) else UUID(str(stored.originator_id))
+    return Snapshot(
+        originator_id=originator_id,
+        originator_version=stored.originator_version,
+        timestamp=head.timestamp,
+        topic=head.topic,
+        state=state,
+    )
+
+
 class EventMapper(Mapper[UUID]):
     """Maps domain events to stored events and back, with msgspec JSON as the wire format.
 
@@ -73,6 +126,8 @@ class EventMapper(Mapper[UUID]):
         self.cipher = None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if isinstance(domain_event, Snapshot):
+            return _snapshot_to_stored(domain_event)
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
@@ -89,6 +144,8 @@ class EventMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls = resolve_topic(stored_event.topic)
+        if cls is Snapshot:
+            return _snapshot_from_stored(stored_event)
         try:
             values = self.decode_state(cls, stored_event.state)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:

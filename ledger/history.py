@@ -26,7 +26,7 @@ from eventsourcing.persistence import StoredEvent
 from psycopg.rows import dict_row, tuple_row
 
 from ledger.aggregate import LedgerAggregate
-from ledger.store import EVENTS_TABLE, Ledger
+from ledger.store import EVENTS_TABLE, SNAPSHOTS_TABLE, Ledger
 
 
 class Horizon(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,10 +141,38 @@ def page(conn: psycopg.Connection[Any], query: EventFilter, *, after: int = 0, l
     return _records(conn, clauses, params, "notification_id", limit)
 
 
-def aggregate_events(conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: Horizon = NOW) -> list[EventRecord]:
-    """One aggregate's events within the horizon, in version order (which is also log order)."""
+def aggregate_events(
+    conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: Horizon = NOW, *, after_version: int = 0
+) -> list[EventRecord]:
+    """One aggregate's events within the horizon (after a version), in version order (which is also log order)."""
     clauses, params = horizon.clauses()
-    return _records(conn, ["originator_id = %s", *clauses], [aggregate_id, *params], "originator_version", None)
+    return _records(
+        conn,
+        ["originator_id = %s", "originator_version > %s", *clauses],
+        [aggregate_id, after_version, *params],
+        "originator_version",
+        None,
+    )
+
+
+def _usable_snapshot(
+    conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: Horizon
+) -> tuple[int, str, bytes] | None:
+    """The latest snapshot taken of nothing but events within the horizon (on the effective axis an event
+    effective later may sit below a snapshot's version, which makes that snapshot unusable)."""
+    clauses, params = horizon.clauses()
+    row = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(
+            f"SELECT s.originator_version, s.topic, s.state FROM {SNAPSHOTS_TABLE} s WHERE s.originator_id = %s"
+            f" AND NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.originator_id = s.originator_id"
+            f" AND e.originator_version <= s.originator_version AND NOT ({' AND '.join(clauses) or 'true'}))"
+            " ORDER BY s.originator_version DESC LIMIT 1",
+            [aggregate_id, *params],
+        )
+        .fetchone()
+    )
+    return (row[0], row[1], bytes(row[2])) if row else None
 
 
 # -- state as of a horizon -------------------------------------------------------------------------
@@ -165,6 +193,7 @@ class Reconstruction:
     applied: list[EventRecord]
     unapplied: list[Unapplied]
     later: int  # events of the aggregate outside the horizon
+    from_snapshot: int | None = None  # the version of the snapshot it started from
 
 
 def reconstruct(ledger: Ledger, conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: Horizon) -> Reconstruction:
@@ -172,16 +201,24 @@ def reconstruct(ledger: Ledger, conn: psycopg.Connection[Any], aggregate_id: UUI
 
     On the effective axis an aggregate's events need not be contiguous versions (a later-effective event
     may sit between two earlier-effective ones), so each event is applied as the next one whatever its
-    version; the domain's own `mutate` still does the work.
+    version; the domain's own `mutate` still does the work. A snapshot is the starting point when every
+    event it covers lies within the horizon.
     """
-    within = aggregate_events(conn, aggregate_id, horizon)
+    aggregate: Any = None
+    start = 0
+    snapshot = _usable_snapshot(conn, aggregate_id, horizon)
+    if snapshot is not None:
+        start, topic, state = snapshot
+        aggregate = ledger.mapper.to_domain_event(
+            StoredEvent(originator_id=aggregate_id, originator_version=start, topic=topic, state=state)
+        ).mutate(None)
+    within = aggregate_events(conn, aggregate_id, horizon, after_version=start)
     counted = (
         conn.cursor(row_factory=tuple_row)
         .execute(f"SELECT count(*) FROM {EVENTS_TABLE} WHERE originator_id = %s", (aggregate_id,))
         .fetchone()
     )
     total = int(counted[0]) if counted else 0
-    aggregate: Any = None
     applied: list[EventRecord] = []
     unapplied: list[Unapplied] = []
     for record in within:
@@ -208,7 +245,13 @@ def reconstruct(ledger: Ledger, conn: psycopg.Connection[Any], aggregate_id: UUI
             )
             continue
         applied.append(record)
-    return Reconstruction(aggregate=aggregate, applied=applied, unapplied=unapplied, later=total - len(within))
+    return Reconstruction(
+        aggregate=aggregate,
+        applied=applied,
+        unapplied=unapplied,
+        later=total - start - len(within),
+        from_snapshot=start or None,
+    )
 
 
 _PRIVATE = {"_id", "_version", "_created_on", "_modified_on", "_pending_events", "_event_time"}

@@ -11,8 +11,8 @@ from uuid import UUID
 import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.persistence import EventStore, IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -95,6 +95,35 @@ class LedgerRecorder(PostgresApplicationRecorder):
         return positions
 
 
+SNAPSHOTS_TABLE = "ledger_snapshots"
+
+
+class SnapshotRecorder(PostgresAggregateRecorder):
+    """Writes snapshots with plain arrays (the library's version needs a composite type we do not create)."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        super().__init__(datastore, events_table_name=SNAPSHOTS_TABLE)
+        self.insert_events_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
+            " ON CONFLICT DO NOTHING"  # two processes snapshotting the same version write the same state
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any) -> None:
+        rows = [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events]
+        curs.execute(self.insert_events_statement, [[row[i] for row in rows] for i in range(4)], prepare=True)
+
+
+class _DeclaredIntervals(dict[type, int]):
+    """The library asks `snapshotting_intervals.get(aggregate class)`: each aggregate declares its own."""
+
+    def get(self, kind: type, default: Any = None) -> Any:  # type: ignore[override]
+        return getattr(kind, "snapshot_every", None) or default
+
+    def __bool__(self) -> bool:
+        return True
+
+
 def _created_event_classes(kind: type) -> list[type]:
     """The events that create an aggregate of this class (its `Created` subclasses)."""
     found = []
@@ -128,6 +157,8 @@ class Ledger(Application[UUID]):
     """The event-store application every command goes through."""
 
     name = "Ledger"
+    is_snapshotting_enabled = True
+    snapshotting_intervals = _DeclaredIntervals()  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -164,6 +195,9 @@ class Ledger(Application[UUID]):
 
     def construct_mapper(self) -> EventMapper:  # type: ignore[override]
         return EventMapper()
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        return EventStore(mapper=self.mapper, recorder=SnapshotRecorder(self.datastore))
 
     def close(self) -> None:
         self.datastore.close()

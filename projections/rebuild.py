@@ -156,10 +156,13 @@ def rebuild(
             ).fetchall()
         )
         total = max(target.values(), default=0)
-        with conn.transaction():  # one transaction: a commit per handler statement would crawl
-            events = replay(
-                conn, chosen, until=target, progress=(lambda n: progress(n, total)) if progress is not None else None
-            )
+        events = replay(
+            conn,
+            chosen,
+            until=target,
+            progress=(lambda n: progress(n, total)) if progress is not None else None,
+            commit_each_batch=True,  # a private, unlogged schema: a crash only means starting again
+        )
         reports = []
         try:
             with conn.transaction():

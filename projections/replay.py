@@ -8,7 +8,7 @@ today's rows, and (b) a schema beside the live tables that `ledger rebuild` comp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -54,13 +54,16 @@ def replay(
     aggregates: Sequence[UUID] | None = None,
     progress: Callable[[int], None] | None = None,
     batch: int = BATCH,
+    commit_each_batch: bool = False,
 ) -> int:
     """Apply the events in (after, until] within the horizon to the views, through `conn`'s search path.
 
     `after` and `until` may be given per view name (a rebuild catches each view up to its own live
     position). `aggregates` limits the replay to those aggregates' events (enough for a query about one
-    contract's account, say). `progress` gets the position reached after each batch. Returns the number of
-    events read.
+    contract's account, say). `progress` gets the position reached after each batch. With
+    `commit_each_batch`, each batch is its own transaction: a row updated by every event (a referral, an
+    account) then leaves its old versions to be pruned as it goes, instead of piling up in one transaction.
+    Returns the number of events read.
     """
     names = [v.name for v in views]
     low = {n: after[n] if isinstance(after, Mapping) else after for n in names}
@@ -91,7 +94,7 @@ def replay(
         if not rows:
             return read
         # Pipelined: the handlers' statements go out without waiting for each reply (a read syncs).
-        with conn.pipeline():
+        with conn.transaction() if commit_each_batch else nullcontext(), conn.pipeline():
             for row in rows:
                 logged = decode(mapper, row)
                 for view in views:

@@ -163,6 +163,8 @@ class ProjectionRunner:
                 return True, applied
             try:
                 applied += self._apply(view, rows, batch_end, decoded, pipelined=True)
+            except psycopg.OperationalError:
+                raise  # the connection is lost: `run_forever` reconnects
             except psycopg.Error:
                 # Pipelined, a failing statement is reported late; apply the batch again one statement at a
                 # time (the failed transaction was rolled back) to name the event that fails.

@@ -361,3 +361,54 @@ def test_a_variation_of_value_adjusts_the_commitment_and_the_cap(market: Market)
     market.post(f"/contracts/{contract}/variations", {"new_value": "950000.00", "reason": "County withdrawn"})
     released = next(b for b in market.get("/budgets")["items"] if b["line_id"] == line["line_id"])
     assert Decimal(released["committed"]) - before == Decimal("50000.00")
+
+
+def test_a_contract_account_is_snapshotted_and_loads_from_its_snapshot_exactly(market: Market, monkeypatch) -> None:
+    from ledger import history
+    from ledger.payments.accounts import ContractAccount, account_id_for
+
+    monkeypatch.setattr(ContractAccount, "snapshot_every", 3)
+    contract, _ = priced(market)
+    referral = market.referral(contract)
+    market.post(f"/referrals/{referral}/acknowledgement", role="provider_caseworker")
+    for _ in range(4):
+        market.clock.advance(days=31)
+        closed = market.clock.now.date().replace(day=1) - timedelta(days=1)
+        market.post(f"/contracts/{contract}/period-closures", {"month": f"{closed:%Y-%m}"}, role="finance_officer")
+    ledger = market.app.services.ledger
+    account_id = account_id_for(contract)
+    with psycopg.connect(market.url) as conn:
+        versions = [
+            r[0]
+            for r in conn.execute(
+                "SELECT originator_version FROM ledger_snapshots WHERE originator_id = %s ORDER BY 1", (account_id,)
+            )
+        ]
+        assert versions and all(v % 3 == 0 for v in versions)
+        replayed = history.reconstruct(ledger, conn, account_id, history.NOW).aggregate
+    loaded = ledger.load(ContractAccount, account_id)  # from the latest snapshot and the events after it
+    assert loaded.version == replayed.version and history.plain(loaded) == history.plain(replayed)
+    assert loaded.charged == replayed.charged and isinstance(loaded.charged, Decimal)
+    assert account(market, contract)["charged"] == str(loaded.charged)
+
+
+def test_an_account_as_of_a_horizon_starts_from_a_snapshot_only_if_the_snapshot_lies_within_it(
+    market: Market, monkeypatch
+) -> None:
+    from ledger.payments.accounts import ContractAccount, account_id_for
+
+    monkeypatch.setattr(ContractAccount, "snapshot_every", 2)
+    contract, _ = priced(market)
+    first = market.referral(contract)
+    market.post(f"/referrals/{first}/acknowledgement", role="provider_caseworker")
+    middle = market.clock.now.isoformat()
+    market.clock.advance(days=1)
+    second = market.referral(contract, crn="Y222222")
+    market.post(f"/referrals/{second}/acknowledgement", role="provider_caseworker")
+    path = f"/audit/aggregates/{account_id_for(contract)}"
+    auditor = market.headers("auditor")
+    now = market.client.simulate_get(path, headers=auditor).json
+    then = market.client.simulate_get(path, params={"as_recorded": middle}, headers=auditor).json
+    assert now["from_snapshot"] is not None and now["state"]["charged"] == "500.00"
+    assert then["state"]["charged"] == "250.00"
+    assert then["from_snapshot"] is None or then["from_snapshot"] < now["from_snapshot"]

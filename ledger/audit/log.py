@@ -214,10 +214,15 @@ def checkpoint(
     signed_at = (now or datetime.now(UTC)).replace(microsecond=0)
     tree_root = merkle.root(hashes)
     signature = signer.key.sign(checkpoint_message(len(hashes), tree_root, signed_at))
-    conn.execute(
-        "INSERT INTO checkpoints (tree_size, root, signed_at, key_id, signature) VALUES (%s, %s, %s, %s, %s)",
+    signed = conn.execute(
+        "INSERT INTO checkpoints (tree_size, root, signed_at, key_id, signature) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (tree_size) DO NOTHING",
         (len(hashes), tree_root, signed_at, signer.key_id, signature),
     )
+    if signed.rowcount == 0:  # another signer checkpointed the same tree first: theirs stands
+        existing = latest_checkpoint(conn, at_most=len(hashes))
+        assert existing is not None
+        return existing
     return Checkpoint(
         tree_size=len(hashes),
         root=tree_root.hex(),

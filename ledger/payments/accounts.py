@@ -156,7 +156,27 @@ def charge_id_for(contract_id: UUID, clause: Clause, basis: Basis) -> UUID:
     return uuid5(LEDGER_NAMESPACE, f"charge:{contract_id}:{clause}:{msgspec.json.encode(basis).decode()}")
 
 
+class AccountState(msgspec.Struct, kw_only=True):
+    """A contract account's state, for its snapshots: one field per attribute of `ContractAccount`."""
+
+    contract_id: UUID
+    supplier_id: UUID
+    commissioner_id: UUID
+    category: str
+    regions: tuple[str, ...]
+    schedules: list[tuple[int, SetPriceSchedule]]
+    charges: dict[UUID, ChargeState]
+    charged: Decimal
+    invoices: dict[UUID, InvoiceState]
+    invoice_numbers: set[str]
+    payments: dict[UUID, tuple[UUID, Decimal, bool]]
+
+
 class ContractAccount(LedgerAggregate):
+    # Every charge is an event of the account: its stream grows with delivery, so it is loaded from a snapshot.
+    snapshot_every = 100
+    snapshot_state = AccountState
+
     @staticmethod
     def create_id(contract_id: UUID) -> UUID:
         return account_id_for(contract_id)
