@@ -33,10 +33,18 @@ from projections.base import LoggedEvent, View, fetch_rows, update_row
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
 
 
+def _keep_personal(cur: Cursor[Any], record_id: UUID, subject_id: UUID, personal: Any) -> None:
+    cur.execute(
+        "INSERT INTO caseload_people (record_id, subject_id, personal) VALUES (%s, %s, %s)",
+        (record_id, subject_id, store_sealed(personal)),
+    )
+
+
 class CaseloadView(View):
     name = "caseload"
-    code_version = "2"
+    code_version = "3"
     tables = (
+        "caseload_people",
         "caseload_referrals",
         "caseload_assignments",
         "caseload_appointments",
@@ -89,9 +97,9 @@ class CaseloadView(View):
                 d = e.details
                 cur.execute(
                     "INSERT INTO caseload_referrals (referral_id, reference_number, contract_id, supplier_id,"
-                    " practitioner_id, region, category, complexity, subject_id, personal, status, received_at,"
+                    " practitioner_id, region, category, complexity, subject_id, status, received_at,"
                     " completion_deadline, version)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'sent', %s, %s, %s)",
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'sent', %s, %s, %s)",
                     (
                         rid,
                         e.reference_number,
@@ -102,12 +110,12 @@ class CaseloadView(View):
                         d.category,
                         str(d.complexity),
                         e.subject_id,
-                        store_sealed(e.personal),
                         recorded,
                         d.completion_deadline,
                         logged.originator_version,
                     ),
                 )
+                _keep_personal(cur, rid, e.subject_id, e.personal)
             case Referral.ReferralAcknowledged():
                 sets = {"acknowledged_at": recorded}
             case Referral.CaseworkerAssigned():
@@ -240,15 +248,14 @@ class CaseloadView(View):
             case UnpaidWorkOrder.UnpaidWorkOrderAllocated():
                 o = e.order
                 cur.execute(
-                    "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, subject_id, personal,"
+                    "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, subject_id,"
                     " hours_ordered, employed, made_on, allocated_on, complete_by, version)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         oid,
                         o.contract_id,
                         e.supplier_id,
                         e.subject_id,
-                        store_sealed(e.personal),
                         o.hours_ordered,
                         o.employed,
                         o.made_on,
@@ -257,6 +264,7 @@ class CaseloadView(View):
                         logged.originator_version,
                     ),
                 )
+                _keep_personal(cur, oid, e.subject_id, e.personal)
             case UnpaidWorkOrder.InductionCompleted():
                 sets = {"inducted_on": e.on}
             case UnpaidWorkOrder.UnpaidWorkSessionRecorded():
@@ -319,8 +327,9 @@ class CaseloadView(View):
             " (SELECT referral_id FROM caseload_referrals WHERE subject_id = %s)",
             (subject,),
         )
+        cur.execute("UPDATE caseload_people SET personal = NULL WHERE subject_id = %s", (subject,))
         for table in ("caseload_referrals", "caseload_unpaid_work"):
-            cur.execute(f"UPDATE {table} SET personal = NULL, erased = true WHERE subject_id = %s", (subject,))
+            cur.execute(f"UPDATE {table} SET erased = true WHERE subject_id = %s", (subject,))
 
 
 # -- queries ---------------------------------------------------------------------------------------
@@ -433,9 +442,10 @@ class Caseload(msgspec.Struct, kw_only=True):
 
 
 _REFERRAL_LINE = (
-    "SELECT r.referral_id AS id, r.reference_number, r.personal, r.erased, r.category, r.complexity, r.status,"
+    "SELECT r.referral_id AS id, r.reference_number, p.personal, r.erased, r.category, r.complexity, r.status,"
     " r.supplier_id, r.caseworker_id, r.practitioner_id, r.region, r.received_at, r.first_appointment_at,"
-    " r.sessions_planned, r.sessions_attended, r.end_state FROM caseload_referrals r"
+    " r.sessions_planned, r.sessions_attended, r.end_state"
+    " FROM caseload_referrals r LEFT JOIN caseload_people p ON p.record_id = r.referral_id"
 )
 
 
@@ -496,7 +506,12 @@ def unpaid_work_lines(
     conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date, keys: KeyRing
 ) -> list[UnpaidWorkLine]:
     where, params = _regions_join(cut, "u")
-    orders = fetch_rows(conn, f"SELECT * FROM caseload_unpaid_work u WHERE {where}", params)
+    orders = fetch_rows(
+        conn,
+        "SELECT u.*, p.personal FROM caseload_unpaid_work u LEFT JOIN caseload_people p ON p.record_id = u.order_id"
+        f" WHERE {where}",
+        params,
+    )
     sealed, reveal = _revealed(orders, keys)
     weekly = fetch_rows(
         conn,
@@ -549,32 +564,41 @@ def caseload(
     conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, keys: KeyRing, *, waiting_days: int = 10
 ) -> Caseload:
     where, params = cut.where()
-    by_status = {
-        r["status"]: r["n"]
-        for r in fetch_rows(
-            conn, f"SELECT status, count(*) AS n FROM caseload_referrals r WHERE {where} GROUP BY 1", params
-        )
-    }
-    unassigned = fetch_rows(
-        conn, f"{_REFERRAL_LINE} WHERE {where} AND r.caseworker_id IS NULL AND r.status <> 'concluded'", params
-    )
-    waiting = fetch_rows(
+    # One pass for the counts and totals, one for the open referrals that need attention.
+    groups = fetch_rows(
         conn,
-        f"{_REFERRAL_LINE} WHERE {where} AND r.status <> 'concluded' AND r.received_at < %s"
-        " AND (r.first_appointment_at IS NULL OR r.first_appointment_at - r.received_at > %s)"
-        " ORDER BY r.received_at",
-        [*params, now - timedelta(days=waiting_days), timedelta(days=waiting_days)],
-    )
-    totals = fetch_rows(
-        conn,
-        "SELECT coalesce(sum(sessions_attended), 0) AS attended, coalesce(sum(sessions_recorded), 0) AS recorded,"
+        "SELECT status, count(*) AS n, coalesce(sum(sessions_attended), 0) AS attended,"
+        " coalesce(sum(sessions_recorded), 0) AS recorded,"
         " count(*) FILTER (WHERE end_state = 'completed') AS completed,"
         " count(*) FILTER (WHERE end_state = 'ended_early') AS ended_early,"
         " count(*) FILTER (WHERE end_state = 'cancelled') AS cancelled,"
         " coalesce(sum(outcomes_achieved), 0) AS achieved, coalesce(sum(outcomes_rated), 0) AS rated"
-        f" FROM caseload_referrals r WHERE {where}",
+        f" FROM caseload_referrals r WHERE {where} GROUP BY status",
         params,
-    )[0]
+    )
+    by_status = {g["status"]: g["n"] for g in groups}
+    totals = {
+        k: sum(g[k] for g in groups)
+        for k in ("attended", "recorded", "completed", "ended_early", "cancelled", "achieved", "rated")
+    }
+    waited, late = now - timedelta(days=waiting_days), timedelta(days=waiting_days)
+    attention = _referral_lines(
+        fetch_rows(
+            conn,
+            f"{_REFERRAL_LINE} WHERE {where} AND r.status <> 'concluded' AND (r.caseworker_id IS NULL"
+            " OR (r.received_at < %s AND (r.first_appointment_at IS NULL OR r.first_appointment_at - r.received_at"
+            " > %s))) ORDER BY r.received_at",
+            [*params, waited, late],
+        ),
+        keys,
+    )
+    unassigned = [line for line in attention if line.caseworker_id is None]
+    waiting = [
+        line
+        for line in attention
+        if line.received_at < waited
+        and (line.first_appointment_at is None or line.first_appointment_at - line.received_at > late)
+    ]
     pending = fetch_rows(
         conn,
         "SELECT r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
@@ -594,8 +618,8 @@ def caseload(
     return Caseload(
         as_of=now,
         by_status=by_status,
-        unassigned=_referral_lines(unassigned, keys),
-        waiting_for_first_appointment=_referral_lines(waiting, keys),
+        unassigned=unassigned,
+        waiting_for_first_appointment=waiting,
         waiting_days=waiting_days,
         attendance_rate=_rate(totals["attended"], totals["recorded"]),
         notifications_pending=_notifications(pending, keys),
@@ -696,7 +720,10 @@ class ReferralRecord(msgspec.Struct, kw_only=True):
 
 def get_referral(conn: psycopg.Connection[Any], referral_id: UUID, keys: KeyRing) -> ReferralRecord | None:
     rows = fetch_rows(
-        conn, "SELECT *, referral_id AS id FROM caseload_referrals WHERE referral_id = %s", (referral_id,)
+        conn,
+        "SELECT r.*, r.referral_id AS id, p.personal FROM caseload_referrals r"
+        " LEFT JOIN caseload_people p ON p.record_id = r.referral_id WHERE r.referral_id = %s",
+        (referral_id,),
     )
     if not rows:
         return None
@@ -761,10 +788,11 @@ def performance_report(
     The CRN column says "erased" for a person whose personal data has been erased.
     """
     where, params = cut.where()
-    columns = ", ".join("r.personal" if c == "crn" else "r." + c for c in REPORT_COLUMNS)
+    columns = ", ".join("p.personal" if c == "crn" else "r." + c for c in REPORT_COLUMNS)
     rows = fetch_rows(
         conn,
-        f"SELECT {columns} FROM caseload_referrals r WHERE {where}"
+        f"SELECT {columns} FROM caseload_referrals r LEFT JOIN caseload_people p ON p.record_id = r.referral_id"
+        f" WHERE {where}"
         " AND r.received_at >= %s AND r.received_at < %s ORDER BY r.received_at, r.reference_number",
         [*params, start, end + timedelta(days=1)],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -27,10 +27,24 @@ def _json(value: Any) -> Jsonb:
     return Jsonb(msgspec.json.decode(_encode.encode(value)))
 
 
+def _kind(account: str, event_type: str) -> tuple[str, int] | None:
+    """What a posting adds to finance's figures, and with which sign (the one place these rules live)."""
+    if account.startswith("commitment:"):
+        return "committed", 1
+    if account.startswith("spend:"):
+        return "charged", 1
+    if account.startswith("payable:") and event_type in ("InvoiceLineApproved", "CreditNoteIssued"):
+        return "invoiced", -1
+    if account.startswith("cash:"):
+        return "paid", -1
+    return None
+
+
 class PaymentsView(View):
     name = "payments"
-    code_version = "1"
+    code_version = "2"
     tables = (
+        "finance_rollup",
         "finance_accounts",
         "finance_postings",
         "finance_charges",
@@ -93,6 +107,25 @@ class PaymentsView(View):
         effective_on: date,
     ) -> None:
         dims = self._dimensions(cur, contract_id)
+        event_type = type(logged.event).__name__
+        month = effective_on.replace(day=1)
+        recorded_month = logged.envelope.recorded_at.astimezone(UTC).date().replace(day=1)
+        rolled = []
+        for posting in postings:
+            kind = _kind(posting.account, event_type)
+            if kind is not None:
+                rolled.append((kind[0], kind[1] * posting.amount))
+        if rolled:
+            cur.executemany(
+                "INSERT INTO finance_rollup (month, recorded_month, kind, contract_id, supplier_id, commissioner_id,"
+                " category, regions, financial_year, amount) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (month, recorded_month, kind, contract_id, supplier_id, commissioner_id, category,"
+                " regions, financial_year) DO UPDATE SET amount = finance_rollup.amount + excluded.amount",
+                [
+                    (month, recorded_month, kind, contract_id, *dims, money.financial_year(effective_on), amount)
+                    for kind, amount in rolled
+                ],
+            )
         cur.executemany(
             "INSERT INTO finance_postings (position, seq, event_type, account, amount, contract_id, supplier_id,"
             " commissioner_id, category, regions, recorded_at, effective_on, financial_year)"
@@ -290,15 +323,22 @@ class PaymentsView(View):
 
 # -- queries ---------------------------------------------------------------------------------------
 
-GROUPS = {
-    "supplier": "supplier_id::text",
-    "contract": "contract_id::text",
-    "commissioner": "commissioner_id::text",
-    "region": "region",
-    "category": "category",
-    "financial_year": "financial_year",
-    "month": "to_char(effective_on, 'YYYY-MM')",
+GROUPS = {  # group by -> (key over the rollup, key over postings)
+    "supplier": ("supplier_id::text", "supplier_id::text"),
+    "contract": ("contract_id::text", "contract_id::text"),
+    "commissioner": ("commissioner_id::text", "commissioner_id::text"),
+    "region": ("region", "region"),
+    "category": ("category", "category"),
+    "financial_year": ("financial_year", "financial_year"),
+    "month": ("to_char(month, 'YYYY-MM')", "to_char(effective_on, 'YYYY-MM')"),
 }
+# A posting's kind, in SQL, for the current month's postings (as `_kind` says in Python).
+_POSTING_KIND = (
+    "CASE WHEN account LIKE 'commitment:%%' THEN 'committed' WHEN account LIKE 'spend:%%' THEN 'charged'"
+    " WHEN account LIKE 'payable:%%' AND event_type IN ('InvoiceLineApproved', 'CreditNoteIssued') THEN 'invoiced'"
+    " WHEN account LIKE 'cash:%%' THEN 'paid' END"
+)
+_POSTING_SIGN = "CASE WHEN account LIKE 'payable:%%' OR account LIKE 'cash:%%' THEN -1 ELSE 1 END"
 
 
 class SpendLine(msgspec.Struct, kw_only=True):
@@ -329,7 +369,7 @@ class FinanceCut(msgspec.Struct, kw_only=True):
     financial_year: str | None = None
 
 
-def _cut_sql(cut: FinanceCut, as_of: date | None, axis: str) -> tuple[str, list[Any]]:
+def _cut_sql(cut: FinanceCut) -> tuple[list[str], list[Any]]:
     clauses, params = [], []
     for column, value in (
         ("supplier_id", cut.supplier_id),
@@ -344,37 +384,55 @@ def _cut_sql(cut: FinanceCut, as_of: date | None, axis: str) -> tuple[str, list[
     if cut.region is not None:
         clauses.append("%s = ANY(regions)")
         params.append(cut.region)
-    if as_of is not None:
-        if axis == "recorded":
-            clauses.append("recorded_at < %s")
-            params.append(as_of + timedelta(days=1))
-        else:
-            clauses.append("effective_on <= %s")
-            params.append(as_of)
-    return " AND ".join(clauses) or "true", params
+    return clauses, params
 
 
 def spend(
     conn: psycopg.Connection[Any], cut: FinanceCut, group_by: str, *, as_of: date | None = None, axis: str = "effective"
 ) -> Spend:
-    where, params = _cut_sql(cut, as_of, axis)
-    key = GROUPS[group_by]
-    source = (
-        "(SELECT p.*, unnest(coalesce(p.regions, ARRAY[NULL::text])) AS region FROM finance_postings p) p"
-        if (group_by == "region")
-        else "finance_postings p"
+    """Spend by a cut: the monthly rollup's complete months, plus, as at a date, that month's own postings."""
+    clauses, params = _cut_sql(cut)
+    rollup_key, posting_key = GROUPS[group_by]
+    rollup_where, rollup_params = list(clauses), list(params)
+    parts = []
+    if as_of is not None:
+        first = as_of.replace(day=1)
+        rollup_where.append(("month" if axis == "effective" else "recorded_month") + " < %s")
+        rollup_params.append(first)
+        tail_where = [*clauses]
+        tail_params = [*params]
+        if axis == "effective":
+            tail_where.append("effective_on >= %s AND effective_on <= %s")
+            tail_params += [first, as_of]
+        else:
+            tail_where.append("recorded_at >= %s AND recorded_at < %s")
+            tail_params += [
+                datetime.combine(first, time.min, UTC),
+                datetime.combine(as_of + timedelta(days=1), time.min, UTC),
+            ]
+        tail = (
+            f"SELECT {posting_key} AS key, {_POSTING_KIND} AS kind, {_POSTING_SIGN} * amount AS amount FROM"
+            + _regions_unnested("finance_postings", group_by)
+            + f" WHERE {' AND '.join(tail_where)}"
+        )
+        parts.append((tail, tail_params))
+    rollup = (
+        f"SELECT {rollup_key} AS key, kind, amount FROM"
+        + _regions_unnested("finance_rollup", group_by)
+        + f" WHERE {' AND '.join(rollup_where) or 'true'}"
     )
+    parts.insert(0, (rollup, rollup_params))
+    union = " UNION ALL ".join(sql for sql, _ in parts)
     rows = (
         conn.cursor(row_factory=dict_row)
         .execute(
-            f"SELECT {key} AS key,"
-            " coalesce(sum(amount) FILTER (WHERE account LIKE 'commitment:%%'), 0) AS committed,"
-            " coalesce(sum(amount) FILTER (WHERE account LIKE 'spend:%%'), 0) AS charged,"
-            " coalesce(-sum(amount) FILTER (WHERE account LIKE 'payable:%%' AND event_type IN"
-            "   ('InvoiceLineApproved', 'CreditNoteIssued')), 0) AS invoiced,"
-            " coalesce(-sum(amount) FILTER (WHERE account LIKE 'cash:%%'), 0) AS paid"
-            f" FROM {source} WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST",
-            params,
+            "SELECT key,"
+            " coalesce(sum(amount) FILTER (WHERE kind = 'committed'), 0) AS committed,"
+            " coalesce(sum(amount) FILTER (WHERE kind = 'charged'), 0) AS charged,"
+            " coalesce(sum(amount) FILTER (WHERE kind = 'invoiced'), 0) AS invoiced,"
+            " coalesce(sum(amount) FILTER (WHERE kind = 'paid'), 0) AS paid"
+            f" FROM ({union}) moved WHERE kind IS NOT NULL GROUP BY 1 ORDER BY 1 NULLS LAST",
+            [p for _, part_params in parts for p in part_params],
         )
         .fetchall()
     )
@@ -389,6 +447,13 @@ def spend(
     )
     total.remaining = total.committed - total.paid
     return Spend(group_by=group_by, as_of=as_of, axis=axis, lines=lines, total=total)
+
+
+def _regions_unnested(table: str, group_by: str) -> str:
+    """The table, with one row per region when spend is grouped by region (a contract may span several)."""
+    if group_by != "region":
+        return f" {table}"
+    return f" (SELECT t.*, unnest(coalesce(t.regions, ARRAY[NULL::text])) AS region FROM {table} t) t"
 
 
 class AgedPayable(msgspec.Struct, kw_only=True):

@@ -412,3 +412,59 @@ def test_an_account_as_of_a_horizon_starts_from_a_snapshot_only_if_the_snapshot_
     assert now["from_snapshot"] is not None and now["state"]["charged"] == "500.00"
     assert then["state"]["charged"] == "250.00"
     assert then["from_snapshot"] is None or then["from_snapshot"] < now["from_snapshot"]
+
+
+def _spend_from_every_posting(url: str, group: str, as_of: str | None, axis: str) -> dict:
+    """Finance's spend the slow, obvious way: every posting summed (what the rollup must agree with)."""
+    key = {
+        "supplier": "supplier_id::text",
+        "contract": "contract_id::text",
+        "commissioner": "commissioner_id::text",
+        "region": "region",
+        "category": "category",
+        "financial_year": "financial_year",
+        "month": "to_char(effective_on, 'YYYY-MM')",
+    }[group]
+    source = "(SELECT p.*, unnest(coalesce(p.regions, ARRAY[NULL::text])) AS region FROM finance_postings p) p"
+    where, params = "true", []
+    if as_of is not None:
+        where = "recorded_at < %s::date + 1" if axis == "recorded" else "effective_on <= %s::date"
+        params = [as_of]
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            f"SELECT {key},"
+            " coalesce(sum(amount) FILTER (WHERE account LIKE 'commitment:%%'), 0),"
+            " coalesce(sum(amount) FILTER (WHERE account LIKE 'spend:%%'), 0),"
+            " coalesce(-sum(amount) FILTER (WHERE account LIKE 'payable:%%' AND event_type IN"
+            "   ('InvoiceLineApproved', 'CreditNoteIssued')), 0),"
+            " coalesce(-sum(amount) FILTER (WHERE account LIKE 'cash:%%'), 0)"
+            f" FROM {source if group == 'region' else 'finance_postings p'} WHERE {where} GROUP BY 1",
+            params,
+        ).fetchall()
+    return {r[0]: tuple(Decimal(v) for v in r[1:]) for r in rows if any(r[1:])}
+
+
+def test_spend_from_the_monthly_rollup_equals_every_posting_summed_by_any_cut_on_both_axes(market: Market) -> None:
+    contract, _ = priced(market)
+    referral = started(market, contract)
+    attend(market, referral)
+    market.clock.advance(days=40)
+    attend(market, referral)
+    today = market.clock.now.date()
+    dates = [
+        None,
+        today.isoformat(),
+        (today - timedelta(days=20)).isoformat(),
+        (today - timedelta(days=300)).isoformat(),
+    ]
+    for group in ("supplier", "contract", "commissioner", "region", "category", "financial_year", "month"):
+        for as_of in dates:
+            for axis in ("effective", "recorded"):
+                params = {"group_by": group, "axis": axis, **({"as_of": as_of} if as_of else {})}
+                lines = market.get("/finance/spend", params=params)["lines"]
+                got = {
+                    line["key"]: tuple(Decimal(line[k]) for k in ("committed", "charged", "invoiced", "paid"))
+                    for line in lines
+                    if any(Decimal(line[k]) for k in ("committed", "charged", "invoiced", "paid"))
+                }
+                assert got == _spend_from_every_posting(market.url, group, as_of, axis), (group, as_of, axis)
