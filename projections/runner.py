@@ -202,6 +202,8 @@ class ProjectionRunner:
                         logged = decoded[row[0]] = decode(self.mapper, row)
                     try:
                         view.apply(cur, logged)
+                    except psycopg.OperationalError:
+                        raise  # the database went away, not this event's fault: reconnect and retry the batch
                     except Exception as exc:
                         if pipelined and isinstance(exc, psycopg.Error):
                             raise  # reported late: `_step` applies the batch again unpipelined

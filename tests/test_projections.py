@@ -102,6 +102,38 @@ def test_a_failure_mid_batch_applies_nothing_of_that_batch(fresh) -> None:
         assert positions(conn)["catalogue"] == head
 
 
+def test_a_worker_that_loses_the_database_mid_batch_reconnects_and_carries_on(fresh) -> None:
+    """A lost connection is not the event's fault: the worker retries the batch instead of stopping for good."""
+    import threading
+
+    url, ledger = fresh
+    head = register_many(ledger, 6)
+
+    class DroppedCatalogue(CatalogueView):
+        calls = 0
+
+        @classmethod
+        def supplier_registered(cls, cur, logged: LoggedEvent) -> None:
+            cls.calls += 1
+            if cls.calls in (4, 5):  # the database is away for the batch and for its unpipelined retry
+                raise psycopg.OperationalError("server closed the connection unexpectedly")
+            CatalogueView.supplier_registered(cur, logged)
+
+    runner = ProjectionRunner(url, [ReferenceView(), DroppedCatalogue()], batch_size=1000)
+    thread = threading.Thread(target=runner.run_forever, kwargs={"poll_seconds": 0.1}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        with psycopg.connect(url, autocommit=True) as conn:
+            while positions(conn).get("catalogue", 0) < head and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert positions(conn)["catalogue"] == head
+        assert thread.is_alive() and catalogue_rows(url) == 6
+    finally:
+        runner.stop()
+        thread.join(timeout=10)
+
+
 def test_two_runners_at_once_never_apply_an_event_twice(fresh) -> None:
     import threading
 
