@@ -60,6 +60,41 @@ class LedgerRecorder(PostgresApplicationRecorder):
             arrays=SQL(", ").join(SQL("%s::{}[]").format(SQL(t)) for t in types),
         )
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Insert the events in one transaction; answer their positions.
+
+        The library retries an insert whose connection failed (up to ten times). When the failed attempt had in fact
+        committed and only its answer was lost (the database restarted during COMMIT), the retry clashes with the
+        very events it is writing: they are recorded, once, so the command succeeded and is answered as such rather
+        than as a conflict with "another command".
+        """
+        try:
+            return super().insert_events(stored_events, **kwargs)
+        except IntegrityError:
+            recorded = self._positions_of(stored_events)
+            if recorded is None:
+                raise
+            return recorded
+
+    def _positions_of(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The positions of exactly these events (same aggregate, version and bytes), or None if any is not there."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT originator_id, originator_version, state, notification_id FROM {schema}.{table}"
+                    " WHERE (originator_id, originator_version) IN (SELECT * FROM unnest(%s::uuid[], %s::bigint[]))"
+                ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)),
+                ([e.originator_id for e in stored_events], [e.originator_version for e in stored_events]),
+            )
+            found = {(r["originator_id"], r["originator_version"]): r for r in curs.fetchall()}
+        positions = []
+        for stored in stored_events:
+            row = found.get((stored.originator_id, stored.originator_version))
+            if row is None or bytes(row["state"]) != stored.state:
+                return None
+            positions.append(row["notification_id"])
+        return positions
+
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         self._lock_table(curs)
         self._notify_channel(curs)

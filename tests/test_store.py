@@ -9,7 +9,7 @@ import pytest
 
 from ledger.envelope import Actor, make_envelope
 from ledger.store import Ledger
-from tests.support import register_test_supplier
+from tests.support import count_events, register_test_supplier
 
 ACTOR = Actor(id="store-tester", role="authority", organisation_id="hmpps-commercial")
 
@@ -66,3 +66,33 @@ def test_a_population_can_be_read_as_it_stood_at_a_position(ledger: Ledger) -> N
     now = {s.id for s in ledger.load_all(Supplier)}
     assert first.aggregate_id in then and later.aggregate_id not in then
     assert {first.aggregate_id, later.aggregate_id} <= now
+
+
+def test_an_insert_whose_commit_landed_but_whose_answer_was_lost_is_answered_once(
+    ledger: Ledger, database_url: str, monkeypatch
+) -> None:
+    """The library retries an insert whose connection failed. If the failed attempt had committed (the database
+    restarted during COMMIT), the retry meets its own events: the command succeeded, once, and is not a conflict."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from eventsourcing.utils import retry
+
+    insert = PostgresApplicationRecorder.insert_events.__wrapped__
+    lost: list[int] = []
+
+    def commit_then_lose_the_answer(recorder, stored_events, **kwargs):
+        positions = insert(recorder, stored_events, **kwargs)
+        if not lost:
+            lost.append(positions[0])
+            raise OperationalError("server closed the connection unexpectedly")
+        return positions
+
+    monkeypatch.setattr(
+        PostgresApplicationRecorder,
+        "insert_events",
+        retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)(commit_then_lose_the_answer),
+    )
+    before = count_events(database_url)
+    recorded = register_test_supplier(ledger, ACTOR, name="Lost Answer Trust")
+    assert recorded.position == lost[0] and recorded.version == 1
+    assert count_events(database_url) == before + 1
