@@ -17,6 +17,7 @@ from api.auth import Verifier
 from api.errors import ProblemError
 from ledger.audit.log import Signer
 from ledger.config import Settings
+from ledger.database import check_on_checkout
 from ledger.envelope import utcnow
 from ledger.store import Ledger
 from projections.runner import wait_for_position
@@ -136,13 +137,13 @@ class Services:
 
 
 def _open_pool(url: str, size: int, name: str) -> ConnectionPool:
-    pool = ConnectionPool(
+    pool: ConnectionPool = ConnectionPool(
         url,
         min_size=1,
         max_size=max(2, size),
         kwargs={"autocommit": True, "row_factory": dict_row},
         open=False,
-        check=ConnectionPool.check_connection,
+        check=check_on_checkout(lambda: pool),
         name=name,
     )
     pool.open(wait=False)

@@ -22,7 +22,7 @@ from ledger.aggregate import LedgerAggregate
 from ledger.audit.keys import KeyRing
 from ledger.codec import EnvelopedStoredEvent, EventMapper
 from ledger.config import Settings
-from ledger.database import eventsourcing_env
+from ledger.database import check_on_checkout, eventsourcing_env
 from ledger.envelope import Envelope, stamping, utcnow
 from ledger.errors import ConcurrencyConflict, NotFound, ProgrammingError, StaleVersion
 
@@ -218,6 +218,10 @@ class Ledger(Application[UUID]):
         datastore = self.datastore
         if datastore.enable_db_functions:  # pragma: no cover - guarded by the env above
             raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS must stay off")
+        if pre_ping:
+            # eventsourcing passes psycopg_pool's plain check (pre_ping) and offers no way to give another: replace
+            # it (psycopg-pool is pinned), so the stale connections a database restart leaves go all at once.
+            datastore.pool._check = check_on_checkout(lambda: datastore.pool)
         self.keys = KeyRing(
             datastore.get_connection, master_key or (lambda: Settings.from_env().personal_data_master_key())
         )
