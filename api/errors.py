@@ -7,6 +7,8 @@ from typing import Any
 
 import falcon
 import msgspec
+import psycopg
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 
 from ledger.errors import ConcurrencyConflict, InvalidCommand, NotFound, RuleViolation, StaleVersion
 
@@ -101,9 +103,31 @@ def handle_ledger_error(req: falcon.Request, resp: falcon.Response, exc: Excepti
     handle_unexpected(req, resp, exc, params)
 
 
+# The database went away (a restart, a failover, a dropped connection), no connection came free in time, or a lock
+# or statement timed out. psycopg calls all of these OperationalError (eventsourcing re-raises them as its own): not
+# the client's fault, and over soon, so the client is told to retry rather than that the server is broken.
+_DATABASE_UNAVAILABLE = (psycopg.OperationalError, StoreOperationalError)
+
+
 def handle_unexpected(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
     if isinstance(exc, falcon.HTTPError):
         raise exc
+    if isinstance(exc, _DATABASE_UNAVAILABLE):
+        log.warning(
+            "database unavailable on %s %s (request %s): %s",
+            req.method,
+            req.path,
+            getattr(req.context, "request_id", "-"),
+            exc,
+        )
+        raise ProblemError(
+            503,
+            "Database unavailable",
+            detail="The database could not complete the request; retry shortly. A command whose connection was lost"
+            " may have been recorded: read it back, or retry it with the same Idempotency-Key or natural key.",
+            slug="database-unavailable",
+            headers={"Retry-After": "1"},
+        ) from None
     log.exception(
         "unhandled error on %s %s (request %s)", req.method, req.path, getattr(req.context, "request_id", "-")
     )

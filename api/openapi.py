@@ -18,7 +18,7 @@ _PROBLEM_STATUSES = {
     412: "If-Match does not match the current version",
     413: "Body too large",
     422: "Invalid fields (each listed with its JSON path)",
-    503: "The view has not caught up with min_position yet (see Retry-After)",
+    503: "The view has not caught up with min_position yet, or the database is briefly unavailable (see Retry-After)",
 }
 
 
@@ -129,7 +129,8 @@ class Document:
             schema = op.response if isinstance(op.response, dict) else _ref(op.response)
             success["content"] = {op.response_media: {"schema": schema}}
         out["responses"][str(op.status)] = success
-        statuses = set(op.errors) | ({401} if not op.public else set())
+        # Any operation may meet the database unavailable (a restart, a failover): 503 with Retry-After.
+        statuses = set(op.errors) | ({401} if not op.public else set()) | {503}
         if op.request is not None:
             statuses |= {400, 413, 422}
         for status in sorted(statuses):
