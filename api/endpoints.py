@@ -327,13 +327,13 @@ class Endpoint:
         kwargs: dict[str, Any] = {"expected_version": expected_version(req)} if spec.if_match else {}
         if spec.idempotent:
             key = idempotency_key(req)
-            with idempotency.claim(self.services.pool, req, key, body) as replay:
-                if replay is not None:
-                    replay.apply(resp)
+            with idempotency.claim(self.services.pool, req, key, body) as claimed:
+                if isinstance(claimed, idempotency.Replay):
+                    claimed.apply(resp)
                     return
                 kwargs["request_key"] = key
                 self._execute(spec, req, resp, args, kwargs)
-                idempotency.remember(self.services.pool, req, key, resp)
+                claimed.keep(resp)
             return
         self._execute(spec, req, resp, args, kwargs)
 

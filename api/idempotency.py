@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import falcon
+import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -30,68 +31,98 @@ class Replay:
         resp.set_headers({**self.headers, "Idempotent-Replayed": "true"})
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """The key, held by this request while its command runs (its row locked in an open transaction)."""
+
+    conn: psycopg.Connection[Any]
+    actor: str
+    key: str
+
+    def keep(self, resp: falcon.Response) -> None:
+        """Store the response that every retry with this key will get (committed when the claim ends)."""
+        headers = {h: resp.get_header(h) for h in _REPLAYED_HEADERS if resp.get_header(h)}
+        self.conn.execute(
+            "UPDATE idempotency_keys SET status = %s, body = %s, headers = %s WHERE actor_id = %s AND key = %s",
+            (int(resp.status_code), resp.data, Jsonb(headers), self.actor, self.key),
+        )
+
+
 def _fingerprint(req: falcon.Request, body: bytes) -> str:
     return hashlib.sha256(f"{req.method} {req.path}\n".encode() + body).hexdigest()
 
 
-@contextmanager
-def claim(pool: ConnectionPool, req: falcon.Request, key: str, body: bytes) -> Iterator[Replay | None]:
-    """Reserve the key for this actor (yield None), or yield the stored response of the first request.
+def _stored(conn: psycopg.Connection[Any], actor: str, key: str, *, lock: bool = False) -> dict[str, Any] | None:
+    row: Any = conn.execute(
+        "SELECT request_hash, status, body, headers FROM idempotency_keys WHERE actor_id = %s AND key = %s"
+        + (" FOR UPDATE NOWAIT" if lock else ""),
+        (actor, key),
+    ).fetchone()
+    if row is None or isinstance(row, dict):
+        return row
+    return dict(zip(("request_hash", "status", "body", "headers"), row, strict=True))
 
-    A key reused for a different request is refused (422); one whose first request is still running
-    is refused (409). If the command fails, the reservation is released so that a retry can run.
+
+def _answered(stored: dict[str, Any], fingerprint: str) -> Replay:
+    """The first request's answer, for a retry that is the same request."""
+    if stored["request_hash"] != fingerprint:
+        raise _reused()
+    return Replay(status=stored["status"], body=bytes(stored["body"]), headers=stored["headers"] or {})
+
+
+def _reused() -> ProblemError:
+    return ProblemError(
+        422, "Idempotency-Key reused", detail="this key was used for a different request", slug="idempotency"
+    )
+
+
+def _in_progress() -> ProblemError:
+    return ProblemError(
+        409,
+        "Request in progress",
+        detail="the first request with this key is still running",
+        slug="idempotency",
+        rule="idempotency key in use",
+    )
+
+
+@contextmanager
+def claim(pool: ConnectionPool, req: falcon.Request, key: str, body: bytes) -> Iterator[Replay | Reservation]:
+    """Hold the key for this request while its command runs (yield a Reservation, whose `keep` stores the
+    response), or yield the stored response of the first request (a Replay).
+
+    The key's row stays locked, in a transaction on this process's connection, for as long as the command runs.
+    A process that dies mid-request (SIGKILL, OOM, a worker timeout) ends its transaction and so its lock: the
+    retry takes the key over instead of being told for ever that the first request is still running. A command
+    that fails likewise leaves the key free for a retry, which may then carry a corrected body. A key reused for a
+    different request is refused (422); one whose first request is still running is refused (409).
     """
     actor = req.context.actor.id
     fingerprint = _fingerprint(req, body)
     with pool.connection() as conn:
-        inserted = conn.execute(
-            "INSERT INTO idempotency_keys (actor_id, key, request_hash) VALUES (%s, %s, %s)"
-            " ON CONFLICT DO NOTHING RETURNING key",
-            (actor, key, fingerprint),
-        ).fetchone()
-        if inserted is None:
-            row: Any = conn.execute(
-                "SELECT request_hash, status, body, headers FROM idempotency_keys WHERE actor_id = %s AND key = %s",
-                (actor, key),
-            ).fetchone()
-            if row is None:  # released between our insert and select: ask for a retry
-                raise ProblemError(409, "Request in progress", detail="retry with the same key", slug="idempotency")
-            stored = (
-                dict(row)
-                if not isinstance(row, tuple)
-                else dict(zip(("request_hash", "status", "body", "headers"), row, strict=True))
-            )
-            if stored["request_hash"] != fingerprint:
-                raise ProblemError(
-                    422,
-                    "Idempotency-Key reused",
-                    detail="this key was used for a different request",
-                    slug="idempotency",
-                )
-            if stored["status"] is None:
-                raise ProblemError(
-                    409,
-                    "Request in progress",
-                    detail="the first request with this key is still running",
-                    slug="idempotency",
-                    rule="idempotency key in use",
-                )
-            yield Replay(status=stored["status"], body=bytes(stored["body"]), headers=stored["headers"] or {})
-            return
-    try:
-        yield None
-    except BaseException:
-        with pool.connection() as conn:
-            conn.execute(
-                "DELETE FROM idempotency_keys WHERE actor_id = %s AND key = %s AND status IS NULL", (actor, key)
-            )
-        raise
-
-
-def remember(pool: ConnectionPool, req: falcon.Request, key: str, resp: falcon.Response) -> None:
-    headers = {h: resp.get_header(h) for h in _REPLAYED_HEADERS if resp.get_header(h)}
-    with pool.connection() as conn:
         conn.execute(
-            "UPDATE idempotency_keys SET status = %s, body = %s, headers = %s WHERE actor_id = %s AND key = %s",
-            (int(resp.status_code), resp.data, Jsonb(headers), req.context.actor.id, key),
+            "INSERT INTO idempotency_keys (actor_id, key, request_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            (actor, key, fingerprint),
         )
+        stored = _stored(conn, actor, key)
+        if stored is not None and stored["status"] is not None:
+            yield _answered(stored, fingerprint)
+            return
+        with conn.transaction():
+            try:
+                held = _stored(conn, actor, key, lock=True)
+            except psycopg.errors.LockNotAvailable:
+                if stored is not None and stored["request_hash"] != fingerprint:
+                    raise _reused() from None
+                raise _in_progress() from None
+            if held is None:  # keys are never deleted; this only guards the unexpected
+                raise _in_progress()
+            if held["status"] is not None:  # the first request finished while this one reached the lock
+                yield _answered(held, fingerprint)
+                return
+            if held["request_hash"] != fingerprint:  # left by a request that failed or died: this one takes it
+                conn.execute(
+                    "UPDATE idempotency_keys SET request_hash = %s WHERE actor_id = %s AND key = %s",
+                    (fingerprint, actor, key),
+                )
+            yield Reservation(conn, actor, key)
