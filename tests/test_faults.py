@@ -64,8 +64,8 @@ PROBLEM = "application/problem+json"
 
 def assert_ledger_sound(url: str, signer: merkle_log.Signer) -> None:
     """The views have applied the whole log exactly once (each equals a replay from position 0), the Merkle log
-    verifies against a fresh checkpoint, no (aggregate, version) or position is stored twice, and every money
-    movement balances."""
+    verifies against a fresh checkpoint, no (aggregate, version) or position is stored twice, every money
+    movement balances, and the rows a double apply would double (postings, assignments) match the events."""
     runner = ProjectionRunner(url)
     try:
         runner.catch_up()
@@ -94,6 +94,12 @@ def assert_ledger_sound(url: str, signer: merkle_log.Signer) -> None:
             " (SELECT count(*) FROM finance_postings)"
         ).fetchone()
         assert carried == journalled
+        # Likewise each caseworker assignment is one row of the caseload's history.
+        assigned, rows_of_assignments = conn.execute(
+            "SELECT (SELECT count(*) FROM ledger_events WHERE event_type = 'CaseworkerAssigned'),"
+            " (SELECT count(*) FROM caseload_assignments)"
+        ).fetchone()
+        assert assigned == rows_of_assignments
     reports = rebuild(url)
     different = {r.view: [s for t in r.tables for s in t.samples] for r in reports if not r.identical}
     assert not different, different
