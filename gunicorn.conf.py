@@ -14,3 +14,6 @@ preload_app = False
 accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket defaults to one path per user, shared by every instance on the machine (two
+# ledgers, or a benchmark beside `ledger serve`, would fight over it); the ledger does not use it.
+control_socket_disable = True

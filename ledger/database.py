@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,9 @@ def eventsourcing_env(url: str, *, pool_size: int = 5, pre_ping: bool = True) ->
     }
 
 
+RECENTLY_SOUND = 1.0  # seconds a checked connection is handed out again without another check
+
+
 def check_on_checkout(pool: Callable[[], ConnectionPool[Any]]) -> Callable[[psycopg.Connection[Any]], None]:
     """A pool's check of each connection it hands out that, on finding one broken, checks all its idle ones at once.
 
@@ -53,10 +57,16 @@ def check_on_checkout(pool: Callable[[], ConnectionPool[Any]]) -> Callable[[psyc
     """
 
     def check(conn: psycopg.Connection[Any]) -> None:
+        # A connection found sound a moment ago is not asked again: under load that would double the round
+        # trips of every command. One broken since fails its statement (503, or the library's retry).
+        now = time.monotonic()
+        if now - getattr(conn, "_ledger_sound_at", float("-inf")) < RECENTLY_SOUND:
+            return
         try:
             ConnectionPool.check_connection(conn)
         except Exception:
             pool().check()  # discards every broken idle connection; fresh ones are opened in the background
             raise
+        conn._ledger_sound_at = now  # type: ignore[attr-defined]
 
     return check
