@@ -25,7 +25,16 @@ from ledger.audit.keys import KeyRing
 from ledger.codec import EnvelopedStoredEvent
 from ledger.envelope import Envelope, stamping, utcnow
 from ledger.errors import ConcurrencyConflict, NotFound, ProgrammingError, StaleVersion
-from ledger.store import _ENVELOPE_COLUMNS, EVENTS_TABLE, A, AlsoInTransaction, Ledger, Recorded
+from ledger.store import (
+    _ENVELOPE_COLUMNS,
+    EVENTS_TABLE,
+    A,
+    AlsoInTransaction,
+    Ledger,
+    Recorded,
+    SnapshotRecorder,
+    event_row,
+)
 
 _COLUMNS = ["originator_id", "originator_version", "topic", "state"] + [c for c, _ in _ENVELOPE_COLUMNS]
 _TYPES = ["uuid", "int8", "text", "bytea"] + [t for _, t in _ENVELOPE_COLUMNS]
@@ -63,6 +72,8 @@ class BulkLedger(Ledger):
         self._written: set[UUID] = set()  # every aggregate this load wrote to
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer")
         self._writing: Future[int] | None = None
+        self._snapshots: list[StoredEvent] = []
+        self._closed = False
         self._buffer: list[EnvelopedStoredEvent] = []
         self.written = 0
 
@@ -128,6 +139,12 @@ class BulkLedger(Ledger):
             self._cache[aggregate.id] = aggregate
             self._written.add(aggregate.id)
         self._buffer.extend(self.mapper.to_stored_event(e) for e in events)
+        # Long streams are snapshotted as they grow, as the API's path does, so that history can be read
+        # as of any moment from a nearby snapshot. Encoded now: the aggregate keeps changing.
+        for aggregate in aggregates:
+            every = aggregate.snapshot_every
+            if every and any(e.originator_id == aggregate.id and e.originator_version % every == 0 for e in events):
+                self._snapshots.append(self.mapper.to_stored_event(Snapshot.take(aggregate)))
         first = aggregates[0]
         recorded = Recorded(aggregate_id=first.id, version=first.version, position=UNKNOWN_POSITION, events=len(events))
         if len(self._buffer) >= self.batch_size:
@@ -173,7 +190,8 @@ class BulkLedger(Ledger):
         if self._buffer:
             self._settle()
             batch, self._buffer = self._buffer, []
-            self._writing = self._writer.submit(self._write, batch)
+            snapshots, self._snapshots = self._snapshots, []
+            self._writing = self._writer.submit(self._write, batch, snapshots)
         if wait:
             self._settle()
 
@@ -184,8 +202,8 @@ class BulkLedger(Ledger):
             if self.on_flush is not None:
                 self.on_flush(self.written)
 
-    def _write(self, batch: list[EnvelopedStoredEvent]) -> int:
-        """Write one batch in one transaction (table lock, NOTIFY, the keys it needs, COPY)."""
+    def _write(self, batch: list[EnvelopedStoredEvent], snapshots: list[StoredEvent]) -> int:
+        """Write one batch in one transaction (table lock, NOTIFY, the keys it needs, COPY, the snapshots)."""
         copy = sql.SQL("COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)").format(
             table=sql.Identifier(EVENTS_TABLE), columns=sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
         )
@@ -197,29 +215,19 @@ class BulkLedger(Ledger):
                 with cur.copy(copy) as writer:
                     writer.set_types(_TYPES)
                     for stored in batch:
-                        envelope = stored.envelope
-                        assert envelope is not None
-                        writer.write_row(
-                            (
-                                stored.originator_id,
-                                stored.originator_version,
-                                stored.topic,
-                                stored.state,
-                                envelope.recorded_at,
-                                envelope.effective_at,
-                                envelope.actor_id,
-                                envelope.actor_role,
-                                envelope.organisation_id,
-                                envelope.correlation_id,
-                                envelope.causation_id,
-                                envelope.reason,
-                            )
-                        )
+                        writer.write_row(event_row(stored))
+                if snapshots and self.snapshots is not None:
+                    recorder = self.snapshots.recorder
+                    assert isinstance(recorder, SnapshotRecorder)
+                    recorder.insert_in(cur, snapshots)
             except Exception as exc:  # a clash with another writer: the bulk load was not alone
                 raise ConcurrencyConflict(f"a bulk batch of {len(batch)} events was refused: {exc}") from exc
         return len(batch)
 
     def close(self) -> None:
+        if self._closed:  # closed already (the library closes again when the object is collected)
+            return
+        self._closed = True
         try:
             self.flush(wait=True)
             self._snapshot_long_streams()

@@ -190,36 +190,8 @@ class _Loader:
                 )
         for i, (name, kind, small, lots, areas) in enumerate(SUPPLIERS):
             self.at(self.now + timedelta(hours=6))
-            legal_id = f"DEMO{i:04d}"
-            sid = sup.register_supplier(
-                self.ledger,
-                self.env(),
-                sup.RegisterSupplier(name=name, legal_identifier=legal_id, organisation_type=kind, is_small=small),
-            ).aggregate_id
+            sid, qid, bid = self.apply_to_join(f"DEMO{i:04d}", name, kind, small, lots, areas)
             self.suppliers[name] = sid
-            bid = Actor(id=f"demo-bid-{i}", role=Role.SUPPLIER_BID_MANAGER, organisation_id=str(sid))
-            sup.submit_questionnaire(
-                self.ledger,
-                self.env(bid),
-                sid,
-                sup.SubmitQuestionnaire(
-                    lots=tuple(
-                        sup.LotApplication(
-                            category=lot,
-                            case_studies=(
-                                sup.CaseStudy(
-                                    title=f"{name}: {lot} service, 2018-2021",
-                                    summary="Delivered to people on probation with measured outcomes.",
-                                    document_refs=(f"docs://sq/{legal_id}/{lot}.pdf",),
-                                ),
-                            ),
-                        )
-                        for lot in lots
-                    ),
-                    declared_areas=areas,
-                ),
-            )
-            qid = next(iter(self.ledger.load(sup.Supplier, sid).questionnaires))
             self.at(self.now + timedelta(days=2))
             for lot in lots:
                 fail = i % 7 == 2 and lot == lots[-1] and len(lots) > 1
@@ -237,6 +209,46 @@ class _Loader:
                     ),
                 )
             sup.accept_framework_terms(self.ledger, self.env(bid), sid, sup.AcceptFrameworkTerms())
+
+    def apply_to_join(
+        self,
+        legal_id: str,
+        name: str,
+        kind: sup.OrganisationType,
+        small: bool,
+        lots: tuple[str, ...],
+        areas: tuple[str, ...],
+    ) -> tuple[UUID, UUID, Actor]:
+        """A supplier registers and submits its questionnaire (a case study per lot, the areas it declares);
+        returns the supplier, the questionnaire and the supplier's bid manager."""
+        sid = sup.register_supplier(
+            self.ledger,
+            self.env(),
+            sup.RegisterSupplier(name=name, legal_identifier=legal_id, organisation_type=kind, is_small=small),
+        ).aggregate_id
+        bid = Actor(id=f"bid-{legal_id.lower()}", role=Role.SUPPLIER_BID_MANAGER, organisation_id=str(sid))
+        sup.submit_questionnaire(
+            self.ledger,
+            self.env(bid),
+            sid,
+            sup.SubmitQuestionnaire(
+                lots=tuple(
+                    sup.LotApplication(
+                        category=lot,
+                        case_studies=(
+                            sup.CaseStudy(
+                                title=f"{name}: {lot} service",
+                                summary="Delivered to people on probation with measured outcomes.",
+                                document_refs=(f"docs://sq/{legal_id}/{lot}.pdf",),
+                            ),
+                        ),
+                    )
+                    for lot in lots
+                ),
+                declared_areas=areas,
+            ),
+        )
+        return sid, next(iter(self.ledger.load(sup.Supplier, sid).questionnaires)), bid
 
     def competition(
         self,

@@ -238,35 +238,8 @@ class NationalHistory(_Loader):
                 police = [a.code for a in geography.AREAS if a.kind is AreaKind.POLICE_AREA]
                 areas = tuple(sorted(set(rng.sample(police, k=rng.randint(1, 3)))))
         name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {('Trust', 'CIC', 'Ltd', 'Partnership', 'Mutual')[n % 5]} {n}"
-        legal_id = f"NAT{n:06d}"
-        sid = sup.register_supplier(
-            self.ledger,
-            self.env(),
-            sup.RegisterSupplier(name=name, legal_identifier=legal_id, organisation_type=kind, is_small=small),
-        ).aggregate_id
+        sid, questionnaire, bid = self.apply_to_join(f"NAT{n:06d}", name, kind, small, lots, areas)
         self.count("suppliers")
-        bid = Actor(id=f"bid-{n}", role=Role.SUPPLIER_BID_MANAGER, organisation_id=str(sid))
-        sup.submit_questionnaire(
-            self.ledger,
-            self.env(bid),
-            sid,
-            sup.SubmitQuestionnaire(
-                lots=tuple(
-                    sup.LotApplication(
-                        category=lot,
-                        case_studies=(
-                            sup.CaseStudy(
-                                title=f"{lot} for people on probation",
-                                summary="Three years' delivery with measured outcomes.",
-                            ),
-                        ),
-                    )
-                    for lot in lots
-                ),
-                declared_areas=areas,
-            ),
-        )
-        questionnaire = next(iter(self.ledger.load(sup.Supplier, sid).questionnaires))
         yield self.now + timedelta(days=self.rng.randint(5, 20))
         for lot in lots:
             passed = self.rng.random() < 0.9
@@ -606,15 +579,18 @@ class NationalHistory(_Loader):
             ),
         )
 
-    def unpaid_work(self) -> Iterator[datetime] | None:
+    def live_partner(self) -> con.Contract | None:
+        """A region's innovation partner's contract, regions weighted by their share of the caseload."""
         letter = self.rng.choices(REGIONS, weights=[REGION_WEIGHT[r] for r in REGIONS])[0]
         contract_id = self.partners.get(letter)
         if contract_id is None:
             return None
         contract = self.ledger.load(con.Contract, contract_id)
-        if not contract.is_live(self.now.date()):
-            return None
-        return self.unpaid_work_story_national(contract)
+        return contract if contract.is_live(self.now.date()) else None
+
+    def unpaid_work(self) -> Iterator[datetime] | None:
+        contract = self.live_partner()
+        return None if contract is None else self.unpaid_work_story_national(contract)
 
     def unpaid_work_story_national(self, contract: con.Contract) -> Iterator[datetime]:
         rng = self.rng
@@ -680,14 +656,8 @@ class NationalHistory(_Loader):
             day += timedelta(days=rng.choice((7, 7, 14)) if employed else rng.choice((1, 2, 2, 3)))
 
     def programme_group(self) -> Iterator[datetime] | None:
-        letter = self.rng.choices(REGIONS, weights=[REGION_WEIGHT[r] for r in REGIONS])[0]
-        contract_id = self.partners.get(letter)
-        if contract_id is None:
-            return None
-        contract = self.ledger.load(con.Contract, contract_id)
-        if not contract.is_live(self.now.date()):
-            return None
-        return self.programme_story_national(contract)
+        contract = self.live_partner()
+        return None if contract is None else self.programme_story_national(contract)
 
     def programme_story_national(self, contract: con.Contract) -> Iterator[datetime]:
         rng = self.rng

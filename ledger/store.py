@@ -40,6 +40,27 @@ _ENVELOPE_COLUMNS = (
 )
 
 
+def event_row(stored: StoredEvent) -> tuple[Any, ...]:
+    """An event as a row of the events table: identity, type, payload, then the envelope's columns."""
+    envelope = stored.envelope if isinstance(stored, EnvelopedStoredEvent) else None
+    if envelope is None:
+        raise ProgrammingError(f"stored event {stored.topic} has no envelope")
+    return (
+        stored.originator_id,
+        stored.originator_version,
+        stored.topic,
+        stored.state,
+        envelope.recorded_at,
+        envelope.effective_at,
+        envelope.actor_id,
+        envelope.actor_role,
+        envelope.organisation_id,
+        envelope.correlation_id,
+        envelope.causation_id,
+        envelope.reason,
+    )
+
+
 class LedgerRecorder(PostgresApplicationRecorder):
     """The library's application recorder, writing each event's envelope into indexed columns.
 
@@ -100,24 +121,7 @@ class LedgerRecorder(PostgresApplicationRecorder):
         self._notify_channel(curs)
         arrays: list[list[Any]] = [[] for _ in range(4 + len(_ENVELOPE_COLUMNS))]
         for stored in stored_events:
-            envelope = stored.envelope if isinstance(stored, EnvelopedStoredEvent) else None
-            if envelope is None:
-                raise ProgrammingError(f"stored event {stored.topic} has no envelope")
-            row = (
-                stored.originator_id,
-                stored.originator_version,
-                stored.topic,
-                stored.state,
-                envelope.recorded_at,
-                envelope.effective_at,
-                envelope.actor_id,
-                envelope.actor_role,
-                envelope.organisation_id,
-                envelope.correlation_id,
-                envelope.causation_id,
-                envelope.reason,
-            )
-            for column, value in zip(arrays, row, strict=True):
+            for column, value in zip(arrays, event_row(stored), strict=True):
                 column.append(value)
         curs.execute(self.insert_events_statement, arrays, prepare=True)
 
@@ -144,7 +148,12 @@ class SnapshotRecorder(PostgresAggregateRecorder):
             " ON CONFLICT DO NOTHING"  # two processes snapshotting the same version write the same state
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
-    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **_: Any) -> None:
+    def insert_in(self, curs: Cursor[Any], stored_snapshots: Sequence[StoredEvent]) -> None:
+        """Write snapshots in the caller's transaction (the bulk path writes them with the events they follow)."""
+        if stored_snapshots:
+            self._insert_stored_events(curs, stored_snapshots)
+
+    def _insert_stored_events(self, curs: Cursor[Any], stored_events: Sequence[StoredEvent], **_: Any) -> None:
         rows = [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events]
         curs.execute(self.insert_events_statement, [[row[i] for row in rows] for i in range(4)], prepare=True)
 

@@ -33,6 +33,24 @@ from projections.base import LoggedEvent, View, fetch_rows, update_row
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
 
 
+_TOTALS = ("referrals", "attended", "recorded", "completed", "ended_early", "cancelled", "achieved", "rated")
+
+
+def _count(cur: Cursor[Any], referral_id: UUID, sign: int) -> None:
+    """Add (1) or take away (-1) a referral's part of the running totals of its provider, contract and region."""
+    cur.execute(
+        f"INSERT INTO caseload_totals (supplier_id, contract_id, region, status, {', '.join(_TOTALS)})"
+        " SELECT supplier_id, contract_id, region, status, %(s)s, %(s)s * sessions_attended, %(s)s * sessions_recorded,"
+        " %(s)s * (end_state IS NOT DISTINCT FROM 'completed')::int,"
+        " %(s)s * (end_state IS NOT DISTINCT FROM 'ended_early')::int,"
+        " %(s)s * (end_state IS NOT DISTINCT FROM 'cancelled')::int, %(s)s * outcomes_achieved, %(s)s * outcomes_rated"
+        " FROM caseload_referrals WHERE referral_id = %(r)s"
+        " ON CONFLICT (supplier_id, contract_id, region, status) DO UPDATE SET "
+        + ", ".join(f"{c} = caseload_totals.{c} + excluded.{c}" for c in _TOTALS),
+        {"s": sign, "r": referral_id},
+    )
+
+
 def _keep_personal(cur: Cursor[Any], record_id: UUID, subject_id: UUID, personal: Any) -> None:
     cur.execute(
         "INSERT INTO caseload_people (record_id, subject_id, personal) VALUES (%s, %s, %s)",
@@ -42,10 +60,11 @@ def _keep_personal(cur: Cursor[Any], record_id: UUID, subject_id: UUID, personal
 
 class CaseloadView(View):
     name = "caseload"
-    code_version = "3"
+    code_version = "4"
     tables = (
         "caseload_people",
         "caseload_referrals",
+        "caseload_totals",
         "caseload_assignments",
         "caseload_appointments",
         "caseload_unpaid_work",
@@ -92,6 +111,7 @@ class CaseloadView(View):
         e, rid = logged.event, logged.originator_id
         recorded, effective = logged.envelope.recorded_at, logged.envelope.effective_at
         sets: dict[str, Any] = {}
+        _count(cur, rid, -1)  # the referral's part of the totals goes out as it was, and back in as it is
         match e:
             case Referral.ReferralMade():
                 d = e.details
@@ -239,6 +259,7 @@ class CaseloadView(View):
                 sets = {"status": "concluded", "end_state": str(e.end_state), "concluded_at": recorded}
         sets["version"] = logged.originator_version
         update_row(cur, "caseload_referrals", "referral_id", rid, sets)
+        _count(cur, rid, 1)
 
     @staticmethod
     def unpaid_work_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -503,9 +524,11 @@ def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
 
 
 def unpaid_work_lines(
-    conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date, keys: KeyRing
+    conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date, keys: KeyRing, *, open_only: bool = False
 ) -> list[UnpaidWorkLine]:
     where, params = _regions_join(cut, "u")
+    if open_only:
+        where += " AND u.completed_on IS NULL"
     orders = fetch_rows(
         conn,
         "SELECT u.*, p.personal FROM caseload_unpaid_work u LEFT JOIN caseload_people p ON p.record_id = u.order_id"
@@ -564,10 +587,15 @@ def caseload(
     conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, keys: KeyRing, *, waiting_days: int = 10
 ) -> Caseload:
     where, params = cut.where()
-    # One pass for the counts and totals, one for the open referrals that need attention.
+    # The counts come from the running totals when the cut is a provider, contract or region (however long
+    # their history); a caseworker's or practitioner's own caseload is small enough to count directly.
+    personal_cut = cut.caseworker_id is not None or cut.practitioner_id is not None
+    sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in _TOTALS[1:])
     groups = fetch_rows(
         conn,
-        "SELECT status, count(*) AS n, coalesce(sum(sessions_attended), 0) AS attended,"
+        f"SELECT status, sum(referrals) AS n, {sums} FROM caseload_totals r WHERE {where} GROUP BY status"
+        if not personal_cut
+        else "SELECT status, count(*) AS n, coalesce(sum(sessions_attended), 0) AS attended,"
         " coalesce(sum(sessions_recorded), 0) AS recorded,"
         " count(*) FILTER (WHERE end_state = 'completed') AS completed,"
         " count(*) FILTER (WHERE end_state = 'ended_early') AS ended_early,"
@@ -576,7 +604,7 @@ def caseload(
         f" FROM caseload_referrals r WHERE {where} GROUP BY status",
         params,
     )
-    by_status = {g["status"]: g["n"] for g in groups}
+    by_status = {g["status"]: g["n"] for g in groups if g["n"]}
     totals = {
         k: sum(g[k] for g in groups)
         for k in ("attended", "recorded", "completed", "ended_early", "cancelled", "achieved", "rated")
@@ -607,7 +635,15 @@ def caseload(
         f" WHERE {where} AND a.notify AND NOT a.acknowledged ORDER BY a.starts_at",
         params,
     )
-    upw = unpaid_work_lines(conn, cut, now.date(), keys)
+    upw = unpaid_work_lines(conn, cut, now.date(), keys, open_only=True)  # only open orders can be at risk
+    upw_where, upw_params = _regions_join(cut, "u")
+    upw_totals = fetch_rows(
+        conn,
+        "SELECT count(*) AS orders, coalesce(sum(hours_ordered), 0) AS hours_ordered,"
+        " coalesce(sum(hours_worked), 0) AS hours_worked, coalesce(sum(stand_downs), 0) AS stand_downs"
+        f" FROM caseload_unpaid_work u WHERE {upw_where}",
+        upw_params,
+    )[0]
     group_where, group_params = _regions_join(cut, "g")
     small_groups = fetch_rows(
         conn,
@@ -628,10 +664,10 @@ def caseload(
         cancelled=totals["cancelled"],
         outcome_achievement_rate=_rate(totals["achieved"], totals["rated"]),
         unpaid_work=UnpaidWorkSummary(
-            orders=len(upw),
-            hours_ordered=sum(line.hours_ordered for line in upw),
-            hours_worked=sum((line.hours_worked for line in upw), Decimal(0)),
-            stand_downs=sum(line.stand_downs for line in upw),
+            orders=upw_totals["orders"],
+            hours_ordered=upw_totals["hours_ordered"],
+            hours_worked=upw_totals["hours_worked"],
+            stand_downs=upw_totals["stand_downs"],
             at_risk=[line for line in upw if line.at_risk],
             started_late=[line for line in upw if line.started_late],
         ),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from ledger.bulk import BulkLedger
 from ledger.framework.commissioner_types import COMMISSIONER_TYPES
@@ -131,3 +132,33 @@ def test_ledger_demo_generates_a_national_history_and_reports_it(make_database, 
         check=False,
     )
     assert again.returncode == 1 and "already holds" in again.stderr
+
+
+def test_the_bulk_path_snapshots_long_streams_as_they_grow(make_database, monkeypatch) -> None:
+    from ledger import history
+    from ledger.payments.accounts import ContractAccount
+    from ledger.store import Ledger
+
+    monkeypatch.setattr(ContractAccount, "snapshot_every", 10)
+    url = make_database()
+    generated(url)
+    with psycopg.connect(url) as conn:
+        taken = conn.execute(
+            "SELECT originator_id, count(*) FROM ledger_snapshots GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall()
+    assert taken and taken[0][1] > 2  # several along the way, not only where the load stopped
+    ledger = Ledger(url)
+    try:
+        with psycopg.connect(url) as conn:
+            replayed = None  # every event from the first, no snapshot
+            for record in history.aggregate_events(conn, taken[0][0]):
+                stored = StoredEvent(
+                    originator_id=record.aggregate_id,
+                    originator_version=record.version,
+                    topic=record.topic,
+                    state=bytes(record.payload),
+                )
+                replayed = ledger.mapper.to_domain_event(stored).mutate(replayed)
+        assert history.plain(ledger.load(ContractAccount, taken[0][0])) == history.plain(replayed)
+    finally:
+        ledger.close()

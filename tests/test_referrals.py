@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -306,3 +307,45 @@ def test_caseload_view_for_a_provider_and_its_performance_report(market: Market)
         "/caseload/report.csv", params={"from": "soon"}, headers=market.headers("provider_caseworker", supplier)
     )
     assert bad.status_code == 422
+
+
+def test_a_provider_contract_or_region_caseload_from_running_totals_equals_counting_every_referral(
+    market: Market,
+) -> None:
+    contract, supplier = market.contract()
+    sent, working, done, withdrawn = (market.referral(contract, crn=f"T{n:06d}") for n in range(4))
+    for referral in (working, done):
+        assessed(market, referral, sessions=1)
+    session(market, working, {"attended": "no", "absence": "unacceptable"})
+    session(market, done, {"attended": "yes"})
+    provider(
+        market,
+        done,
+        "end-of-service-report",
+        {
+            "outcomes": [
+                {"outcome": "Obtains or sustains suitable accommodation", "achievement": "achieved"},
+                {"outcome": "Homelessness is prevented", "achievement": "partially_achieved"},
+            ],
+            "summary": "Housed and holding the tenancy.",
+        },
+    )
+    market.post(f"/referrals/{withdrawn}/withdrawal", {"reason_code": "MOV"}, role="probation_practitioner")
+    market.get(f"/referrals/{withdrawn}")  # the caseload view has caught up
+    with psycopg.connect(market.url) as conn:
+        counted = conn.execute(
+            "SELECT status, count(*), sum(sessions_attended), sum(sessions_recorded),"
+            " count(*) FILTER (WHERE end_state = 'completed'), sum(outcomes_achieved), sum(outcomes_rated)"
+            " FROM caseload_referrals WHERE supplier_id = %s GROUP BY 1",
+            (supplier,),
+        ).fetchall()
+    expected_status = {row[0]: row[1] for row in counted}
+    assert sent and expected_status == {"sent": 1, "in_progress": 1, "concluded": 2}
+    for cut in ({"supplier_id": supplier}, {"contract_id": contract}, {"region": "region-a", "contract_id": contract}):
+        view = market.get("/caseload", params=cut)
+        assert view["by_status"] == expected_status, cut
+        assert (view["completed"], view["cancelled"]) == (1, 1)
+        attended = sum(row[2] for row in counted)
+        recorded = sum(row[3] for row in counted)
+        assert view["attendance_rate"] == str((Decimal(attended) / Decimal(recorded)).quantize(Decimal("0.001")))
+        assert view["outcome_achievement_rate"] == "0.500"
