@@ -159,15 +159,22 @@ def _usable_snapshot(
     conn: psycopg.Connection[Any], aggregate_id: UUID, horizon: Horizon
 ) -> tuple[int, str, bytes] | None:
     """The latest snapshot taken of nothing but events within the horizon (on the effective axis an event
-    effective later may sit below a snapshot's version, which makes that snapshot unusable)."""
-    clauses, params = horizon.clauses()
+    effective later may sit below a snapshot's version, which makes that snapshot unusable): each snapshot
+    records the latest recorded and effective times and position of the events it covers."""
+    clauses, params = [], []
+    for column, bound in (
+        ("covers_recorded_at", horizon.recorded_by),
+        ("covers_effective_at", horizon.effective_by),
+        ("covers_position", horizon.position),
+    ):
+        if bound is not None:
+            clauses.append(f"{column} <= %s")
+            params.append(bound)
     row = (
         conn.cursor(row_factory=tuple_row)
         .execute(
-            f"SELECT s.originator_version, s.topic, s.state FROM {SNAPSHOTS_TABLE} s WHERE s.originator_id = %s"
-            f" AND NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} e WHERE e.originator_id = s.originator_id"
-            f" AND e.originator_version <= s.originator_version AND NOT ({' AND '.join(clauses) or 'true'}))"
-            " ORDER BY s.originator_version DESC LIMIT 1",
+            f"SELECT originator_version, topic, state FROM {SNAPSHOTS_TABLE} WHERE originator_id = %s"
+            f" AND {' AND '.join(clauses) or 'true'} ORDER BY originator_version DESC LIMIT 1",
             [aggregate_id, *params],
         )
         .fetchone()

@@ -142,11 +142,26 @@ class SnapshotRecorder(PostgresAggregateRecorder):
 
     def __init__(self, datastore: PostgresDatastore) -> None:
         super().__init__(datastore, events_table_name=SNAPSHOTS_TABLE)
+        # Each snapshot records what it covers: the previous snapshot's coverage and the events since.
         self.insert_events_statement = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])"
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state, covers_recorded_at,"
+            " covers_effective_at, covers_position)"
+            " SELECT s.id, s.version, s.topic, s.state, greatest(prev.recorded, new.recorded),"
+            " greatest(prev.effective, new.effective), greatest(prev.position, new.position)"
+            " FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) AS s(id, version, topic, state)"
+            " LEFT JOIN LATERAL (SELECT originator_version AS version, covers_recorded_at AS recorded,"
+            "   covers_effective_at AS effective, covers_position AS position FROM {schema}.{table} p"
+            "   WHERE p.originator_id = s.id AND p.originator_version < s.version"
+            "   ORDER BY p.originator_version DESC LIMIT 1) prev ON true"
+            " CROSS JOIN LATERAL (SELECT max(recorded_at) AS recorded, max(effective_at) AS effective,"
+            "   max(notification_id) AS position FROM {schema}.{events} e WHERE e.originator_id = s.id"
+            "   AND e.originator_version > coalesce(prev.version, 0) AND e.originator_version <= s.version) new"
             " ON CONFLICT DO NOTHING"  # two processes snapshotting the same version write the same state
-        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            events=Identifier(EVENTS_TABLE),
+        )
 
     def insert_in(self, curs: Cursor[Any], stored_snapshots: Sequence[StoredEvent]) -> None:
         """Write snapshots in the caller's transaction (the bulk path writes them with the events they follow)."""

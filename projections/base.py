@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -86,6 +86,17 @@ def update_row(cur: Cursor[Any], table: str, key: str, ident: UUID, sets: dict[s
     assignments = ", ".join(f"{column} = %s" for column in sets)
     values = [v.value if isinstance(v, Enum) else v for v in sets.values()]
     cur.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*values, ident])
+
+
+def fetch_pipelined(conn: psycopg.Connection[Any], queries: Sequence[tuple[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Several queries' rows as dicts, sent together so that the client waits for one round trip, not one each."""
+    cursors = []
+    with conn.pipeline():
+        for sql, params in queries:
+            cursor = conn.cursor(row_factory=dict_row)
+            cursor.execute(sql, params)
+            cursors.append(cursor)
+    return [cursor.fetchall() for cursor in cursors]
 
 
 def fetch_rows(conn: psycopg.Connection[Any], sql: str, params: Any = ()) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from ledger.cases.referrals import (
     ReferralPersonalData,
 )
 from ledger.cases.unpaid_work import UnpaidWorkOrder
-from projections.base import LoggedEvent, View, fetch_rows, update_row
+from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
 
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
 
@@ -482,7 +482,7 @@ def list_referrals(
         where += " AND r.status = %s"
         params.append(status)
     rows = fetch_rows(conn, f"{_REFERRAL_LINE} WHERE {where} ORDER BY r.received_at DESC LIMIT %s", [*params, limit])
-    return _referral_lines(rows, keys)
+    return _referral_lines(rows, keys.revealer(load_sealed(r["personal"]) for r in rows))
 
 
 def _revealed(rows: list[dict[str, Any]], keys: KeyRing, column: str = "personal") -> tuple[list[Any], Revealer]:
@@ -491,11 +491,10 @@ def _revealed(rows: list[dict[str, Any]], keys: KeyRing, column: str = "personal
     return sealed, keys.revealer(sealed)
 
 
-def _referral_lines(rows: list[dict[str, Any]], keys: KeyRing) -> list[ReferralLine]:
-    sealed, reveal = _revealed(rows, keys)
+def _referral_lines(rows: list[dict[str, Any]], reveal: Revealer) -> list[ReferralLine]:
     lines = []
-    for row, value in zip(rows, sealed, strict=True):
-        personal = reveal(value, ReferralPersonalData)
+    for row in rows:
+        personal = reveal(load_sealed(row.pop("personal")), ReferralPersonalData)
         row["crn"] = personal.crn if personal else None
         row["person_name"] = f"{personal.person.given_name} {personal.person.family_name}" if personal else None
         row["erased"] = row["erased"] or personal is None
@@ -523,32 +522,35 @@ def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "true"), params
 
 
-def unpaid_work_lines(
-    conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date, keys: KeyRing, *, open_only: bool = False
-) -> list[UnpaidWorkLine]:
+def _unpaid_work_queries(cut: CaseloadFilter, *, open_only: bool) -> list[tuple[str, list[Any]]]:
+    """The orders in the cut (with their sealed identities) and their hours by week."""
     where, params = _regions_join(cut, "u")
     if open_only:
         where += " AND u.completed_on IS NULL"
-    orders = fetch_rows(
-        conn,
-        "SELECT u.*, p.personal FROM caseload_unpaid_work u LEFT JOIN caseload_people p ON p.record_id = u.order_id"
-        f" WHERE {where}",
-        params,
-    )
-    sealed, reveal = _revealed(orders, keys)
-    weekly = fetch_rows(
-        conn,
-        "SELECT s.order_id, date_trunc('week', s.worked_on)::date AS week, sum(s.hours) AS hours"
-        f" FROM caseload_unpaid_work_sessions s JOIN caseload_unpaid_work u USING (order_id) WHERE {where}"
-        " GROUP BY 1, 2",
-        params,
-    )
+    return [
+        (
+            "SELECT u.*, p.personal FROM caseload_unpaid_work u"
+            f" LEFT JOIN caseload_people p ON p.record_id = u.order_id WHERE {where}",
+            params,
+        ),
+        (
+            "SELECT s.order_id, date_trunc('week', s.worked_on)::date AS week, sum(s.hours) AS hours"
+            f" FROM caseload_unpaid_work_sessions s JOIN caseload_unpaid_work u USING (order_id) WHERE {where}"
+            " GROUP BY 1, 2",
+            params,
+        ),
+    ]
+
+
+def _unpaid_work_lines(
+    orders: list[dict[str, Any]], weekly: list[dict[str, Any]], today: date, reveal: Revealer
+) -> list[UnpaidWorkLine]:
     hours_by_week: dict[UUID, dict[date, Decimal]] = {}
     for row in weekly:
         hours_by_week.setdefault(row["order_id"], {})[row["week"]] = row["hours"]
     lines = []
-    for o, value in zip(orders, sealed, strict=True):
-        identity = reveal(value, Identity)
+    for o in orders:
+        identity = reveal(load_sealed(o["personal"]), Identity)
         minimum = unpaid_work.WEEKLY_MINIMUM[o["employed"]]
         weeks = hours_by_week.get(o["order_id"], {})
         below = 0
@@ -583,6 +585,13 @@ def unpaid_work_lines(
     return lines
 
 
+def unpaid_work_lines(
+    conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date, keys: KeyRing
+) -> list[UnpaidWorkLine]:
+    orders, weekly = fetch_pipelined(conn, _unpaid_work_queries(cut, open_only=False))
+    return _unpaid_work_lines(orders, weekly, today, keys.revealer(load_sealed(o["personal"]) for o in orders))
+
+
 def caseload(
     conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, keys: KeyRing, *, waiting_days: int = 10
 ) -> Caseload:
@@ -591,8 +600,7 @@ def caseload(
     # their history); a caseworker's or practitioner's own caseload is small enough to count directly.
     personal_cut = cut.caseworker_id is not None or cut.practitioner_id is not None
     sums = ", ".join(f"coalesce(sum({c}), 0) AS {c}" for c in _TOTALS[1:])
-    groups = fetch_rows(
-        conn,
+    counts = (
         f"SELECT status, sum(referrals) AS n, {sums} FROM caseload_totals r WHERE {where} GROUP BY status"
         if not personal_cut
         else "SELECT status, count(*) AS n, coalesce(sum(sessions_attended), 0) AS attended,"
@@ -601,73 +609,78 @@ def caseload(
         " count(*) FILTER (WHERE end_state = 'ended_early') AS ended_early,"
         " count(*) FILTER (WHERE end_state = 'cancelled') AS cancelled,"
         " coalesce(sum(outcomes_achieved), 0) AS achieved, coalesce(sum(outcomes_rated), 0) AS rated"
-        f" FROM caseload_referrals r WHERE {where} GROUP BY status",
-        params,
+        f" FROM caseload_referrals r WHERE {where} GROUP BY status"
     )
-    by_status = {g["status"]: g["n"] for g in groups if g["n"]}
-    totals = {
-        k: sum(g[k] for g in groups)
-        for k in ("attended", "recorded", "completed", "ended_early", "cancelled", "achieved", "rated")
-    }
     waited, late = now - timedelta(days=waiting_days), timedelta(days=waiting_days)
-    attention = _referral_lines(
-        fetch_rows(
-            conn,
-            f"{_REFERRAL_LINE} WHERE {where} AND r.status <> 'concluded' AND (r.caseworker_id IS NULL"
-            " OR (r.received_at < %s AND (r.first_appointment_at IS NULL OR r.first_appointment_at - r.received_at"
-            " > %s))) ORDER BY r.received_at",
-            [*params, waited, late],
-        ),
-        keys,
-    )
-    unassigned = [line for line in attention if line.caseworker_id is None]
-    waiting = [
-        line
-        for line in attention
-        if line.received_at < waited
-        and (line.first_appointment_at is None or line.first_appointment_at - line.received_at > late)
-    ]
-    pending = fetch_rows(
-        conn,
-        "SELECT r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
-        " a.status AS attendance, a.absence, a.notes, r.practitioner_id, r.erased"
-        f" FROM caseload_appointments a JOIN caseload_referrals r USING (referral_id)"
-        f" WHERE {where} AND a.notify AND NOT a.acknowledged ORDER BY a.starts_at",
-        params,
-    )
-    upw = unpaid_work_lines(conn, cut, now.date(), keys, open_only=True)  # only open orders can be at risk
     upw_where, upw_params = _regions_join(cut, "u")
-    upw_totals = fetch_rows(
-        conn,
-        "SELECT count(*) AS orders, coalesce(sum(hours_ordered), 0) AS hours_ordered,"
-        " coalesce(sum(hours_worked), 0) AS hours_worked, coalesce(sum(stand_downs), 0) AS stand_downs"
-        f" FROM caseload_unpaid_work u WHERE {upw_where}",
-        upw_params,
-    )[0]
     group_where, group_params = _regions_join(cut, "g")
-    small_groups = fetch_rows(
+    # Every query goes out at once (one round trip's wait, not eight), then one query for the keys.
+    groups, attention, pending, orders, weekly, upw_totals, small_groups = fetch_pipelined(
         conn,
-        "SELECT group_id, programme, name, participants, sessions_scheduled FROM caseload_programme_groups g"
-        f" WHERE {group_where} AND participants < 4 ORDER BY name",
-        group_params,
+        [
+            (counts, params),
+            (
+                f"{_REFERRAL_LINE} WHERE {where} AND r.status <> 'concluded' AND (r.caseworker_id IS NULL"
+                " OR (r.received_at < %s AND (r.first_appointment_at IS NULL"
+                " OR r.first_appointment_at - r.received_at > %s))) ORDER BY r.received_at",
+                [*params, waited, late],
+            ),
+            (
+                # From the few notifications waiting, to their referrals (not from every referral of the cut).
+                "SELECT r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
+                " a.status AS attendance, a.absence, a.notes, r.practitioner_id, r.erased"
+                " FROM caseload_appointments a JOIN LATERAL (SELECT * FROM caseload_referrals r"
+                f" WHERE r.referral_id = a.referral_id AND {where}) r ON true"
+                " WHERE a.notify AND NOT a.acknowledged ORDER BY a.starts_at",
+                params,
+            ),
+            *_unpaid_work_queries(cut, open_only=True),  # only open orders can be at risk or late
+            (
+                "SELECT count(*) AS orders, coalesce(sum(hours_ordered), 0) AS hours_ordered,"
+                " coalesce(sum(hours_worked), 0) AS hours_worked, coalesce(sum(stand_downs), 0) AS stand_downs"
+                f" FROM caseload_unpaid_work u WHERE {upw_where}",
+                upw_params,
+            ),
+            (
+                "SELECT group_id, programme, name, participants, sessions_scheduled FROM caseload_programme_groups g"
+                f" WHERE {group_where} AND participants < 4 ORDER BY name",
+                group_params,
+            ),
+        ],
     )
+    reveal = keys.revealer(
+        [
+            *(load_sealed(r["personal"]) for r in attention),
+            *(load_sealed(r["notes"]) for r in pending),
+            *(load_sealed(o["personal"]) for o in orders),
+        ]
+    )
+    lines = _referral_lines(attention, reveal)
+    upw = _unpaid_work_lines(orders, weekly, now.date(), reveal)
+    totals = {k: sum(g[k] for g in groups) for k in _TOTALS[1:]}
+    upw_sums = upw_totals[0]
     return Caseload(
         as_of=now,
-        by_status=by_status,
-        unassigned=unassigned,
-        waiting_for_first_appointment=waiting,
+        by_status={g["status"]: g["n"] for g in groups if g["n"]},
+        unassigned=[line for line in lines if line.caseworker_id is None],
+        waiting_for_first_appointment=[
+            line
+            for line in lines
+            if line.received_at < waited
+            and (line.first_appointment_at is None or line.first_appointment_at - line.received_at > late)
+        ],
         waiting_days=waiting_days,
         attendance_rate=_rate(totals["attended"], totals["recorded"]),
-        notifications_pending=_notifications(pending, keys),
+        notifications_pending=_notifications(pending, reveal),
         completed=totals["completed"],
         ended_early=totals["ended_early"],
         cancelled=totals["cancelled"],
         outcome_achievement_rate=_rate(totals["achieved"], totals["rated"]),
         unpaid_work=UnpaidWorkSummary(
-            orders=upw_totals["orders"],
-            hours_ordered=upw_totals["hours_ordered"],
-            hours_worked=upw_totals["hours_worked"],
-            stand_downs=upw_totals["stand_downs"],
+            orders=upw_sums["orders"],
+            hours_ordered=upw_sums["hours_ordered"],
+            hours_worked=upw_sums["hours_worked"],
+            stand_downs=upw_sums["stand_downs"],
             at_risk=[line for line in upw if line.at_risk],
             started_late=[line for line in upw if line.started_late],
         ),
@@ -675,10 +688,9 @@ def caseload(
     )
 
 
-def _notifications(rows: list[dict[str, Any]], keys: KeyRing) -> list[PendingNotification]:
-    sealed, reveal = _revealed(rows, keys, "notes")
-    for row, value in zip(rows, sealed, strict=True):
-        notes = reveal(value, AttendanceNotes)
+def _notifications(rows: list[dict[str, Any]], reveal: Revealer) -> list[PendingNotification]:
+    for row in rows:
+        notes = reveal(load_sealed(row.pop("notes")), AttendanceNotes)
         row["concerns"] = notes.concerns if notes else None
     return [msgspec.convert(row, PendingNotification) for row in rows]
 
