@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -90,6 +91,13 @@ def _split(message: str, prefix: str) -> tuple[str, str]:
     return prefix + path[1:], text
 
 
+@functools.cache
+def _fields(kind: type[msgspec.Struct]) -> tuple[tuple[msgspec.structs.FieldInfo, ...], frozenset[str]]:
+    """A body type's fields and their JSON names (resolving annotations is slow; the types never change)."""
+    fields = msgspec.structs.fields(kind)
+    return fields, frozenset(f.encode_name for f in fields)
+
+
 def field_errors(raw: Any, kind: Any, path: str) -> list[tuple[str, str]]:
     """Every invalid field of a Struct body, each with its JSON path (msgspec stops at the first)."""
     if not (isinstance(kind, type) and issubclass(kind, msgspec.Struct)):
@@ -101,8 +109,7 @@ def field_errors(raw: Any, kind: Any, path: str) -> list[tuple[str, str]]:
     if not isinstance(raw, dict):
         return [(path, f"Expected `object`, got `{type(raw).__name__}`")]
     errors: list[tuple[str, str]] = []
-    fields = msgspec.structs.fields(kind)
-    known = {f.encode_name for f in fields}
+    fields, known = _fields(kind)
     if kind.__struct_config__.forbid_unknown_fields:
         errors += [(f"{path}.{key}", "Unknown field") for key in raw if key not in known]
     for field in fields:

@@ -80,6 +80,10 @@ class LedgerRecorder(PostgresApplicationRecorder):
             columns=SQL(", ").join(Identifier(c) for c in columns),
             arrays=SQL(", ").join(SQL("%s::{}[]").format(SQL(t)) for t in types),
         )
+        # Rendered once: composing the statements again for every command cost a third of a millisecond.
+        self.insert_events_statement = self.insert_events_statement.as_bytes(None)
+        self.lock_table_statements = [statement.as_bytes(None) for statement in self.lock_table_statements]
+        self._notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_bytes(None)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Insert the events in one transaction; answer their positions.
@@ -115,6 +119,9 @@ class LedgerRecorder(PostgresApplicationRecorder):
                 return None
             positions.append(row["notification_id"])
         return positions
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(self._notify_statement, prepare=True)
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         self._lock_table(curs)
