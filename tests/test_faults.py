@@ -402,7 +402,7 @@ def test_sigkilled_gunicorn_workers_lose_no_acknowledged_command(make_database, 
                 key = f"storm-{uuid.uuid4()}"
                 headers = {**finance, "Idempotency-Key": key}
                 payments[key] = until_settled(
-                    lambda key=key, headers=headers: call("POST", pay_path, payment(key), headers), within=15
+                    lambda key=key, headers=headers: call("POST", pay_path, payment(key), headers), within=30
                 )
 
         clients = [threading.Thread(target=registering, args=(n,)) for n in range(4)]
@@ -413,7 +413,8 @@ def test_sigkilled_gunicorn_workers_lose_no_acknowledged_command(make_database, 
         kills = 0
         try:
             while kills < WORKER_KILLS:
-                assert time.monotonic() - started_at < 60, f"only {kills} kills in a minute"
+                # A liveness bound, not a speed target: a busy or contended machine boots workers slowly.
+                assert time.monotonic() - started_at < 180, f"only {kills} kills in three minutes"
                 # A worker up for a moment has booted and is serving. Kill one only while the other serves too, so
                 # the service carries on and the victim is as busy as its share of the load makes it.
                 serving = [pid for pid in children(master.pid) if age(pid) > 0.6]
@@ -594,7 +595,8 @@ def test_after_a_restart_the_ledger_drops_every_stale_connection_at_once(make_da
         started_at = time.monotonic()
         body = registration()
         recorded = register_test_supplier(ledger, ACTOR, legal_identifier=body["legal_identifier"])
-        assert recorded.version == 1 and time.monotonic() - started_at < 3
+        # Within the pool's 5 s timeout, which checking one stale connection at a time would outlast.
+        assert recorded.version == 1 and time.monotonic() - started_at < 5
     finally:
         ledger.close()
 
