@@ -356,3 +356,12 @@ class Ledger(Application[UUID]):
     def head(self) -> int:
         """The position of the last recorded event (0 for an empty log)."""
         return self.recorder.max_notification_id() or 0
+
+    def position_of(self, aggregate_id: UUID) -> int:
+        """The log position of an aggregate's latest event (0 if it has none)."""
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(
+                "SELECT coalesce(max(notification_id), 0) AS position FROM ledger_events WHERE originator_id = %s",
+                (aggregate_id,),
+            ).fetchone()
+        return int(row["position"]) if row else 0

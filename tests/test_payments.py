@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
+from uuid import UUID
 
+import msgspec
 import psycopg
 import pytest
 
+from ledger.envelope import Actor, make_envelope
+from ledger.errors import RuleViolation
+from ledger.payments import accounts
 from tests.market import Market
 from tests.support import count_events
 
@@ -263,6 +269,45 @@ def test_invoices_are_matched_approved_only_as_charged_and_paid_once_per_idempot
             "SELECT position FROM finance_postings GROUP BY position HAVING sum(amount) <> 0"
         ).fetchall()
     assert unbalanced == []
+
+
+def approved_invoice(market: Market) -> tuple[str, str, Decimal]:
+    """A contract with an invoice for its charges, every line approved: (contract, invoice, approved)."""
+    contract, _ = priced(market)
+    referral = started(market, contract)
+    attend(market, referral)
+    attend(market, referral)
+    market.get(f"/contracts/{contract}/account")  # waits for the payments view to have the charges
+    owed = charges(market, contract)
+    lines = [{"description": f"Charge {i}", "amount": c["amount"], "charge_ids": [c["id"]]} for i, c in enumerate(owed)]
+    inv = invoice(market, contract, lines, f"INV-{uuid.uuid4().hex[:8]}").json["id"]
+    for line in range(1, len(lines) + 1):
+        market.post(f"/contracts/{contract}/invoices/{inv}/approvals", {"line": line}, role="finance_officer")
+    return contract, inv, sum((Decimal(c["amount"]) for c in owed), Decimal(0))
+
+
+def test_a_payment_retried_with_its_key_after_its_answer_was_lost_is_answered_as_made(market: Market) -> None:
+    """The API stores each key's answer once the command returns; a process that dies between the payment's commit
+    and that moment leaves a recorded payment and no answer. The retry runs the command again: the ledger knows the
+    payment by its key and says it was made, writing nothing; another amount under that key is still refused."""
+    contract, inv, _ = approved_invoice(market)
+    ledger = market.app.services.ledger
+    finance = make_envelope(Actor(id="fo-9", role="finance_officer", organisation_id="hmpps-finance"))
+    pay = accounts.MakePayment(amount=Decimal("40.00"), paid_on=market.clock.now.date(), remittance_reference="BACS-40")
+    first = accounts.make_payment(ledger, finance, UUID(contract), UUID(inv), pay, request_key="lost-answer")
+    head = ledger.head()
+    retried = accounts.make_payment(ledger, finance, UUID(contract), UUID(inv), pay, request_key="lost-answer")
+    assert (retried.aggregate_id, retried.events) == (first.aggregate_id, 0)
+    assert retried.position >= first.position and ledger.head() == head
+    other = msgspec.structs.replace(pay, amount=Decimal("41.00"))
+    with pytest.raises(RuleViolation) as refused:
+        accounts.make_payment(ledger, finance, UUID(contract), UUID(inv), other, request_key="lost-answer")
+    assert refused.value.rule == "payment already made" and ledger.head() == head
+    # Without a key (the ledger's own callers), a second payment with one remittance reference is refused.
+    accounts.make_payment(ledger, finance, UUID(contract), UUID(inv), pay)
+    with pytest.raises(RuleViolation) as again:
+        accounts.make_payment(ledger, finance, UUID(contract), UUID(inv), pay)
+    assert again.value.rule == "payment already made"
 
 
 def test_an_award_commits_its_value_against_the_budget_and_never_beyond_it(market: Market) -> None:

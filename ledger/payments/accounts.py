@@ -655,6 +655,13 @@ def make_payment(
     _invoice(account, invoice_id)
     payment_id = uuid5(invoice_id, f"payment:{request_key or command.remittance_reference}")
     if payment_id in account.payments:
+        paid_invoice, paid_amount, _ = account.payments[payment_id]
+        if request_key is not None and (paid_invoice, paid_amount) == (invoice_id, command.amount):
+            # The same request retried with its Idempotency-Key after the first was recorded but its answer lost
+            # (the process died between the commit and the reply): it succeeded, so say so; nothing is written.
+            return Recorded(
+                aggregate_id=payment_id, version=account.version, position=ledger.position_of(account.id), events=0
+            )
         raise RuleViolation("payment already made", f"payment {payment_id} was recorded before")
     if command.amount <= 0 or command.amount > account.unpaid_approved(invoice_id):
         raise RuleViolation(
