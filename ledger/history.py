@@ -36,14 +36,13 @@ class Horizon(msgspec.Struct, frozen=True, kw_only=True):
     effective_by: datetime | None = None
     position: int | None = None
 
-    def clauses(self) -> tuple[list[str], list[Any]]:
+    def clauses(
+        self, recorded: str = "recorded_at", effective: str = "effective_at", position: str = "notification_id"
+    ) -> tuple[list[str], list[Any]]:
+        """SQL conditions (and their parameters) keeping rows within the horizon, on the columns named."""
         clauses: list[str] = []
         params: list[Any] = []
-        for column, bound in (
-            ("recorded_at", self.recorded_by),
-            ("effective_at", self.effective_by),
-            ("notification_id", self.position),
-        ):
+        for column, bound in ((recorded, self.recorded_by), (effective, self.effective_by), (position, self.position)):
             if bound is not None:
                 clauses.append(f"{column} <= %s")
                 params.append(bound)
@@ -161,15 +160,7 @@ def _usable_snapshot(
     """The latest snapshot taken of nothing but events within the horizon (on the effective axis an event
     effective later may sit below a snapshot's version, which makes that snapshot unusable): each snapshot
     records the latest recorded and effective times and position of the events it covers."""
-    clauses, params = [], []
-    for column, bound in (
-        ("covers_recorded_at", horizon.recorded_by),
-        ("covers_effective_at", horizon.effective_by),
-        ("covers_position", horizon.position),
-    ):
-        if bound is not None:
-            clauses.append(f"{column} <= %s")
-            params.append(bound)
+    clauses, params = horizon.clauses("covers_recorded_at", "covers_effective_at", "covers_position")
     row = (
         conn.cursor(row_factory=tuple_row)
         .execute(
