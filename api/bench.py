@@ -562,20 +562,33 @@ class SizeBench:
             supplier = conn.execute(
                 "SELECT supplier_id FROM caseload_referrals GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
             ).fetchone()
+            partner = conn.execute(
+                "SELECT supplier_id FROM caseload_unpaid_work GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+            ).fetchone()
             commissioner = conn.execute("SELECT commissioner_id FROM catalogue_commissioners LIMIT 1").fetchone()
-        assert supplier is not None and commissioner is not None
+        assert supplier is not None and partner is not None and commissioner is not None
         auditor = {"Authorization": f"Bearer {self._token('finance_officer', 'hmpps-finance')}"}
-        caseworker = {
-            "Authorization": f"Bearer {self._token('provider_caseworker', str(supplier[0]))}",
-            "X-Purpose": "benchmark",
-        }
+
+        def caseworker(of: Any) -> dict[str, str]:
+            return {
+                "Authorization": f"Bearer {self._token('provider_caseworker', str(of))}",
+                "X-Purpose": "benchmark",
+            }
+
         endpoints = {
             "trivial indexed query (GET /commissioners/{id})": (f"/commissioners/{commissioner[0]}", auditor),
             "catalogue: eligibility for a lot in a region": (
                 "/catalogue/eligibility?category=accommodation&area=region-j",
                 auditor,
             ),
-            "caseload: a provider's caseload": (f"/caseload?supplier_id={supplier[0]}", caseworker),
+            "caseload: the provider with the most referrals": (
+                f"/caseload?supplier_id={supplier[0]}",
+                caseworker(supplier[0]),
+            ),
+            "caseload: the Unpaid Work partner with the most orders": (
+                f"/caseload?supplier_id={partner[0]}",
+                caseworker(partner[0]),
+            ),
             "finance: spend by region": ("/finance/spend?group_by=region", auditor),
         }
         trivial: dict[str, Any] | None = None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
-
-import msgspec
 
 from api.endpoints import AsOf, Command, Query, QueryContext, endpoint
 from api.errors import invalid
@@ -15,6 +14,7 @@ from ledger.cases import programmes, referrals, unpaid_work
 from projections import caseload
 from projections.caseload import CaseloadView
 from projections.catalogue import CatalogueView
+from projections.pages import BadCursor
 
 CUT = (
     Param("supplier_id", "query", {"type": "string", "format": "uuid"}, "Provider"),
@@ -25,12 +25,80 @@ CUT = (
 )
 
 
-class ReferralList(msgspec.Struct, kw_only=True):
-    items: list[caseload.ReferralLine]
+def _page_params(default: int) -> tuple[Param, ...]:
+    return (
+        Param("after", "query", {"type": "string"}, "The next_after of the page before"),
+        Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, f"Page size ({default})"),
+    )
 
 
-class UnpaidWorkList(msgspec.Struct, kw_only=True):
-    items: list[caseload.UnpaidWorkLine]
+WAITING_DAYS = Param(
+    "waiting_days", "query", {"type": "integer", "minimum": 0, "maximum": 365}, "Waiting threshold in days (10)"
+)
+ITEMS_PER_LIST = Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "Items per list (20)")
+
+
+def _paged(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    except BadCursor as exc:
+        raise invalid([("after", str(exc))]) from None
+
+
+def _limit(q: QueryContext, default: int) -> int:
+    return q.int_param("limit", default=default, low=1, high=500)
+
+
+def _waiting_days(q: QueryContext) -> int:
+    return q.int_param("waiting_days", default=10, low=0, high=365)
+
+
+def _list_route(services: Services, name: caseload.CaseloadList) -> tuple[str, Any]:
+    response = {
+        caseload.CaseloadList.NOTIFICATIONS_PENDING: caseload.NotificationPage,
+        caseload.CaseloadList.UNPAID_WORK_AT_RISK: caseload.UnpaidWorkPage,
+        caseload.CaseloadList.UNPAID_WORK_STARTED_LATE: caseload.UnpaidWorkPage,
+    }.get(name, caseload.ReferralPage)
+    return (
+        f"/caseload/{name}",
+        endpoint(
+            services,
+            get=Query(
+                f"One list of the caseload, a page at a time, with its total: {LIST_SUMMARIES[name]}",
+                lambda q: _paged(
+                    lambda: caseload.read_list(
+                        q.conn,
+                        _cut(q),
+                        name,
+                        q.now(),
+                        q.ledger.keys,
+                        waiting_days=_waiting_days(q),
+                        after=q.param("after"),
+                        limit=_limit(q, 50),
+                    )
+                ),
+                response,
+                views=("caseload", "catalogue"),
+                as_of=AsOf(lambda: [CatalogueView(), CaseloadView()]),
+                params=(*CUT, *_page_params(50))
+                + ((WAITING_DAYS,) if name is caseload.CaseloadList.WAITING_FOR_FIRST_APPOINTMENT else ()),
+                tags=("caseload",),
+            ),
+        ),
+    )
+
+
+LIST_SUMMARIES = {
+    caseload.CaseloadList.UNASSIGNED: "open referrals with no caseworker, the longest waiting first",
+    caseload.CaseloadList.WAITING_FOR_FIRST_APPOINTMENT: "open referrals received more than waiting_days ago"
+    " with no first appointment within waiting_days, the longest waiting first",
+    caseload.CaseloadList.NOTIFICATIONS_PENDING: "attendance notifications the practitioner has not acknowledged,"
+    " the oldest session first",
+    caseload.CaseloadList.UNPAID_WORK_AT_RISK: "open Unpaid Work orders whose hours left cannot be worked by the"
+    " deadline at the weekly minimum, the nearest deadline first",
+    caseload.CaseloadList.UNPAID_WORK_STARTED_LATE: "open Unpaid Work orders not started within 7 working days of"
+    " allocation, the earliest allocated first",
+}
 
 
 def _cut(q: QueryContext) -> caseload.CaseloadFilter:
@@ -150,21 +218,23 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                     tags=("referrals",),
                 ),
                 get=Query(
-                    "Referrals in a cut of the caseload",
-                    lambda q: ReferralList(
-                        items=caseload.list_referrals(
+                    "Referrals in a cut of the caseload, the most recently received first, a page at a time",
+                    lambda q: _paged(
+                        lambda: caseload.list_referrals(
                             q.conn,
                             _cut(q),
                             q.ledger.keys,
                             status=q.param("status"),
-                            limit=q.int_param("limit", default=200, low=1, high=1000),
+                            after=q.param("after"),
+                            limit=_limit(q, 100),
                         )
                     ),
-                    ReferralList,
+                    caseload.ReferralList,
                     views=("caseload",),
                     params=(
                         *CUT,
                         Param("status", "query", {"type": "string"}, "sent, assigned, in_progress, concluded"),
+                        *_page_params(100),
                     ),
                     tags=("referrals",),
                 ),
@@ -200,13 +270,16 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                     tags=upw,
                 ),
                 get=Query(
-                    "Unpaid Work orders: hours ordered and worked, weeks below minimum, risk of missing 12 months",
-                    lambda q: UnpaidWorkList(
-                        items=caseload.unpaid_work_lines(q.conn, _cut(q), q.now().date(), q.ledger.keys)
+                    "Unpaid Work orders: hours ordered and worked, weeks below minimum, risk of missing 12 months;"
+                    " the most recently allocated first, a page at a time",
+                    lambda q: _paged(
+                        lambda: caseload.unpaid_work_orders(
+                            q.conn, _cut(q), q.now().date(), q.ledger.keys, after=q.param("after"), limit=_limit(q, 100)
+                        )
                     ),
-                    UnpaidWorkList,
+                    caseload.UnpaidWorkList,
                     views=("caseload",),
-                    params=CUT,
+                    params=(*CUT, *_page_params(100)),
                     tags=upw,
                 ),
             ),
@@ -269,22 +342,24 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
             endpoint(
                 services,
                 get=Query(
-                    "The caseload for a provider, caseworker, practitioner, region or contract",
+                    "The caseload for a provider, caseworker, practitioner, region or contract: its counts and"
+                    " the first page of each list that needs attention (GET /caseload/{list} reads on)",
                     lambda q: caseload.caseload(
-                        q.conn,
-                        _cut(q),
-                        q.now(),
-                        q.ledger.keys,
-                        waiting_days=q.int_param("waiting_days", default=10, low=0, high=365),
+                        q.conn, _cut(q), q.now(), q.ledger.keys, waiting_days=_waiting_days(q), limit=_limit(q, 20)
                     ),
                     caseload.Caseload,
                     views=("caseload", "catalogue"),
                     as_of=AsOf(lambda: [CatalogueView(), CaseloadView()]),
-                    params=(*CUT, Param("waiting_days", "query", {"type": "integer"}, "Waiting threshold (10)")),
+                    params=(
+                        *CUT,
+                        WAITING_DAYS,
+                        ITEMS_PER_LIST,
+                    ),
                     tags=("caseload",),
                 ),
             ),
         ),
+        *[_list_route(services, name) for name in caseload.CaseloadList],
         (
             "/caseload/report.csv",
             endpoint(

@@ -20,6 +20,7 @@ from ledger.errors import NotFound
 from ledger.framework.commissioners import commissioner_id_for
 from ledger.roles import Role
 from ledger.store import Ledger
+from projections.caseload import CaseloadList
 
 PERSONAL_DATA = "personal_data"  # the privilege an auditor needs to read people's personal data
 
@@ -133,7 +134,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/programmes"): rule(R.PROVIDER_CASEWORKER, scope="body_contract"),
     ("POST", "/programmes/{group_id}/participants"): rule(R.PROVIDER_CASEWORKER, scope="group"),
     ("POST", "/programmes/{group_id}/sessions"): rule(R.PROVIDER_CASEWORKER, scope="group"),
-    ("GET", "/caseload"): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True),
+    **{
+        ("GET", path): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True)
+        for path in ("/caseload", *(f"/caseload/{name}" for name in CaseloadList))
+    },
     ("GET", "/caseload/report.csv"): rule(
         R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True
     ),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import enum
 import io
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +16,7 @@ import psycopg
 from psycopg import Cursor
 
 from ledger.audit.erasure import DataSubject
-from ledger.audit.keys import ERASED, KeyRing, Revealer, load_sealed, store_sealed
+from ledger.audit.keys import ERASED, KeyRing, Revealer, Sealed, load_sealed, store_sealed
 from ledger.cases import unpaid_work
 from ledger.cases.outcomes import Achievement
 from ledger.cases.programmes import ProgrammeGroup
@@ -28,11 +30,15 @@ from ledger.cases.referrals import (
     ReferralPersonalData,
 )
 from ledger.cases.unpaid_work import UnpaidWorkOrder
+from projections import pages
 from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
+from projections.pages import Listing
 
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
 
 
+_UNPAID_WORK_TOTALS = ("orders", "completed", "hours_ordered", "hours_worked", "stand_downs")
+_TOTAL_TYPES = {"hours_worked": "numeric"}  # the others are whole numbers (a sum of integers is numeric)
 _TOTALS = ("referrals", "attended", "recorded", "completed", "ended_early", "cancelled", "achieved", "rated")
 
 
@@ -51,6 +57,18 @@ def _count(cur: Cursor[Any], referral_id: UUID, sign: int) -> None:
     )
 
 
+def _count_order(cur: Cursor[Any], order_id: UUID, **added: Any) -> None:
+    """Add to the running Unpaid Work totals of the order's provider and contract."""
+    values = [added.get(column, 0) for column in _UNPAID_WORK_TOTALS]
+    cur.execute(
+        f"INSERT INTO caseload_unpaid_work_totals (supplier_id, contract_id, {', '.join(_UNPAID_WORK_TOTALS)})"
+        " SELECT supplier_id, contract_id, %s, %s, %s, %s, %s FROM caseload_unpaid_work WHERE order_id = %s"
+        " ON CONFLICT (supplier_id, contract_id) DO UPDATE SET "
+        + ", ".join(f"{c} = caseload_unpaid_work_totals.{c} + excluded.{c}" for c in _UNPAID_WORK_TOTALS),
+        [*values, order_id],
+    )
+
+
 def _keep_personal(cur: Cursor[Any], record_id: UUID, subject_id: UUID, personal: Any) -> None:
     cur.execute(
         "INSERT INTO caseload_people (record_id, subject_id, personal) VALUES (%s, %s, %s)",
@@ -60,7 +78,7 @@ def _keep_personal(cur: Cursor[Any], record_id: UUID, subject_id: UUID, personal
 
 class CaseloadView(View):
     name = "caseload"
-    code_version = "4"
+    code_version = "5"
     tables = (
         "caseload_people",
         "caseload_referrals",
@@ -68,6 +86,7 @@ class CaseloadView(View):
         "caseload_assignments",
         "caseload_appointments",
         "caseload_unpaid_work",
+        "caseload_unpaid_work_totals",
         "caseload_unpaid_work_sessions",
         "caseload_programme_groups",
     )
@@ -270,8 +289,8 @@ class CaseloadView(View):
                 o = e.order
                 cur.execute(
                     "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, subject_id,"
-                    " hours_ordered, employed, made_on, allocated_on, complete_by, version)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " hours_ordered, employed, made_on, allocated_on, complete_by, start_late_from, at_risk_from,"
+                    " version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         oid,
                         o.contract_id,
@@ -282,10 +301,13 @@ class CaseloadView(View):
                         o.made_on,
                         e.allocated_on,
                         e.complete_by,
+                        unpaid_work.late_start_from(e.allocated_on),
+                        unpaid_work.at_risk_from(o.hours_ordered, Decimal(0), e.complete_by, o.employed),
                         logged.originator_version,
                     ),
                 )
                 _keep_personal(cur, oid, e.subject_id, e.personal)
+                _count_order(cur, oid, orders=1, hours_ordered=o.hours_ordered)
             case UnpaidWorkOrder.InductionCompleted():
                 sets = {"inducted_on": e.on}
             case UnpaidWorkOrder.UnpaidWorkSessionRecorded():
@@ -295,16 +317,22 @@ class CaseloadView(View):
                     " VALUES (%s, %s, %s, %s, %s)",
                     (oid, logged.position, w.on, w.hours, str(w.kind)),
                 )
-                cur.execute(
+                order = cur.execute(
                     "UPDATE caseload_unpaid_work SET hours_worked = hours_worked + %s,"
                     " training_hours = training_hours + %s,"
-                    " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE order_id = %s",
+                    " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE order_id = %s"
+                    " RETURNING hours_ordered, hours_worked, complete_by, employed",
                     (w.hours, w.hours if w.kind == "training" else 0, w.on, w.on, oid),
-                )
+                ).fetchone()
+                assert order is not None
+                sets = {"at_risk_from": unpaid_work.at_risk_from(*order)}
+                _count_order(cur, oid, hours_worked=w.hours)
             case UnpaidWorkOrder.StandDownRecorded():
                 cur.execute("UPDATE caseload_unpaid_work SET stand_downs = stand_downs + 1 WHERE order_id = %s", (oid,))
+                _count_order(cur, oid, stand_downs=1)
             case UnpaidWorkOrder.UnpaidWorkCompleted():
                 sets = {"completed_on": e.on}
+                _count_order(cur, oid, completed=1)
         sets["version"] = logged.originator_version
         update_row(cur, "caseload_unpaid_work", "order_id", oid, sets)
 
@@ -420,20 +448,64 @@ class UnpaidWorkLine(msgspec.Struct, kw_only=True):
     hours_ordered: int
     hours_worked: Decimal
     training_hours: Decimal
+    allocated_on: date
     complete_by: date
+    completed_on: date | None
     stand_downs: int
     weeks_below_minimum: int
     started_late: bool
     at_risk: bool
 
 
+class ReferralList(msgspec.Struct, kw_only=True):
+    """A page of referrals; `next_after`, passed as `after`, reads the next page (null on the last)."""
+
+    items: list[ReferralLine]
+    next_after: str | None = None
+
+
+class UnpaidWorkList(msgspec.Struct, kw_only=True):
+    """A page of Unpaid Work orders; `next_after`, passed as `after`, reads the next page (null on the last)."""
+
+    items: list[UnpaidWorkLine]
+    next_after: str | None = None
+
+
+class ReferralPage(msgspec.Struct, kw_only=True):
+    """A page of a list of referrals: `total` in the whole list; `next_after`, passed as `after`, reads the
+    next page (null on the last)."""
+
+    total: int
+    items: list[ReferralLine]
+    next_after: str | None = None
+
+
+class NotificationPage(msgspec.Struct, kw_only=True):
+    """A page of the notifications waiting for the practitioner's acknowledgement."""
+
+    total: int
+    items: list[PendingNotification]
+    next_after: str | None = None
+
+
+class UnpaidWorkPage(msgspec.Struct, kw_only=True):
+    """A page of a list of Unpaid Work orders."""
+
+    total: int
+    items: list[UnpaidWorkLine]
+    next_after: str | None = None
+
+
 class UnpaidWorkSummary(msgspec.Struct, kw_only=True):
+    """Every order of the cut, counted from running totals; the open ones at risk or started late, paged."""
+
     orders: int
+    completed: int
     hours_ordered: int
     hours_worked: Decimal
     stand_downs: int
-    at_risk: list[UnpaidWorkLine]
-    started_late: list[UnpaidWorkLine]
+    at_risk: UnpaidWorkPage
+    started_late: UnpaidWorkPage
 
 
 class ProgrammeGroupLine(msgspec.Struct, kw_only=True):
@@ -445,15 +517,17 @@ class ProgrammeGroupLine(msgspec.Struct, kw_only=True):
 
 
 class Caseload(msgspec.Struct, kw_only=True):
-    """One cut of the caseload (by provider, caseworker, practitioner, region or contract)."""
+    """One cut of the caseload (by provider, caseworker, practitioner, region or contract): its counts, and the
+    first page of each list that needs someone's attention, the longest waiting first (`GET /caseload/{list}`
+    reads on)."""
 
     as_of: datetime
     by_status: dict[str, int]
-    unassigned: list[ReferralLine]
-    waiting_for_first_appointment: list[ReferralLine]
+    unassigned: ReferralPage
+    waiting_for_first_appointment: ReferralPage
     waiting_days: int
     attendance_rate: Decimal | None
-    notifications_pending: list[PendingNotification]
+    notifications_pending: NotificationPage
     completed: int
     ended_early: int
     cancelled: int
@@ -462,27 +536,181 @@ class Caseload(msgspec.Struct, kw_only=True):
     programme_groups_below_minimum: list[ProgrammeGroupLine]
 
 
-_REFERRAL_LINE = (
-    "SELECT r.referral_id AS id, r.reference_number, p.personal, r.erased, r.category, r.complexity, r.status,"
-    " r.supplier_id, r.caseworker_id, r.practitioner_id, r.region, r.received_at, r.first_appointment_at,"
-    " r.sessions_planned, r.sessions_attended, r.end_state"
-    " FROM caseload_referrals r LEFT JOIN caseload_people p ON p.record_id = r.referral_id"
+_REFERRAL_COLUMNS = (
+    "r.referral_id AS id, r.reference_number, r.erased, r.category, r.complexity, r.status, r.supplier_id,"
+    " r.caseworker_id, r.practitioner_id, r.region, r.received_at, r.first_appointment_at, r.sessions_planned,"
+    " r.sessions_attended, r.end_state"
 )
+# The person behind each row of a page (sealed: revealed only for those allowed to read it).
+_WITH_PERSONAL = "SELECT x.*, p.personal FROM ({page}) x LEFT JOIN caseload_people p ON p.record_id = x.id"
+# An order's flags, for the day asked about, and the hours worked in each week: for a page's orders only.
+_ORDER_COLUMNS = (
+    "u.order_id, u.hours_ordered, u.hours_worked, u.training_hours, u.allocated_on, u.complete_by, u.completed_on,"
+    " u.stand_downs, u.employed, u.first_session_on, u.erased,"
+    " u.completed_on IS NULL AND coalesce(u.first_session_on, %s) >= u.start_late_from AS started_late,"
+    " u.completed_on IS NULL AND u.at_risk_from <= %s AS at_risk"
+)
+_ORDER_PAGE = (
+    "SELECT x.*, p.personal, w.weeks, w.week_hours FROM ({page}) x"
+    " LEFT JOIN caseload_people p ON p.record_id = x.order_id"
+    " LEFT JOIN LATERAL (SELECT array_agg(week ORDER BY week) AS weeks,"
+    " array_agg(hours ORDER BY week) AS week_hours FROM (SELECT date_trunc('week', s.worked_on)::date AS week,"
+    " sum(s.hours) AS hours FROM caseload_unpaid_work_sessions s WHERE s.order_id = x.order_id GROUP BY 1) weekly)"
+    " w ON true"
+)
+_OPEN_ORDER = "u.completed_on IS NULL"
+
+
+class CaseloadList(enum.StrEnum):
+    """The lists of a caseload that need someone's attention, each read a page at a time."""
+
+    UNASSIGNED = "unassigned"
+    WAITING_FOR_FIRST_APPOINTMENT = "waiting-for-first-appointment"
+    NOTIFICATIONS_PENDING = "notifications-pending"
+    UNPAID_WORK_AT_RISK = "unpaid-work-at-risk"
+    UNPAID_WORK_STARTED_LATE = "unpaid-work-started-late"
 
 
 def _rate(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.001")) if denominator else None
 
 
+def _referrals(cut: CaseloadFilter, condition: str, params: Sequence[Any] = (), *, descending: bool = False) -> Listing:
+    where, cut_params = cut.where()
+    return Listing(
+        source="caseload_referrals r",
+        where=f"{where} AND {condition}",
+        params=[*cut_params, *params],
+        key="r.received_at",
+        ident="r.referral_id",
+        columns=_REFERRAL_COLUMNS,
+        key_type=datetime,
+        decorate=_WITH_PERSONAL,
+        descending=descending,
+    )
+
+
+def _orders(
+    cut: CaseloadFilter, today: date, condition: str, params: Sequence[Any] = (), *, key: str, descending: bool = False
+) -> Listing:
+    where, cut_params = _regions_join(cut, "u")
+    return Listing(
+        source="caseload_unpaid_work u",
+        where=f"{where} AND {condition}",
+        params=[*cut_params, *params],
+        key=key,
+        ident="u.order_id",
+        columns=_ORDER_COLUMNS,
+        column_params=[today, today],
+        key_type=date,
+        decorate=_ORDER_PAGE,
+        descending=descending,
+    )
+
+
+def caseload_list(cut: CaseloadFilter, name: CaseloadList, now: datetime, waiting_days: int) -> Listing:
+    """One list of the cut's caseload, the longest waiting first (at risk: the nearest deadline first)."""
+    today = now.date()
+    match name:
+        case CaseloadList.UNASSIGNED:
+            return _referrals(cut, "r.status <> 'concluded' AND r.caseworker_id IS NULL")
+        case CaseloadList.WAITING_FOR_FIRST_APPOINTMENT:
+            return _referrals(
+                cut,
+                "r.status <> 'concluded' AND r.received_at < %s"
+                " AND (r.first_appointment_at IS NULL OR r.first_appointment_at - r.received_at > %s)",
+                [now - timedelta(days=waiting_days), timedelta(days=waiting_days)],
+            )
+        case CaseloadList.NOTIFICATIONS_PENDING:
+            where, params = cut.where()
+            return Listing(
+                # From the few notifications waiting, to their referrals (not from every referral of the cut).
+                source="caseload_appointments a JOIN caseload_referrals r ON r.referral_id = a.referral_id",
+                where=f"a.notify AND NOT a.acknowledged AND {where}",
+                params=params,
+                key="a.starts_at",
+                ident="a.appointment_id",
+                columns="r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
+                " a.status AS attendance, a.absence, a.notes, r.practitioner_id, r.erased",
+                key_type=datetime,
+            )
+        case CaseloadList.UNPAID_WORK_AT_RISK:
+            return _orders(cut, today, f"{_OPEN_ORDER} AND u.at_risk_from <= %s", [today], key="u.complete_by")
+        case CaseloadList.UNPAID_WORK_STARTED_LATE:
+            late = f"{_OPEN_ORDER} AND coalesce(u.first_session_on, %s) >= u.start_late_from"
+            return _orders(cut, today, late, [today], key="u.allocated_on")
+    raise ValueError(name)  # pragma: no cover - the match is exhaustive
+
+
 def list_referrals(
-    conn: psycopg.Connection[Any], cut: CaseloadFilter, keys: KeyRing, *, status: str | None = None, limit: int = 200
-) -> list[ReferralLine]:
-    where, params = cut.where()
-    if status:
-        where += " AND r.status = %s"
-        params.append(status)
-    rows = fetch_rows(conn, f"{_REFERRAL_LINE} WHERE {where} ORDER BY r.received_at DESC LIMIT %s", [*params, limit])
-    return _referral_lines(rows, keys.revealer(load_sealed(r["personal"]) for r in rows))
+    conn: psycopg.Connection[Any],
+    cut: CaseloadFilter,
+    keys: KeyRing,
+    *,
+    status: str | None = None,
+    after: str | None = None,
+    limit: int = 200,
+) -> ReferralList:
+    """The cut's referrals, the most recently received first."""
+    listing = _referrals(cut, "r.status = %s" if status else "true", [status] if status else [], descending=True)
+    rows, next_after = pages.cut(fetch_rows(conn, *listing.page(_cursor(listing, after), limit)), limit)
+    return ReferralList(
+        items=_referral_lines(rows, keys.revealer(load_sealed(r["personal"]) for r in rows)), next_after=next_after
+    )
+
+
+def unpaid_work_orders(
+    conn: psycopg.Connection[Any],
+    cut: CaseloadFilter,
+    today: date,
+    keys: KeyRing,
+    *,
+    after: str | None = None,
+    limit: int = 100,
+) -> UnpaidWorkList:
+    """The cut's Unpaid Work orders, the most recently allocated first."""
+    listing = _orders(cut, today, "true", key="u.allocated_on", descending=True)
+    rows, next_after = pages.cut(fetch_rows(conn, *listing.page(_cursor(listing, after), limit)), limit)
+    reveal = keys.revealer(load_sealed(r["personal"]) for r in rows)
+    return UnpaidWorkList(items=_unpaid_work_lines(rows, today, reveal), next_after=next_after)
+
+
+def _cursor(listing: Listing, after: str | None) -> pages.Cursor | None:
+    return None if after is None else pages.Cursor.parse(after, listing.key_type)
+
+
+def _sealed(name: CaseloadList, rows: list[dict[str, Any]]) -> list[Sealed | None]:
+    column = "notes" if name is CaseloadList.NOTIFICATIONS_PENDING else "personal"
+    return [load_sealed(row[column]) for row in rows]
+
+
+def _page(
+    name: CaseloadList, total: int, rows: list[dict[str, Any]], after: str | None, reveal: Revealer, today: date
+) -> ReferralPage | NotificationPage | UnpaidWorkPage:
+    match name:
+        case CaseloadList.NOTIFICATIONS_PENDING:
+            return NotificationPage(total=total, items=_notifications(rows, reveal), next_after=after)
+        case CaseloadList.UNPAID_WORK_AT_RISK | CaseloadList.UNPAID_WORK_STARTED_LATE:
+            return UnpaidWorkPage(total=total, items=_unpaid_work_lines(rows, today, reveal), next_after=after)
+    return ReferralPage(total=total, items=_referral_lines(rows, reveal), next_after=after)
+
+
+def read_list(
+    conn: psycopg.Connection[Any],
+    cut: CaseloadFilter,
+    name: CaseloadList,
+    now: datetime,
+    keys: KeyRing,
+    *,
+    waiting_days: int = 10,
+    after: str | None = None,
+    limit: int = 50,
+) -> ReferralPage | NotificationPage | UnpaidWorkPage:
+    """A page of one list of the cut's caseload, with the list's total."""
+    listing = caseload_list(cut, name, now, waiting_days)
+    counted, found = fetch_pipelined(conn, [listing.count(), listing.page(_cursor(listing, after), limit)])
+    rows, next_after = pages.cut(found, limit)
+    return _page(name, counted[0]["n"], rows, next_after, keys.revealer(_sealed(name, rows)), now.date())
 
 
 def _revealed(rows: list[dict[str, Any]], keys: KeyRing, column: str = "personal") -> tuple[list[Any], Revealer]:
@@ -500,6 +728,13 @@ def _referral_lines(rows: list[dict[str, Any]], reveal: Revealer) -> list[Referr
         row["erased"] = row["erased"] or personal is None
         lines.append(msgspec.convert(row, ReferralLine))
     return lines
+
+
+def _notifications(rows: list[dict[str, Any]], reveal: Revealer) -> list[PendingNotification]:
+    for row in rows:
+        notes = reveal(load_sealed(row.pop("notes")), AttendanceNotes)
+        row["concerns"] = notes.concerns if notes else None
+    return [msgspec.convert(row, PendingNotification) for row in rows]
 
 
 def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
@@ -522,79 +757,42 @@ def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "true"), params
 
 
-def _unpaid_work_queries(cut: CaseloadFilter, *, open_only: bool) -> list[tuple[str, list[Any]]]:
-    """The orders in the cut (with their sealed identities) and their hours by week."""
-    where, params = _regions_join(cut, "u")
-    if open_only:
-        where += " AND u.completed_on IS NULL"
-    return [
-        (
-            "SELECT u.*, p.personal FROM caseload_unpaid_work u"
-            f" LEFT JOIN caseload_people p ON p.record_id = u.order_id WHERE {where}",
-            params,
-        ),
-        (
-            "SELECT s.order_id, date_trunc('week', s.worked_on)::date AS week, sum(s.hours) AS hours"
-            f" FROM caseload_unpaid_work_sessions s JOIN caseload_unpaid_work u USING (order_id) WHERE {where}"
-            " GROUP BY 1, 2",
-            params,
-        ),
-    ]
+def _weeks_below_minimum(order: dict[str, Any], weeks: dict[date, Decimal], today: date) -> int:
+    """Whole weeks since the first session (the current one is still running) worked below the minimum."""
+    if not order["first_session_on"] or order["completed_on"]:
+        return 0
+    minimum = unpaid_work.WEEKLY_MINIMUM[order["employed"]]
+    week = order["first_session_on"] - timedelta(days=order["first_session_on"].weekday())
+    this_week = today - timedelta(days=today.weekday())
+    below = 0
+    while week < this_week:
+        below += weeks.get(week, Decimal(0)) < minimum
+        week += timedelta(days=7)
+    return below
 
 
-def _unpaid_work_lines(
-    orders: list[dict[str, Any]], weekly: list[dict[str, Any]], today: date, reveal: Revealer
-) -> list[UnpaidWorkLine]:
-    hours_by_week: dict[UUID, dict[date, Decimal]] = {}
-    for row in weekly:
-        hours_by_week.setdefault(row["order_id"], {})[row["week"]] = row["hours"]
+def _unpaid_work_lines(rows: list[dict[str, Any]], today: date, reveal: Revealer) -> list[UnpaidWorkLine]:
     lines = []
-    for o in orders:
-        identity = reveal(load_sealed(o["personal"]), Identity)
-        minimum = unpaid_work.WEEKLY_MINIMUM[o["employed"]]
-        weeks = hours_by_week.get(o["order_id"], {})
-        below = 0
-        if o["first_session_on"] and not o["completed_on"]:
-            week = o["first_session_on"] - timedelta(days=o["first_session_on"].weekday())
-            this_week = today - timedelta(days=today.weekday())
-            while week < this_week:  # whole weeks only: the current one is still running
-                below += weeks.get(week, Decimal(0)) < minimum
-                week += timedelta(days=7)
-        remaining = Decimal(o["hours_ordered"]) - o["hours_worked"]
-        weeks_left = Decimal(max(0, (o["complete_by"] - today).days)) / 7
-        at_risk = o["completed_on"] is None and remaining > weeks_left * minimum
-        deadline = today if o["first_session_on"] is None else o["first_session_on"]
-        started_late = (
-            unpaid_work.working_days_between(o["allocated_on"], deadline) > unpaid_work.START_WITHIN_WORKING_DAYS
-        )
-        lines.append(
-            UnpaidWorkLine(
-                order_id=o["order_id"],
-                crn=identity.crn if identity else None,
-                erased=o["erased"] or identity is None,
-                hours_ordered=o["hours_ordered"],
-                hours_worked=o["hours_worked"],
-                training_hours=o["training_hours"],
-                complete_by=o["complete_by"],
-                stand_downs=o["stand_downs"],
-                weeks_below_minimum=below,
-                started_late=started_late and o["completed_on"] is None,
-                at_risk=at_risk,
-            )
-        )
+    for row in rows:
+        identity = reveal(load_sealed(row.pop("personal")), Identity)
+        weeks = dict(zip(row.pop("weeks") or (), row.pop("week_hours") or (), strict=True))
+        row["weeks_below_minimum"] = _weeks_below_minimum(row, weeks, today)
+        row["crn"] = identity.crn if identity else None
+        row["erased"] = row["erased"] or identity is None
+        lines.append(msgspec.convert(row, UnpaidWorkLine))
     return lines
 
 
-def unpaid_work_lines(
-    conn: psycopg.Connection[Any], cut: CaseloadFilter, today: date, keys: KeyRing
-) -> list[UnpaidWorkLine]:
-    orders, weekly = fetch_pipelined(conn, _unpaid_work_queries(cut, open_only=False))
-    return _unpaid_work_lines(orders, weekly, today, keys.revealer(load_sealed(o["personal"]) for o in orders))
-
-
 def caseload(
-    conn: psycopg.Connection[Any], cut: CaseloadFilter, now: datetime, keys: KeyRing, *, waiting_days: int = 10
+    conn: psycopg.Connection[Any],
+    cut: CaseloadFilter,
+    now: datetime,
+    keys: KeyRing,
+    *,
+    waiting_days: int = 10,
+    limit: int = 20,
 ) -> Caseload:
+    """The cut's counts and the first `limit` of each of its lists, in two round trips (and one for keys)."""
     where, params = cut.where()
     # The counts come from the running totals when the cut is a provider, contract or region (however long
     # their history); a caseworker's or practitioner's own caseload is small enough to count directly.
@@ -611,34 +809,20 @@ def caseload(
         " coalesce(sum(outcomes_achieved), 0) AS achieved, coalesce(sum(outcomes_rated), 0) AS rated"
         f" FROM caseload_referrals r WHERE {where} GROUP BY status"
     )
-    waited, late = now - timedelta(days=waiting_days), timedelta(days=waiting_days)
     upw_where, upw_params = _regions_join(cut, "u")
     group_where, group_params = _regions_join(cut, "g")
-    # Every query goes out at once (one round trip's wait, not eight), then one query for the keys.
-    groups, attention, pending, orders, weekly, upw_totals, small_groups = fetch_pipelined(
+    lists = {name: caseload_list(cut, name, now, waiting_days) for name in CaseloadList}
+    # Every query goes out at once (one round trip's wait, not thirteen), then one query for the keys.
+    groups, upw_totals, small_groups, *found = fetch_pipelined(
         conn,
         [
             (counts, params),
             (
-                f"{_REFERRAL_LINE} WHERE {where} AND r.status <> 'concluded' AND (r.caseworker_id IS NULL"
-                " OR (r.received_at < %s AND (r.first_appointment_at IS NULL"
-                " OR r.first_appointment_at - r.received_at > %s))) ORDER BY r.received_at",
-                [*params, waited, late],
-            ),
-            (
-                # From the few notifications waiting, to their referrals (not from every referral of the cut).
-                "SELECT r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
-                " a.status AS attendance, a.absence, a.notes, r.practitioner_id, r.erased"
-                " FROM caseload_appointments a JOIN LATERAL (SELECT * FROM caseload_referrals r"
-                f" WHERE r.referral_id = a.referral_id AND {where}) r ON true"
-                " WHERE a.notify AND NOT a.acknowledged ORDER BY a.starts_at",
-                params,
-            ),
-            *_unpaid_work_queries(cut, open_only=True),  # only open orders can be at risk or late
-            (
-                "SELECT count(*) AS orders, coalesce(sum(hours_ordered), 0) AS hours_ordered,"
-                " coalesce(sum(hours_worked), 0) AS hours_worked, coalesce(sum(stand_downs), 0) AS stand_downs"
-                f" FROM caseload_unpaid_work u WHERE {upw_where}",
+                "SELECT "
+                + ", ".join(
+                    f"coalesce(sum({c}), 0)::{_TOTAL_TYPES.get(c, 'bigint')} AS {c}" for c in _UNPAID_WORK_TOTALS
+                )
+                + f" FROM caseload_unpaid_work_totals u WHERE {upw_where}",
                 upw_params,
             ),
             (
@@ -646,53 +830,32 @@ def caseload(
                 f" WHERE {group_where} AND participants < 4 ORDER BY name",
                 group_params,
             ),
+            *(query for listing in lists.values() for query in (listing.count(), listing.page(None, limit))),
         ],
     )
-    reveal = keys.revealer(
-        [
-            *(load_sealed(r["personal"]) for r in attention),
-            *(load_sealed(r["notes"]) for r in pending),
-            *(load_sealed(o["personal"]) for o in orders),
-        ]
-    )
-    lines = _referral_lines(attention, reveal)
-    upw = _unpaid_work_lines(orders, weekly, now.date(), reveal)
+    cuts = {name: pages.cut(found[2 * i + 1], limit) for i, name in enumerate(lists)}
+    reveal = keys.revealer([sealed for name, (rows, _) in cuts.items() for sealed in _sealed(name, rows)])
+    read = {name: _page(name, found[2 * i][0]["n"], *cuts[name], reveal, now.date()) for i, name in enumerate(lists)}
     totals = {k: sum(g[k] for g in groups) for k in _TOTALS[1:]}
-    upw_sums = upw_totals[0]
     return Caseload(
         as_of=now,
         by_status={g["status"]: g["n"] for g in groups if g["n"]},
-        unassigned=[line for line in lines if line.caseworker_id is None],
-        waiting_for_first_appointment=[
-            line
-            for line in lines
-            if line.received_at < waited
-            and (line.first_appointment_at is None or line.first_appointment_at - line.received_at > late)
-        ],
+        unassigned=read[CaseloadList.UNASSIGNED],
+        waiting_for_first_appointment=read[CaseloadList.WAITING_FOR_FIRST_APPOINTMENT],
         waiting_days=waiting_days,
         attendance_rate=_rate(totals["attended"], totals["recorded"]),
-        notifications_pending=_notifications(pending, reveal),
+        notifications_pending=read[CaseloadList.NOTIFICATIONS_PENDING],
         completed=totals["completed"],
         ended_early=totals["ended_early"],
         cancelled=totals["cancelled"],
         outcome_achievement_rate=_rate(totals["achieved"], totals["rated"]),
         unpaid_work=UnpaidWorkSummary(
-            orders=upw_sums["orders"],
-            hours_ordered=upw_sums["hours_ordered"],
-            hours_worked=upw_sums["hours_worked"],
-            stand_downs=upw_sums["stand_downs"],
-            at_risk=[line for line in upw if line.at_risk],
-            started_late=[line for line in upw if line.started_late],
+            **upw_totals[0],
+            at_risk=read[CaseloadList.UNPAID_WORK_AT_RISK],
+            started_late=read[CaseloadList.UNPAID_WORK_STARTED_LATE],
         ),
         programme_groups_below_minimum=[msgspec.convert(r, ProgrammeGroupLine) for r in small_groups],
     )
-
-
-def _notifications(rows: list[dict[str, Any]], reveal: Revealer) -> list[PendingNotification]:
-    for row in rows:
-        notes = reveal(load_sealed(row.pop("notes")), AttendanceNotes)
-        row["concerns"] = notes.concerns if notes else None
-    return [msgspec.convert(row, PendingNotification) for row in rows]
 
 
 class AssignmentLine(msgspec.Struct, kw_only=True):

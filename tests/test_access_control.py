@@ -112,6 +112,16 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "POST /programmes/{group_id}/participants": allow(CASE, scoped=(CASE,)),
     "POST /programmes/{group_id}/sessions": allow(CASE, scoped=(CASE,)),
     "GET /caseload": allow(PO, CASE, AUD),
+    **{
+        f"GET /caseload/{name}": allow(PO, CASE, AUD)
+        for name in (
+            "unassigned",
+            "waiting-for-first-appointment",
+            "notifications-pending",
+            "unpaid-work-at-risk",
+            "unpaid-work-started-late",
+        )
+    },
     "GET /caseload/report.csv": allow(PO, CASE, AUD),
     f"GET {K}/account": allow(FIN, AUD, COM, BID, CASE, scoped=(COM, BID, CASE)),
     f"POST {K}/price-schedules": allow(FIN),

@@ -210,7 +210,7 @@ def test_unacceptable_absence_notifies_the_practitioner_until_acknowledged(marke
     appointment = session(
         market, referral, {"attended": "no", "absence": "unacceptable", "concerns": "Said he would not attend again"}
     )
-    pending = market.get("/caseload", params={"practitioner_id": "po-notify"})["notifications_pending"]
+    pending = market.get("/caseload", params={"practitioner_id": "po-notify"})["notifications_pending"]["items"]
     assert [(p["appointment_id"], p["attendance"], p["absence"]) for p in pending] == [
         (appointment, "did_not_attend", "unacceptable")
     ]
@@ -219,7 +219,8 @@ def test_unacceptable_absence_notifies_the_practitioner_until_acknowledged(marke
         {"appointment_id": appointment},
         role="probation_practitioner",
     )
-    assert market.get("/caseload", params={"practitioner_id": "po-notify"})["notifications_pending"] == []
+    none = market.get("/caseload", params={"practitioner_id": "po-notify"})["notifications_pending"]
+    assert none == {"total": 0, "items": [], "next_after": None}
     no_absence = provider(market, referral, "attendance", {"appointment_id": appointment, "attended": "no"}, expect=422)
     assert no_absence["errors"][0]["path"] == "$.absence"
 
@@ -290,8 +291,8 @@ def test_caseload_view_for_a_provider_and_its_performance_report(market: Market)
     market.clock.advance(days=15)
     view = market.get("/caseload", params={"supplier_id": supplier, "waiting_days": 10})
     assert view["by_status"] == {"sent": 1, "in_progress": 1}
-    assert [r["id"] for r in view["unassigned"]] == [waiting]
-    assert [r["id"] for r in view["waiting_for_first_appointment"]] == [waiting]
+    assert [r["id"] for r in view["unassigned"]["items"]] == [waiting]
+    assert [r["id"] for r in view["waiting_for_first_appointment"]["items"]] == [waiting]
     assert view["attendance_rate"] == "0.500"
     report = market.client.simulate_get(
         "/caseload/report.csv",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+import math
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -12,6 +13,7 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
+from ledger.audit.calendar import add_working_days
 from ledger.audit.keys import Sealed
 from ledger.cases.referrals import Crn, Identity, PersonDetails
 from ledger.envelope import Envelope
@@ -196,13 +198,18 @@ def record_stand_down(ledger: Ledger, envelope: Envelope, order_id: UUID, comman
     return ledger.execute(envelope, stand_down)
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days after `start` up to and including `end` (weekends excluded; bank holidays not yet)."""
-    from datetime import timedelta
+def late_start_from(allocated_on: date) -> date:
+    """The first day on which an order's start is late: one not started by then, or whose first session falls
+    on or after it, started late. Work starts within 7 working days of allocation (England and Wales working
+    days: weekends and bank holidays excluded)."""
+    return add_working_days(allocated_on, START_WITHIN_WORKING_DAYS + 1)
 
-    days, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days += 1
-    return days
+
+def at_risk_from(hours_ordered: int, hours_worked: Decimal, complete_by: date, employed: bool) -> date | None:
+    """The first day on which the hours left can no longer be worked by the deadline at the weekly minimum
+    (7 hours employed, 28 not); None when no hours are left. An open order is at risk from that day on."""
+    left = Decimal(hours_ordered) - hours_worked
+    if left <= 0:
+        return None
+    days_needed = math.ceil(left * 7 / WEEKLY_MINIMUM[employed])
+    return complete_by - timedelta(days=days_needed - 1)
