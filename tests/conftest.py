@@ -23,6 +23,7 @@ from ledger.framework.reference import seed
 from ledger.migrate import migrate
 from ledger.store import Ledger
 from projections.runner import ProjectionRunner
+from tests.market import Market
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -136,3 +137,11 @@ def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token(role, org, sub)}"}
 
     return headers
+
+
+@pytest.fixture(scope="module")
+def market(make_database: Callable[[], str], settings: Settings) -> Iterator[Market]:
+    """A market of its own for each test module: a fresh database, the API in process, a projection worker."""
+    m = Market(make_database(), settings)
+    yield m
+    m.close()

@@ -17,13 +17,6 @@ from tests.test_referrals import assessed, at, provider
 
 
 @pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
-@pytest.fixture(scope="module")
 def late(market: Market) -> dict:
     """A priced contract; a session held, and its attendance recorded two days later."""
     contract, supplier = priced(market)

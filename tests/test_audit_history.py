@@ -14,13 +14,6 @@ from tests.market import Market
 from tests.test_referrals import assessed, at, provider
 
 
-@pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
 def audit(market: Market, path: str, *, expect: int = 200, **params: object) -> dict:
     result = market.client.simulate_get(path, params=params, headers=market.headers("auditor"))
     assert result.status_code == expect, result.text

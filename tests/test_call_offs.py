@@ -12,13 +12,6 @@ from tests.support import count_events
 
 
 @pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
-@pytest.fixture(scope="module")
 def lead(market: Market) -> str:
     return market.commissioner()
 

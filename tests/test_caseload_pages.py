@@ -11,13 +11,6 @@ from tests.test_unpaid_work_and_programmes import order, work
 
 
 @pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
-@pytest.fixture(scope="module")
 def partner(market: Market) -> tuple[str, str]:
     return market.contract(need="lifestyle-and-associates", geography="region-a")
 

@@ -36,13 +36,6 @@ NEEDLES = [CRN, "Philippa", "Quillfeather", "1987-03-14", "Erasure Lane", "Dysle
 
 
 @pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
-@pytest.fixture(scope="module")
 def case(market: Market) -> dict[str, str]:
     """Her referral with a risk summary, a case note, an attended session with concerns; an Unpaid Work order."""
     contract, _ = market.contract()

@@ -657,13 +657,6 @@ def test_sigkilled_projection_worker_applies_every_event_exactly_once(make_datab
 RACERS = 20
 
 
-@pytest.fixture(scope="module")
-def market(make_database, settings) -> Iterator[Market]:
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
 def race(url: str, requests: list[Callable[[], Answer]]) -> list[Answer]:
     """Run the requests at once. The events table's write lock is held until at least half of them are queued on
     it, so those have all read the same version of the aggregate: their race is real, not a hope."""

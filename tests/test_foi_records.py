@@ -25,13 +25,6 @@ SCRIPT = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
-@pytest.fixture(scope="module")
 def competition(market: Market) -> dict:
     """A whole competition: who was and was not invited, a clarification, a resubmission, two evaluators,
     moderation, an award, standstill, a contract and a variation; one bidder's name is markup."""

@@ -23,13 +23,6 @@ NOTE = "Prices would prejudice the bidder in the re-procurement due next year; s
 
 
 @pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
-@pytest.fixture(scope="module")
 def awarded(market: Market) -> dict:
     """A call-off awarded to one of two bidders: the other's tender is an unsuccessful bidder's."""
     lead = market.commissioner()

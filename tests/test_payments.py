@@ -25,13 +25,6 @@ SCHEDULE = {
 }
 
 
-@pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
 def priced(market: Market, **schedule) -> tuple[str, str]:
     contract, supplier = market.contract()
     market.post(

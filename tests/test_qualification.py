@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import psycopg
-import pytest
 
 from tests.market import Market
 from tests.support import count_events, unique_legal_id
-
-
-@pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
 
 
 def lots_of(market: Market, sid: str) -> dict[str, str]:

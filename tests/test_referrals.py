@@ -16,13 +16,6 @@ from tests.support import count_events
 
 
 @pytest.fixture(scope="module")
-def market(make_database, settings):
-    m = Market(make_database(), settings)
-    yield m
-    m.close()
-
-
-@pytest.fixture(scope="module")
 def live(market: Market) -> tuple[str, str]:
     return market.contract()
 
