@@ -88,6 +88,17 @@ def update_row(cur: Cursor[Any], table: str, key: str, ident: UUID, sets: dict[s
     cur.execute(f"UPDATE {table} SET {assignments} WHERE {key} = %s", [*values, ident])
 
 
+def fetch_one(cur: Cursor[Any], sql: str, params: Any = ()) -> Any:
+    """One row read by a view's handler, on a cursor of its own.
+
+    Handlers write through one shared cursor, pipelined during catch-up and replay. A read on that cursor
+    may be answered with an earlier statement's result, which the pipeline can deliver to the cursor
+    after the read was sent ("the last operation didn't produce records"); a fresh cursor has no earlier
+    statements, so its first result is its own.
+    """
+    return cur.connection.cursor(row_factory=cur.row_factory).execute(sql, params).fetchone()
+
+
 def fetch_pipelined(conn: psycopg.Connection[Any], queries: Sequence[tuple[str, Any]]) -> list[list[dict[str, Any]]]:
     """Several queries' rows as dicts, sent together so that the client waits for one round trip, not one each."""
     cursors = []

@@ -31,7 +31,7 @@ from ledger.cases.referrals import (
 )
 from ledger.cases.unpaid_work import UnpaidWorkOrder
 from projections import pages
-from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
+from projections.base import LoggedEvent, View, fetch_one, fetch_pipelined, fetch_rows, update_row
 from projections.pages import Listing
 
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
@@ -317,13 +317,14 @@ class CaseloadView(View):
                     " VALUES (%s, %s, %s, %s, %s)",
                     (oid, logged.position, w.on, w.hours, str(w.kind)),
                 )
-                order = cur.execute(
+                order = fetch_one(
+                    cur,
                     "UPDATE caseload_unpaid_work SET hours_worked = hours_worked + %s,"
                     " training_hours = training_hours + %s,"
                     " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE order_id = %s"
                     " RETURNING hours_ordered, hours_worked, complete_by, employed",
                     (w.hours, w.hours if w.kind == "training" else 0, w.on, w.on, oid),
-                ).fetchone()
+                )
                 assert order is not None
                 sets = {"at_risk_from": unpaid_work.at_risk_from(*order)}
                 _count_order(cur, oid, hours_worked=w.hours)

@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 from ledger.payments import money
 from ledger.payments.accounts import ContractAccount
 from ledger.payments.budgets import BudgetLine
-from projections.base import LoggedEvent, View
+from projections.base import LoggedEvent, View, fetch_one
 
 _encode = msgspec.json.Encoder(decimal_format="string")
 
@@ -89,10 +89,11 @@ class PaymentsView(View):
         if contract_id is None:
             return (None, None, None, None)
         if contract_id not in self._dims:
-            row = cur.execute(
+            row = fetch_one(
+                cur,
                 "SELECT supplier_id, commissioner_id, category, regions FROM finance_accounts WHERE contract_id = %s",
                 (contract_id,),
-            ).fetchone()
+            )
             if row is None:
                 return (None, None, None, None)
             self._dims[contract_id] = tuple(row)
@@ -152,9 +153,9 @@ class PaymentsView(View):
         today = logged.envelope.effective_at.date()
         contract_id = self._contract_of.get(logged.originator_id)
         if contract_id is None and not isinstance(e, ContractAccount.ContractAccountOpened):
-            contract_row = cur.execute(
-                "SELECT contract_id FROM finance_accounts WHERE account_id = %s", (logged.originator_id,)
-            ).fetchone()
+            contract_row = fetch_one(
+                cur, "SELECT contract_id FROM finance_accounts WHERE account_id = %s", (logged.originator_id,)
+            )
             contract_id = contract_row[0] if contract_row else None
         contract_id = contract_id or getattr(e, "contract_id", None)
         match e:
@@ -263,11 +264,12 @@ class PaymentsView(View):
                 )
                 self._journal(cur, logged, e.postings, contract_id, e.paid_on)
             case ContractAccount.PaymentReversed():
-                row = cur.execute(
+                row = fetch_one(
+                    cur,
                     "UPDATE finance_payments SET reversed = true, reversal_reason = %s WHERE payment_id = %s"
                     " RETURNING invoice_id, amount",
                     (e.reason, e.payment_id),
-                ).fetchone()
+                )
                 if row:
                     cur.execute(
                         "UPDATE finance_invoices SET paid = paid - %s, fully_paid_on = NULL WHERE invoice_id = %s",
@@ -312,9 +314,7 @@ class PaymentsView(View):
                 )
                 fy = self._year_of.get(lid)
                 if fy is None:
-                    row = cur.execute(
-                        "SELECT financial_year FROM finance_budget_lines WHERE line_id = %s", (lid,)
-                    ).fetchone()
+                    row = fetch_one(cur, "SELECT financial_year FROM finance_budget_lines WHERE line_id = %s", (lid,))
                     fy = self._year_of[lid] = row[0] if row else None
                 start, _ = money.financial_year_bounds(fy) if fy else (logged.envelope.effective_at.date(), None)
                 self._journal(cur, logged, e.postings, e.contract_id, start)

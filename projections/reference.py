@@ -8,7 +8,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from ledger.framework.reference import ReferenceList
-from projections.base import LoggedEvent, View
+from projections.base import LoggedEvent, View, fetch_one
 
 
 class ReferenceView(View):
@@ -51,7 +51,7 @@ class ReferenceView(View):
     @staticmethod
     def area_defined(cur: Cursor[Any], logged: LoggedEvent) -> None:
         area = logged.event.area
-        previous = cur.execute("SELECT parent_code FROM ref_areas WHERE code = %s", (area.code,)).fetchone()
+        previous = fetch_one(cur, "SELECT parent_code FROM ref_areas WHERE code = %s", (area.code,))
         cur.execute(
             "INSERT INTO ref_areas (code, name, kind, parent_code, attributes, position)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO UPDATE SET name = excluded.name,"

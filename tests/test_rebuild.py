@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from projections.base import fetch_one
 from projections.caseload import CaseloadView
 from projections.catalogue import CatalogueView
 from projections.rebuild import rebuild
@@ -155,3 +156,17 @@ def test_ledger_rebuild_reports_differences_and_exits_non_zero_until_switched(ma
         text=True,
     )
     assert unknown.returncode == 2 and "no such view" in unknown.stderr
+
+
+def test_a_handlers_read_in_a_pipelined_batch_is_answered_with_its_own_row(market: Market) -> None:
+    # Catch-up and rebuild pipeline a batch's statements through one cursor. When many results are still
+    # in flight, psycopg may hand an earlier statement's result to that cursor after a later read was sent;
+    # a rebuild of 5.45M events failed so ("the last operation didn't produce records"). Handlers read
+    # through `fetch_one`, on a cursor of their own.
+    with psycopg.connect(market.url, autocommit=True) as conn:
+        for _ in range(20):
+            with conn.transaction(), conn.pipeline():
+                shared = conn.cursor()
+                for _ in range(500):  # megabytes of results, more than the socket holds
+                    shared.execute("SELECT repeat('x', 20000)")
+                assert fetch_one(shared, "SELECT 42") == (42,)
