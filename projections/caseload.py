@@ -31,7 +31,7 @@ from ledger.cases.referrals import (
 )
 from ledger.cases.unpaid_work import UnpaidWorkOrder
 from projections import pages
-from projections.base import LoggedEvent, View, fetch_one, fetch_pipelined, fetch_rows, update_row
+from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
 from projections.pages import Listing
 
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
@@ -57,15 +57,33 @@ def _count(cur: Cursor[Any], referral_id: UUID, sign: int) -> None:
     )
 
 
-def _count_order(cur: Cursor[Any], order_id: UUID, **added: Any) -> None:
-    """Add to the running Unpaid Work totals of the order's provider and contract."""
-    values = [added.get(column, 0) for column in _UNPAID_WORK_TOTALS]
-    cur.execute(
+def _add_to_order_totals(source: str) -> str:
+    """Add to the running Unpaid Work totals of the provider and contract that `source` names."""
+    return (
         f"INSERT INTO caseload_unpaid_work_totals (supplier_id, contract_id, {', '.join(_UNPAID_WORK_TOTALS)})"
-        " SELECT supplier_id, contract_id, %s, %s, %s, %s, %s FROM caseload_unpaid_work WHERE order_id = %s"
+        f" SELECT supplier_id, contract_id, %s, %s, %s, %s, %s FROM {source}"
         " ON CONFLICT (supplier_id, contract_id) DO UPDATE SET "
-        + ", ".join(f"{c} = caseload_unpaid_work_totals.{c} + excluded.{c}" for c in _UNPAID_WORK_TOTALS),
-        [*values, order_id],
+        + ", ".join(f"{c} = caseload_unpaid_work_totals.{c} + excluded.{c}" for c in _UNPAID_WORK_TOTALS)
+    )
+
+
+_NEW_ORDER_TOTALS = _add_to_order_totals("(VALUES (%s::uuid, %s::uuid)) AS v (supplier_id, contract_id)")
+_CHANGED_ORDER_TOTALS = _add_to_order_totals("o")
+
+
+def _change_order(
+    cur: Cursor[Any], logged: LoggedEvent, assignments: str, params: Sequence[Any] = (), **added: Any
+) -> None:
+    """Update an order's row and, in the same statement, add to its provider's and contract's totals."""
+    cur.execute(
+        f"WITH o AS (UPDATE caseload_unpaid_work SET {assignments}, version = %s WHERE order_id = %s"
+        f" RETURNING supplier_id, contract_id) {_CHANGED_ORDER_TOTALS}",
+        [
+            *params,
+            logged.originator_version,
+            logged.originator_id,
+            *(added.get(column, 0) for column in _UNPAID_WORK_TOTALS),
+        ],
     )
 
 
@@ -74,6 +92,18 @@ def _keep_personal(cur: Cursor[Any], record_id: UUID, subject_id: UUID, personal
         "INSERT INTO caseload_people (record_id, subject_id, personal) VALUES (%s, %s, %s)",
         (record_id, subject_id, store_sealed(personal)),
     )
+
+
+# The events that change what a referral adds to the totals (its status, sessions, end and outcomes); the
+# others (acknowledgement, appointments scheduled or moved, notes on the plan, amendments) leave it as it was.
+_CHANGE_TOTALS = (
+    Referral.CaseworkerAssigned,
+    Referral.AttendanceRecorded,
+    Referral.ActionPlanApproved,
+    Referral.ReferralWithdrawn,
+    Referral.EndOfServiceReported,
+    Referral.ReferralConcluded,
+)
 
 
 class CaseloadView(View):
@@ -130,7 +160,9 @@ class CaseloadView(View):
         e, rid = logged.event, logged.originator_id
         recorded, effective = logged.envelope.recorded_at, logged.envelope.effective_at
         sets: dict[str, Any] = {}
-        _count(cur, rid, -1)  # the referral's part of the totals goes out as it was, and back in as it is
+        counted = isinstance(e, _CHANGE_TOTALS)
+        if counted:  # the referral's part of the totals goes out as it was, and back in as it is
+            _count(cur, rid, -1)
         match e:
             case Referral.ReferralMade():
                 d = e.details
@@ -278,19 +310,21 @@ class CaseloadView(View):
                 sets = {"status": "concluded", "end_state": str(e.end_state), "concluded_at": recorded}
         sets["version"] = logged.originator_version
         update_row(cur, "caseload_referrals", "referral_id", rid, sets)
-        _count(cur, rid, 1)
+        if counted or isinstance(e, Referral.ReferralMade):
+            _count(cur, rid, 1)
 
     @staticmethod
     def unpaid_work_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        # One statement per change where it can be: the order's row and its provider's totals together.
+        # at_risk_from follows hours_worked by itself (a generated column, migration 0017).
         e, oid = logged.event, logged.originator_id
-        sets: dict[str, Any] = {}
         match e:
             case UnpaidWorkOrder.UnpaidWorkOrderAllocated():
                 o = e.order
                 cur.execute(
                     "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, subject_id,"
-                    " hours_ordered, employed, made_on, allocated_on, complete_by, start_late_from, at_risk_from,"
-                    " version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " hours_ordered, employed, made_on, allocated_on, complete_by, start_late_from, version)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         oid,
                         o.contract_id,
@@ -302,14 +336,19 @@ class CaseloadView(View):
                         e.allocated_on,
                         e.complete_by,
                         unpaid_work.late_start_from(e.allocated_on),
-                        unpaid_work.at_risk_from(o.hours_ordered, Decimal(0), e.complete_by, o.employed),
                         logged.originator_version,
                     ),
                 )
                 _keep_personal(cur, oid, e.subject_id, e.personal)
-                _count_order(cur, oid, orders=1, hours_ordered=o.hours_ordered)
+                cur.execute(_NEW_ORDER_TOTALS, (1, 0, o.hours_ordered, 0, 0, e.supplier_id, o.contract_id))
             case UnpaidWorkOrder.InductionCompleted():
-                sets = {"inducted_on": e.on}
+                update_row(
+                    cur,
+                    "caseload_unpaid_work",
+                    "order_id",
+                    oid,
+                    {"inducted_on": e.on, "version": logged.originator_version},
+                )
             case UnpaidWorkOrder.UnpaidWorkSessionRecorded():
                 w = e.work
                 cur.execute(
@@ -317,25 +356,18 @@ class CaseloadView(View):
                     " VALUES (%s, %s, %s, %s, %s)",
                     (oid, logged.position, w.on, w.hours, str(w.kind)),
                 )
-                order = fetch_one(
+                _change_order(
                     cur,
-                    "UPDATE caseload_unpaid_work SET hours_worked = hours_worked + %s,"
-                    " training_hours = training_hours + %s,"
-                    " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE order_id = %s"
-                    " RETURNING hours_ordered, hours_worked, complete_by, employed",
-                    (w.hours, w.hours if w.kind == "training" else 0, w.on, w.on, oid),
+                    logged,
+                    "hours_worked = hours_worked + %s, training_hours = training_hours + %s,"
+                    " first_session_on = least(coalesce(first_session_on, %s), %s)",
+                    (w.hours, w.hours if w.kind == "training" else 0, w.on, w.on),
+                    hours_worked=w.hours,
                 )
-                assert order is not None
-                sets = {"at_risk_from": unpaid_work.at_risk_from(*order)}
-                _count_order(cur, oid, hours_worked=w.hours)
             case UnpaidWorkOrder.StandDownRecorded():
-                cur.execute("UPDATE caseload_unpaid_work SET stand_downs = stand_downs + 1 WHERE order_id = %s", (oid,))
-                _count_order(cur, oid, stand_downs=1)
+                _change_order(cur, logged, "stand_downs = stand_downs + 1", stand_downs=1)
             case UnpaidWorkOrder.UnpaidWorkCompleted():
-                sets = {"completed_on": e.on}
-                _count_order(cur, oid, completed=1)
-        sets["version"] = logged.originator_version
-        update_row(cur, "caseload_unpaid_work", "order_id", oid, sets)
+                _change_order(cur, logged, "completed_on = %s", (e.on,), completed=1)
 
     @staticmethod
     def programme_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:

@@ -118,7 +118,13 @@ def _switch(conn: psycopg.Connection[Any], live: str, view: View) -> None:
     """Replace the live rows with the rebuilt ones (same tables, constraints and grants; one transaction)."""
     conn.execute(f"TRUNCATE {', '.join(f'{live}.{t}' for t in view.tables)}")
     for table in view.tables:  # parents first: the order the view lists them
-        conn.execute(f"INSERT INTO {live}.{table} SELECT * FROM {SCHEMA}.{table}")
+        stored = conn.execute(  # generated columns are computed again as the rows go in
+            "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)"
+            " FROM information_schema.columns WHERE table_schema = %s AND table_name = %s AND is_generated = 'NEVER'",
+            (live, table),
+        ).fetchone()
+        assert stored is not None
+        conn.execute(f"INSERT INTO {live}.{table} ({stored[0]}) SELECT {stored[0]} FROM {SCHEMA}.{table}")
     conn.execute(
         "UPDATE projection_positions SET code_version = %s, applied_by = %s, rebuilt_at = now() WHERE view_name = %s",
         (view.code_version, view.code_version, view.name),

@@ -31,12 +31,12 @@ def live_schema(conn: psycopg.Connection[Any]) -> str:
 
 
 def create_tables(conn: psycopg.Connection[Any], views: Sequence[View], schema: str | None) -> None:
-    """Empty copies of the views' tables (columns, defaults, indexes): temporary ones, which shadow the live
-    tables for this session only, when `schema` is None; else in `schema`."""
+    """Empty copies of the views' tables (columns, defaults, generated columns, indexes): temporary ones,
+    which shadow the live tables for this session only, when `schema` is None; else in `schema`."""
     source = live_schema(conn)
     for view in views:
         for table in view.tables:
-            like = f"(LIKE {source}.{table} INCLUDING DEFAULTS INCLUDING INDEXES)"
+            like = f"(LIKE {source}.{table} INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING INDEXES)"
             if schema is None:
                 conn.execute(f"CREATE TEMPORARY TABLE {table} {like} ON COMMIT DROP")
             else:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
+from ledger.cases.unpaid_work import WEEKLY_MINIMUM
 from tests.market import Market
 from tests.test_unpaid_work_and_programmes import order, work
 
@@ -54,34 +57,48 @@ def test_late_starts_count_working_days_without_bank_holidays(market: Market, pa
     assert flags == {started_12th: False, started_13th: True, not_started: True}
 
 
+def at_risk_from(hours_left: int, employed: bool, complete_by: date) -> date:
+    """The framework's rule, stated here on its own: at risk once the hours left no longer fit before the
+    deadline at the weekly minimum."""
+    return complete_by - timedelta(days=math.ceil(Decimal(hours_left) * 7 / WEEKLY_MINIMUM[employed]) - 1)
+
+
+def at_risk_ids(market: Market, supplier: str) -> set[str]:
+    items, _ = read_all(market, "/caseload/unpaid-work-at-risk", {"supplier_id": supplier}, 2)
+    assert [o["complete_by"] for o in items] == sorted(o["complete_by"] for o in items)  # nearest deadline first
+    return {o["order_id"] for o in items}
+
+
 def test_an_order_is_at_risk_from_the_day_its_hours_left_no_longer_fit_before_its_deadline(
     market: Market, partner
 ) -> None:
-    # 70 hours, employed (7 a week), made on 13 May 2026: due by 13 May 2027. Ten weeks' minimum is 70 hours,
-    # so on 4 March 2027 (70 days left) it still fits; on 5 March (69 days) it no longer does.
-    due = order(market, partner[0], 70)
-    params = {"supplier_id": partner[1]}
+    # Made on 13 May 2026, both are due by 13 May 2027: 70 hours employed (7 a week) are at risk from 5 March,
+    # 56 hours unemployed (28 a week) from 30 April.
+    employed, unemployed = order(market, partner[0], 70), order(market, partner[0], 56, employed=False)
+    due = {o["order_id"]: date.fromisoformat(o["complete_by"]) for o in market.get("/unpaid-work")["items"]}
+    first, second = at_risk_from(70, True, due[employed]), at_risk_from(56, False, due[unemployed])
+    assert (first, second) == (date(2027, 3, 5), date(2027, 4, 30))
     on(market, 2027, 3, 4)
-    at_risk = market.get("/caseload/unpaid-work-at-risk", params=params)
-    assert due not in {line["order_id"] for line in at_risk["items"]}
+    assert employed not in at_risk_ids(market, partner[1])
     on(market, 2027, 3, 5)
-    at_risk = market.get("/caseload/unpaid-work-at-risk", params=params)
-    assert due in {line["order_id"] for line in at_risk["items"]}
-    view = market.get("/caseload", params={**params, "limit": 1})["unpaid_work"]
-    assert view["at_risk"]["total"] == at_risk["total"] >= 1 and len(view["at_risk"]["items"]) == 1
-    deadlines = [line["complete_by"] for line in read_all(market, "/caseload/unpaid-work-at-risk", params, 1)[0]]
-    assert deadlines == sorted(deadlines)  # the nearest deadline first
-    # Working the hours takes it off the list (the view recomputes the day with every session).
-    market.post(f"/unpaid-work/{due}/induction", {"on": "2027-03-05", "risk_and_needs_assessed": True})
-    work(market, due, market.clock.now.date(), "8")
-    assert due not in {line["order_id"] for line in read_all(market, "/caseload/unpaid-work-at-risk", params, 50)[0]}
+    assert employed in at_risk_ids(market, partner[1]) and unemployed not in at_risk_ids(market, partner[1])
+    view = market.get("/caseload", params={"supplier_id": partner[1], "limit": 1})["unpaid_work"]["at_risk"]
+    assert view["total"] == len(at_risk_ids(market, partner[1])) and len(view["items"]) == 1
+    # Working hours moves the day on: 62 hours left are at risk from 13 March.
+    market.post(f"/unpaid-work/{employed}/induction", {"on": "2027-03-05", "risk_and_needs_assessed": True})
+    work(market, employed, market.clock.now.date(), "8")
+    assert employed not in at_risk_ids(market, partner[1])
+    on(market, 2027, 4, 29)
+    assert unemployed not in at_risk_ids(market, partner[1]) and employed in at_risk_ids(market, partner[1])
+    on(market, 2027, 4, 30)
+    assert unemployed in at_risk_ids(market, partner[1])
 
 
 def test_unpaid_work_totals_count_every_order_and_the_list_pages_newest_first(market: Market, partner) -> None:
     orders = market.get("/unpaid-work", params={"supplier_id": partner[1], "limit": 500})["items"]
     summary = market.get("/caseload", params={"supplier_id": partner[1]})["unpaid_work"]
-    assert summary["orders"] == len(orders) == 4
-    assert summary["hours_ordered"] == sum(o["hours_ordered"] for o in orders) == 190
+    assert summary["orders"] == len(orders) == 5
+    assert summary["hours_ordered"] == sum(o["hours_ordered"] for o in orders) == 246
     assert summary["hours_worked"] == "22.00" and summary["completed"] == 0
     paged, _ = read_all(market, "/unpaid-work", {"supplier_id": partner[1]}, 3)
     assert [o["order_id"] for o in paged] == [o["order_id"] for o in orders]

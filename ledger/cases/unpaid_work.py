@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import enum
-import math
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -203,13 +202,3 @@ def late_start_from(allocated_on: date) -> date:
     on or after it, started late. Work starts within 7 working days of allocation (England and Wales working
     days: weekends and bank holidays excluded)."""
     return add_working_days(allocated_on, START_WITHIN_WORKING_DAYS + 1)
-
-
-def at_risk_from(hours_ordered: int, hours_worked: Decimal, complete_by: date, employed: bool) -> date | None:
-    """The first day on which the hours left can no longer be worked by the deadline at the weekly minimum
-    (7 hours employed, 28 not); None when no hours are left. An open order is at risk from that day on."""
-    left = Decimal(hours_ordered) - hours_worked
-    if left <= 0:
-        return None
-    days_needed = math.ceil(left * 7 / WEEKLY_MINIMUM[employed])
-    return complete_by - timedelta(days=days_needed - 1)
