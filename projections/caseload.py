@@ -99,6 +99,7 @@ def _keep_personal(cur: Cursor[Any], record_id: UUID, subject_id: UUID, personal
 _CHANGE_TOTALS = (
     Referral.CaseworkerAssigned,
     Referral.AttendanceRecorded,
+    Referral.AttendanceCorrected,
     Referral.ActionPlanApproved,
     Referral.ReferralWithdrawn,
     Referral.EndOfServiceReported,
@@ -130,6 +131,7 @@ class CaseloadView(View):
             Referral.AppointmentRescheduled,
             Referral.AppointmentCancelled,
             Referral.AttendanceRecorded,
+            Referral.AttendanceCorrected,
             Referral.PractitionerNotificationAcknowledged,
             Referral.ActionPlanSubmitted,
             Referral.ActionPlanApproved,
@@ -273,6 +275,21 @@ class CaseloadView(View):
                         " AND EXISTS (SELECT 1 FROM caseload_appointments WHERE appointment_id = %s AND kind <> %s)",
                         (effective, rid, at.appointment_id, str(AppointmentKind.SESSION)),
                     )
+            case Referral.AttendanceCorrected():
+                attended = e.attended in (Attended.YES, Attended.LATE)
+                # The referral's counts move by what the correction changes, read from the appointment as it was
+                # (a session's attendance; a session no longer attended no longer counts towards RAR days).
+                cur.execute(
+                    "UPDATE caseload_referrals r SET sessions_attended = r.sessions_attended + %s"
+                    " - (a.status IN ('attended', 'late'))::int, rar_days = r.rar_days - (a.rar AND NOT %s)::int"
+                    " FROM caseload_appointments a WHERE r.referral_id = %s AND a.appointment_id = %s AND a.kind = %s",
+                    (int(attended), attended, rid, e.appointment_id, str(AppointmentKind.SESSION)),
+                )
+                cur.execute(
+                    "UPDATE caseload_appointments SET status = %s, absence = %s, rar = rar AND %s"
+                    " WHERE appointment_id = %s",
+                    (_ATTENDANCE_STATUS[e.attended], e.absence and str(e.absence), attended, e.appointment_id),
+                )
             case Referral.PractitionerNotificationAcknowledged():
                 cur.execute(
                     "UPDATE caseload_appointments SET acknowledged = true WHERE appointment_id = %s",

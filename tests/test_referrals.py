@@ -343,3 +343,28 @@ def test_a_provider_contract_or_region_caseload_from_running_totals_equals_count
         recorded = sum(row[3] for row in counted)
         assert view["attendance_rate"] == str((Decimal(attended) / Decimal(recorded)).quantize(Decimal("0.001")))
         assert view["outcome_achievement_rate"] == "0.500"
+
+
+def test_a_corrected_attendance_is_what_the_caseload_counts(market: Market) -> None:
+    contract, supplier = market.contract()
+    referral = market.referral(contract, crn="C777777")
+    assessed(market, referral, sessions=3)
+    first = session(market, referral, {"attended": "yes", "counts_towards_rar": True})
+    session(market, referral, {"attended": "late"})
+    assert market.get("/caseload", params={"supplier_id": supplier})["attendance_rate"] == "1.000"
+    provider(
+        market,
+        referral,
+        "attendance-corrections",
+        {"appointment_id": first, "attended": "no", "absence": "acceptable", "reason": "Recorded for the wrong person"},
+    )
+    record = market.get(f"/referrals/{referral}")
+    corrected = next(a for a in record["appointments"] if a["appointment_id"] == first)
+    assert (corrected["status"], corrected["absence"], corrected["rar"]) == ("did_not_attend", "acceptable", False)
+    assert (record["sessions_attended"], record["sessions_recorded"], record["rar_days"]) == (1, 2, 0)
+    assert market.get("/caseload", params={"supplier_id": supplier})["attendance_rate"] == "0.500"
+    provider(
+        market, referral, "attendance-corrections", {"appointment_id": first, "attended": "yes", "reason": "Register"}
+    )
+    assert market.get(f"/referrals/{referral}")["sessions_attended"] == 2
+    assert market.get("/caseload", params={"supplier_id": supplier})["attendance_rate"] == "1.000"
