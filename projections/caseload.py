@@ -212,16 +212,18 @@ class CaseloadView(View):
             case Referral.AppointmentScheduled():
                 a = e.appointment
                 cur.execute(
-                    "INSERT INTO caseload_appointments (appointment_id, referral_id, kind, starts_at, duration_minutes,"
-                    " delivery_method, session_type, status) VALUES (%s, %s, %s, %s, %s, %s, %s, 'scheduled')",
+                    "INSERT INTO caseload_appointments (appointment_id, referral_id, supplier_id, kind, starts_at,"
+                    " duration_minutes, delivery_method, session_type, status)"
+                    " SELECT %s, referral_id, supplier_id, %s, %s, %s, %s, %s, 'scheduled' FROM caseload_referrals"
+                    " WHERE referral_id = %s",
                     (
                         a.id,
-                        rid,
                         str(a.kind),
                         a.starts_at,
                         a.duration_minutes,
                         str(a.delivery_method),
                         str(a.session_type),
+                        rid,
                     ),
                 )
                 cur.execute(
@@ -673,6 +675,8 @@ def caseload_list(cut: CaseloadFilter, name: CaseloadList, now: datetime, waitin
             )
         case CaseloadList.NOTIFICATIONS_PENDING:
             where, params = cut.where()
+            if cut.supplier_id is not None:  # from the provider's own pending notifications (their index)
+                where, params = f"a.supplier_id = %s AND {where}", [cut.supplier_id, *params]
             return Listing(
                 # From the few notifications waiting, to their referrals (not from every referral of the cut).
                 source="caseload_appointments a JOIN caseload_referrals r ON r.referral_id = a.referral_id",
@@ -681,8 +685,10 @@ def caseload_list(cut: CaseloadFilter, name: CaseloadList, now: datetime, waitin
                 key="a.starts_at",
                 ident="a.appointment_id",
                 columns="r.referral_id, r.reference_number, a.appointment_id, a.starts_at AS session_at,"
-                " a.status AS attendance, a.absence, a.notes, r.practitioner_id, r.erased",
+                " a.status AS attendance, a.absence, r.practitioner_id, r.erased",
                 key_type=datetime,
+                # The sealed notes are wide: fetched for the page's rows only, not sorted with every candidate.
+                decorate="SELECT x.*, n.notes FROM ({page}) x JOIN caseload_appointments n USING (appointment_id)",
             )
         case CaseloadList.UNPAID_WORK_AT_RISK:
             return _orders(cut, today, f"{_OPEN_ORDER} AND u.at_risk_from <= %s", [today], key="u.complete_by")
