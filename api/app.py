@@ -14,7 +14,14 @@ from api import resources
 from api.audit_routes import build_audit_routes
 from api.auth import REALM, AuthenticationFailed
 from api.caseload_routes import build_caseload_routes
-from api.errors import ProblemError, handle_ledger_error, handle_unexpected, invalid, serialize_problem
+from api.errors import (
+    ProblemError,
+    handle_bad_cursor,
+    handle_ledger_error,
+    handle_unexpected,
+    invalid,
+    serialize_problem,
+)
 from api.foi_routes import build_foi_routes
 from api.openapi import Document
 from api.payment_routes import build_payment_routes
@@ -23,6 +30,7 @@ from api.services import Services
 from ledger.config import Settings
 from ledger.envelope import utcnow
 from ledger.errors import LedgerError
+from projections.pages import BadCursor
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _SECURITY_HEADERS = {
@@ -104,6 +112,7 @@ def create_app(
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(LedgerError, handle_ledger_error)
+    app.add_error_handler(BadCursor, handle_bad_cursor)
 
     document = Document(title="Probation Dynamic Framework ledger", version="0.1.0")
     openapi = resources.OpenAPIResource(services, document)

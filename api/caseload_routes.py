@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -14,7 +13,6 @@ from ledger.cases import programmes, referrals, unpaid_work
 from projections import caseload
 from projections.caseload import CaseloadView
 from projections.catalogue import CatalogueView
-from projections.pages import BadCursor
 
 CUT = (
     Param("supplier_id", "query", {"type": "string", "format": "uuid"}, "Provider"),
@@ -38,13 +36,6 @@ WAITING_DAYS = Param(
 ITEMS_PER_LIST = Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "Items per list (20)")
 
 
-def _paged(read: Callable[[], Any]) -> Any:
-    try:
-        return read()
-    except BadCursor as exc:
-        raise invalid([("after", str(exc))]) from None
-
-
 def _limit(q: QueryContext, default: int) -> int:
     return q.int_param("limit", default=default, low=1, high=500)
 
@@ -65,17 +56,15 @@ def _list_route(services: Services, name: caseload.CaseloadList) -> tuple[str, A
             services,
             get=Query(
                 f"One list of the caseload, a page at a time, with its total: {LIST_SUMMARIES[name]}",
-                lambda q: _paged(
-                    lambda: caseload.read_list(
-                        q.conn,
-                        _cut(q),
-                        name,
-                        q.now(),
-                        q.ledger.keys,
-                        waiting_days=_waiting_days(q),
-                        after=q.param("after"),
-                        limit=_limit(q, 50),
-                    )
+                lambda q: caseload.read_list(
+                    q.conn,
+                    _cut(q),
+                    name,
+                    q.now(),
+                    q.ledger.keys,
+                    waiting_days=_waiting_days(q),
+                    after=q.param("after"),
+                    limit=_limit(q, 50),
                 ),
                 response,
                 views=("caseload", "catalogue"),
@@ -219,15 +208,13 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 ),
                 get=Query(
                     "Referrals in a cut of the caseload, the most recently received first, a page at a time",
-                    lambda q: _paged(
-                        lambda: caseload.list_referrals(
-                            q.conn,
-                            _cut(q),
-                            q.ledger.keys,
-                            status=q.param("status"),
-                            after=q.param("after"),
-                            limit=_limit(q, 100),
-                        )
+                    lambda q: caseload.list_referrals(
+                        q.conn,
+                        _cut(q),
+                        q.ledger.keys,
+                        status=q.param("status"),
+                        after=q.param("after"),
+                        limit=_limit(q, 100),
                     ),
                     caseload.ReferralList,
                     views=("caseload",),
@@ -272,10 +259,8 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Unpaid Work orders: hours ordered and worked, weeks below minimum, risk of missing 12 months;"
                     " the most recently allocated first, a page at a time",
-                    lambda q: _paged(
-                        lambda: caseload.unpaid_work_orders(
-                            q.conn, _cut(q), q.now().date(), q.ledger.keys, after=q.param("after"), limit=_limit(q, 100)
-                        )
+                    lambda q: caseload.unpaid_work_orders(
+                        q.conn, _cut(q), q.now().date(), q.ledger.keys, after=q.param("after"), limit=_limit(q, 100)
                     ),
                     caseload.UnpaidWorkList,
                     views=("caseload",),

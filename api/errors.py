@@ -86,6 +86,11 @@ def serialize_problem(req: falcon.Request, resp: falcon.Response, exc: falcon.HT
     resp.data = _encoder.encode(problem)
 
 
+def handle_bad_cursor(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
+    """A page asked for after a cursor its list did not hand out (`projections.pages`)."""
+    raise invalid([("after", str(exc))])
+
+
 def handle_ledger_error(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
     """Map the ledger's errors onto HTTP statuses."""
     if isinstance(exc, RuleViolation):

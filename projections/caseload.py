@@ -596,11 +596,13 @@ _REFERRAL_COLUMNS = (
 # The person behind each row of a page (sealed: revealed only for those allowed to read it).
 _WITH_PERSONAL = "SELECT x.*, p.personal FROM ({page}) x LEFT JOIN caseload_people p ON p.record_id = x.id"
 # An order's flags, for the day asked about, and the hours worked in each week: for a page's orders only.
+# Each takes the day asked about as its parameter.
+_STARTED_LATE = "u.completed_on IS NULL AND coalesce(u.first_session_on, %s) >= u.start_late_from"
+_AT_RISK = "u.completed_on IS NULL AND u.at_risk_from <= %s"
 _ORDER_COLUMNS = (
     "u.order_id, u.hours_ordered, u.hours_worked, u.training_hours, u.allocated_on, u.complete_by, u.completed_on,"
-    " u.stand_downs, u.employed, u.first_session_on, u.erased,"
-    " u.completed_on IS NULL AND coalesce(u.first_session_on, %s) >= u.start_late_from AS started_late,"
-    " u.completed_on IS NULL AND u.at_risk_from <= %s AS at_risk"
+    f" u.stand_downs, u.employed, u.first_session_on, u.erased, {_STARTED_LATE} AS started_late,"
+    f" {_AT_RISK} AS at_risk"
 )
 _ORDER_PAGE = (
     "SELECT x.*, p.personal, w.weeks, w.week_hours FROM ({page}) x"
@@ -610,7 +612,6 @@ _ORDER_PAGE = (
     " sum(s.hours) AS hours FROM caseload_unpaid_work_sessions s WHERE s.order_id = x.order_id GROUP BY 1) weekly)"
     " w ON true"
 )
-_OPEN_ORDER = "u.completed_on IS NULL"
 
 
 class CaseloadList(enum.StrEnum):
@@ -691,10 +692,9 @@ def caseload_list(cut: CaseloadFilter, name: CaseloadList, now: datetime, waitin
                 decorate="SELECT x.*, n.notes FROM ({page}) x JOIN caseload_appointments n USING (appointment_id)",
             )
         case CaseloadList.UNPAID_WORK_AT_RISK:
-            return _orders(cut, today, f"{_OPEN_ORDER} AND u.at_risk_from <= %s", [today], key="u.complete_by")
+            return _orders(cut, today, _AT_RISK, [today], key="u.complete_by")
         case CaseloadList.UNPAID_WORK_STARTED_LATE:
-            late = f"{_OPEN_ORDER} AND coalesce(u.first_session_on, %s) >= u.start_late_from"
-            return _orders(cut, today, late, [today], key="u.allocated_on")
+            return _orders(cut, today, _STARTED_LATE, [today], key="u.allocated_on")
     raise ValueError(name)  # pragma: no cover - the match is exhaustive
 
 
@@ -751,6 +751,15 @@ def _page(
     return ReferralPage(total=total, items=_referral_lines(rows, reveal), next_after=after)
 
 
+def _pages(
+    found: dict[CaseloadList, tuple[list[dict[str, Any]], list[dict[str, Any]]]], limit: int, keys: KeyRing, today: date
+) -> dict[CaseloadList, ReferralPage | NotificationPage | UnpaidWorkPage]:
+    """Each list's page from its count and its rows, with the keys for every page fetched in one query."""
+    cuts = {name: pages.cut(rows, limit) for name, (_, rows) in found.items()}
+    reveal = keys.revealer([sealed for name, (rows, _) in cuts.items() for sealed in _sealed(name, rows)])
+    return {name: _page(name, found[name][0][0]["n"], *cuts[name], reveal, today) for name in found}
+
+
 def read_list(
     conn: psycopg.Connection[Any],
     cut: CaseloadFilter,
@@ -764,9 +773,8 @@ def read_list(
 ) -> ReferralPage | NotificationPage | UnpaidWorkPage:
     """A page of one list of the cut's caseload, with the list's total."""
     listing = caseload_list(cut, name, now, waiting_days)
-    counted, found = fetch_pipelined(conn, [listing.count(), listing.page(_cursor(listing, after), limit)])
-    rows, next_after = pages.cut(found, limit)
-    return _page(name, counted[0]["n"], rows, next_after, keys.revealer(_sealed(name, rows)), now.date())
+    counted, rows = fetch_pipelined(conn, [listing.count(), listing.page(_cursor(listing, after), limit)])
+    return _pages({name: (counted, rows)}, limit, keys, now.date())[name]
 
 
 def _revealed(rows: list[dict[str, Any]], keys: KeyRing, column: str = "personal") -> tuple[list[Any], Revealer]:
@@ -889,9 +897,7 @@ def caseload(
             *(query for listing in lists.values() for query in (listing.count(), listing.page(None, limit))),
         ],
     )
-    cuts = {name: pages.cut(found[2 * i + 1], limit) for i, name in enumerate(lists)}
-    reveal = keys.revealer([sealed for name, (rows, _) in cuts.items() for sealed in _sealed(name, rows)])
-    read = {name: _page(name, found[2 * i][0]["n"], *cuts[name], reveal, now.date()) for i, name in enumerate(lists)}
+    read = _pages({name: (found[2 * i], found[2 * i + 1]) for i, name in enumerate(lists)}, limit, keys, now.date())
     totals = {k: sum(g[k] for g in groups) for k in _TOTALS[1:]}
     return Caseload(
         as_of=now,
