@@ -207,6 +207,8 @@ def test_unacceptable_absence_notifies_the_practitioner_until_acknowledged(marke
     assert [(p["appointment_id"], p["attendance"], p["absence"]) for p in pending] == [
         (appointment, "did_not_attend", "unacceptable")
     ]
+    by_provider = market.get("/caseload/notifications-pending", params={"supplier_id": live[1]})  # its own index
+    assert appointment in [p["appointment_id"] for p in by_provider["items"]]
     market.post(
         f"/referrals/{referral}/notification-acknowledgements",
         {"appointment_id": appointment},
@@ -214,6 +216,8 @@ def test_unacceptable_absence_notifies_the_practitioner_until_acknowledged(marke
     )
     none = market.get("/caseload", params={"practitioner_id": "po-notify"})["notifications_pending"]
     assert none == {"total": 0, "items": [], "next_after": None}
+    by_provider = market.get("/caseload/notifications-pending", params={"supplier_id": live[1]})
+    assert appointment not in [p["appointment_id"] for p in by_provider["items"]]
     no_absence = provider(market, referral, "attendance", {"appointment_id": appointment, "attended": "no"}, expect=422)
     assert no_absence["errors"][0]["path"] == "$.absence"
 
