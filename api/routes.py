@@ -13,7 +13,7 @@ from api.endpoints import AsOf, Command, Query, QueryContext, endpoint
 from api.errors import invalid
 from api.openapi import Param
 from api.services import Services
-from ledger.framework import commissioners, suppliers
+from ledger.framework import categories, commissioners, geography, suppliers
 from ledger.payments import accounts
 from ledger.procurement import call_offs, contracts
 from projections import catalogue
@@ -63,7 +63,8 @@ def _suppliers(q: QueryContext) -> catalogue.SupplierPage:
 def _eligibility(q: QueryContext) -> catalogue.EligibilityReport:
     wanted, area = q.params("category"), q.param("area")
     errors = [("category", "give at least one category")] if not wanted else []
-    errors += [] if area else [("area", "give an area code")]
+    errors += [("category", f"unknown service category {c!r}") for c in wanted if c not in categories.BY_CODE]
+    errors += [] if area in geography.BY_CODE else [("area", f"unknown area {area!r}" if area else "give an area code")]
     if errors:
         raise invalid(errors)
     assert area is not None

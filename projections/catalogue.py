@@ -13,7 +13,8 @@ from psycopg import Cursor
 
 from ledger.framework import geography
 from ledger.framework.commissioners import Commissioner
-from ledger.framework.suppliers import LotStatus, OrganisationType, Supplier, SupplierStatus
+from ledger.framework.suppliers import LotStatus, OrganisationType, Supplier, SupplierStanding, SupplierStatus
+from ledger.procurement import invitations
 from ledger.procurement.call_offs import CallOff, CallOffStatus, Tender
 from ledger.procurement.contracts import Contract
 from projections.base import LoggedEvent, View, fetch_rows, update_row
@@ -418,6 +419,7 @@ class EligibleSupplier(msgspec.Struct, kw_only=True):
     name: str
     eligible: bool
     reasons: list[str]
+    uncovered: list[str] = []  # the parts of the area its declared areas leave out
 
 
 class EligibilityReport(msgspec.Struct, kw_only=True):
@@ -430,35 +432,42 @@ class EligibilityReport(msgspec.Struct, kw_only=True):
 
 
 def eligibility(conn: psycopg.Connection[Any], categories: list[str], area: str) -> EligibilityReport:
+    """The invitation rule (`ledger.procurement.invitations`) asked about every supplier the catalogue holds
+    with any of these lots appointed or passed, as a call-off published now would ask it."""
+    wanted = tuple(dict.fromkeys(categories))
     rows = fetch_rows(
         conn,
-        "SELECT s.supplier_id, s.name, s.status,"
-        " array_agg(DISTINCT l.category) FILTER (WHERE l.status = 'appointed') AS appointed,"
-        " (SELECT array_agg(a.area_code ORDER BY a.area_code) FROM catalogue_supplier_areas a"
-        "   WHERE a.supplier_id = s.supplier_id) AS areas,"
-        " (SELECT min(a.area_code) FROM catalogue_supplier_areas a JOIN ref_area_covers c"
-        "   ON c.ancestor = a.area_code AND c.descendant = %s WHERE a.supplier_id = s.supplier_id) AS covering"
-        " FROM catalogue_suppliers s JOIN catalogue_supplier_lots l ON l.supplier_id = s.supplier_id"
-        " WHERE l.category = ANY(%s) AND l.status = 'appointed'"
-        " GROUP BY s.supplier_id ORDER BY lower(s.name), s.supplier_id",
-        (area, categories),
+        "SELECT s.supplier_id, s.name, s.status, s.terms_version IS NOT NULL AS terms_accepted,"
+        " (SELECT json_object_agg(l.category, l.status) FROM catalogue_supplier_lots l"
+        "   WHERE l.supplier_id = s.supplier_id AND l.category = ANY(%(lots)s)) AS lots,"
+        " coalesce((SELECT array_agg(a.area_code ORDER BY a.area_code) FROM catalogue_supplier_areas a"
+        "   WHERE a.supplier_id = s.supplier_id), '{}') AS declared_areas"
+        " FROM catalogue_suppliers s WHERE EXISTS (SELECT 1 FROM catalogue_supplier_lots l WHERE"
+        "   l.supplier_id = s.supplier_id AND l.category = ANY(%(lots)s) AND l.status IN ('appointed', 'passed'))",
+        {"lots": list(wanted)},
     )
+    standings = [
+        SupplierStanding(
+            supplier_id=row["supplier_id"],
+            name=row["name"],
+            status=SupplierStatus(row["status"]),
+            lots={code: LotStatus(status) for code, status in (row["lots"] or {}).items()},
+            terms_accepted=row["terms_accepted"],
+            declared_areas=tuple(row["declared_areas"]),
+        )
+        for row in rows
+    ]
     eligible, not_eligible = [], []
-    for row in rows:
-        appointed = set(row["appointed"] or [])
-        reasons = [f"{'appointed' if c in appointed else 'not appointed'} to the {c} lot" for c in categories]
-        ok = appointed.issuperset(categories)
-        if row["status"] != "active":
-            ok = False
-            reasons.append(f"supplier is {row['status']}")
-        if row["covering"]:
-            reasons.append(f"declared area {row['covering']} covers {area}")
-        else:
-            ok = False
-            reasons.append(f"no declared area covers {area} (declared: {', '.join(row['areas'] or []) or 'none'})")
-        entry = EligibleSupplier(supplier_id=row["supplier_id"], name=row["name"], eligible=ok, reasons=reasons)
-        (eligible if ok else not_eligible).append(entry)
-    return EligibilityReport(categories=categories, area=area, eligible=eligible, not_eligible=not_eligible)
+    for basis in invitations.invitation_basis(standings, wanted, area):
+        entry = EligibleSupplier(
+            supplier_id=basis.supplier_id,
+            name=basis.supplier_name,
+            eligible=basis.invited,
+            reasons=list(basis.reasons),
+            uncovered=list(basis.uncovered),
+        )
+        (eligible if basis.invited else not_eligible).append(entry)
+    return EligibilityReport(categories=list(wanted), area=area, eligible=eligible, not_eligible=not_eligible)
 
 
 class CommissionerRecord(msgspec.Struct, kw_only=True):

@@ -294,8 +294,10 @@ class Market:
         geography: str = "region-a",
         eligibility: dict | None = None,
         lead: str | None = None,
+        areas: tuple[str, ...] | None = None,
     ) -> tuple[str, str]:
-        """A live contract (and its supplier), run through a whole competition; starts today."""
+        """A live contract (and its supplier), run through a whole competition; starts today; delivered in
+        `areas` of the geography (all of it when not given)."""
         lead = lead or self.commissioner()
         lots = tuple(code for code in (need, cohort) if code)
         supplier = self.supplier(f"Provider for {'/'.join(lots)} in {geography}", lots=lots, areas=(geography,))
@@ -316,6 +318,7 @@ class Market:
                 "start_date": today.isoformat(),
                 "end_date": today.replace(year=today.year + 3).isoformat(),
                 "eligibility": eligibility or {"gender": "any"},
+                **({"areas": list(areas)} if areas else {}),
             },
             expect=201,
         ).json["id"]

@@ -59,37 +59,6 @@ def test_a_need_must_be_a_need_and_a_cohort_a_cohort(market: Market, lead: str) 
     assert {e["path"] for e in refused.json["errors"]} == {"$.need", "$.cohort"}
 
 
-def test_publication_invites_exactly_the_appointed_active_suppliers_covering_the_geography(
-    market: Market, lead: str
-) -> None:
-    regional = market.supplier("Regional Housing", areas=("region-a",))
-    national = market.supplier("National Housing", areas=("england-and-wales",))
-    local = market.supplier("Tyneside Local", areas=("northumbria",))
-    elsewhere = market.supplier("Mersey Housing", areas=("region-b",))
-    other_lot = market.supplier("Jobs North", lots=("ete",), areas=("region-a",))
-    suspended = market.supplier("Paused Housing", areas=("region-a",))
-    market.post(f"/suppliers/{suspended}/suspensions", {"grounds": "Investigation"})
-
-    call_off = published(market, lead)
-    payload = invitation_events(market, call_off)
-    assert set(payload["invited"]) >= {regional, national, local}
-    assert not {elsewhere, other_lot, suspended} & set(payload["invited"])
-    basis = {b["supplier_id"]: b for b in payload["basis"]}
-    assert basis[regional]["reasons"] == [
-        "appointed to the accommodation lot",
-        "declared area region-a covers northumbria",
-    ]
-    assert "no declared area covers northumbria (declared: region-b)" in basis[elsewhere]["reasons"]
-    assert "supplier is suspended" in basis[suspended]["reasons"]
-    assert other_lot not in basis  # not qualified for the category at all
-    assert payload["rule"] and payload["as_of_position"] > 0
-
-    record = market.get(f"/call-offs/{call_off}")
-    assert record["status"] == "open" and record["invited_count"] == len(payload["invited"])
-    shown = {i["supplier_id"]: i for i in record["invitations"]}
-    assert shown[elsewhere]["invited"] is False and shown[local]["invited"] is True
-
-
 def test_an_excluded_supplier_vanishes_from_new_invitations_and_the_catalogue_but_keeps_its_history(
     market: Market, lead: str
 ) -> None:
@@ -118,16 +87,40 @@ def test_a_supplier_qualified_after_publication_is_not_invited(market: Market, l
     assert refused.json["rule"] == "supplier not invited to this call-off"
 
 
-def test_the_response_window_is_at_least_28_days_unless_justified(market: Market, lead: str) -> None:
-    deadline = (market.clock.now + timedelta(days=14)).isoformat()
-    call_off = market.draft(lead, response_deadline=deadline)
-    refused = market.post(f"/call-offs/{call_off}/publication", expect=409)
+def test_the_response_window_is_at_least_28_days_to_the_second(market: Market, lead: str) -> None:
+    exactly = market.draft(lead, response_deadline=(market.clock.now + timedelta(days=28)).isoformat())
+    market.post(f"/call-offs/{exactly}/publication")
+    short = market.draft(lead, response_deadline=(market.clock.now + timedelta(days=28, seconds=-1)).isoformat())
+    before = count_events(market.url)
+    refused = market.post(f"/call-offs/{short}/publication", expect=409)
     assert refused.json["rule"] == "response window of at least 28 days"
-    justified = market.draft(
-        lead, response_deadline=deadline, short_window_justification="Urgent: incumbent provider entered administration"
+    assert "short_window_ground" in refused.json["detail"]
+    assert count_events(market.url) == before
+
+
+def test_a_shorter_window_needs_a_ground_and_its_justification_and_never_goes_below_10_days(
+    market: Market, lead: str
+) -> None:
+    at = lambda days: (market.clock.now + timedelta(days=days)).isoformat()  # noqa: E731
+    why = "The incumbent provider entered administration; people on licence are without a service"
+    text_only = market.draft(lead, expect=422, response_deadline=at(27), short_window_justification=why)
+    assert [e["path"] for e in text_only.json["errors"]] == ["$.short_window_ground"]
+    ground_only = market.draft(lead, expect=422, response_deadline=at(27), short_window_ground="state_of_urgency")
+    assert [e["path"] for e in ground_only.json["errors"]] == ["$.short_window_justification"]
+    unknown = market.draft(
+        lead, expect=422, response_deadline=at(27), short_window_ground="we are busy", short_window_justification=why
     )
-    market.post(f"/call-offs/{justified}/publication")
-    assert invitation_events(market, justified)["short_window_justification"].startswith("Urgent")
+    assert unknown.json["errors"][0]["path"] == "$.short_window_ground"
+
+    grounds = {"short_window_ground": "continuity_of_service", "short_window_justification": why}
+    for days in (27, 10):
+        justified = market.draft(lead, response_deadline=at(days), **grounds)
+        market.post(f"/call-offs/{justified}/publication")
+        event = invitation_events(market, justified)
+        assert (event["short_window_ground"], event["short_window_justification"]) == ("continuity_of_service", why)
+    below_floor = market.draft(lead, response_deadline=at(10 - 1 / 24), **grounds)
+    refused = market.post(f"/call-offs/{below_floor}/publication", expect=409)
+    assert refused.json["rule"] == "a shortened response window is at least 10 days"
 
 
 def test_tenders_are_sealed_until_opened_and_late_ones_are_refused(market: Market, lead: str) -> None:
@@ -319,6 +312,11 @@ def test_bafo_narrows_the_competition_to_named_suppliers(market: Market, lead: s
         expect=409,
     )
     assert not_tendered.json["rule"] == "BAFO only for suppliers who tendered"
+    too_soon = (market.clock.now + timedelta(days=10, seconds=-1)).isoformat()
+    short = market.post(
+        f"/call-offs/{call_off}/bafo", {"supplier_ids": [a], "deadline": too_soon, "reason": "Close scores"}, expect=409
+    )
+    assert short.json["rule"] == "BAFO response window of at least 10 days"
     deadline = (market.clock.now + timedelta(days=10)).isoformat()
     market.post(f"/call-offs/{call_off}/bafo", {"supplier_ids": [a], "deadline": deadline, "reason": "Close scores"})
     market.tender(call_off, a, "930000.00")

@@ -49,3 +49,15 @@ def test_categories_mark_needs_and_cohorts() -> None:
     cohorts = {c.code for c in categories.SERVICE_CATEGORIES if c.kind is categories.CategoryKind.COHORT}
     assert cohorts == {"women", "young-adults", "bame"}
     assert len(categories.SERVICE_CATEGORIES) == 14
+
+
+def test_region_letters_follow_the_moj_referral_service_not_the_2019_briefing() -> None:
+    """The referral service files West Midlands contracts under E and East Midlands ones under F (seed 003,
+    a 2019 briefing, has them the other way round): the ledger agrees with the service, and so does the
+    region each police area lies in."""
+    letters = {a.attributes["region_letter"]: a.name for a in geography.AREAS if "region_letter" in a.attributes}
+    assert (letters["E"], letters["F"]) == ("West Midlands", "East Midlands")
+    for police_area in ("staffordshire", "warwickshire", "west-mercia", "west-midlands"):
+        assert geography.BY_CODE[police_area].parent_code == "region-e"
+    for police_area in ("derbyshire", "leicestershire", "lincolnshire", "nottinghamshire"):
+        assert geography.BY_CODE[police_area].parent_code == "region-f"

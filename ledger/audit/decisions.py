@@ -23,7 +23,8 @@ from ledger import history
 from ledger.audit import log
 from ledger.errors import NotFound
 from ledger.framework.suppliers import Supplier
-from ledger.procurement.call_offs import CallOff, Criterion, InvitationBasis, Stage, TenderContent, tender_id_for
+from ledger.procurement.call_offs import CallOff, Criterion, Stage, TenderContent, tender_id_for
+from ledger.procurement.invitations import InvitationBasis
 from ledger.store import Ledger
 
 Progress = Callable[[int, int], None]  # (streams read, streams to read)
@@ -74,6 +75,7 @@ class CallOffDetails(msgspec.Struct, kw_only=True):
     extension_options_months: list[int]
     criteria: list[Criterion]
     response_deadline: datetime
+    short_window_ground: str | None
     short_window_justification: str | None
     clarification_stage: bool
     bafo_stage: bool
@@ -91,6 +93,7 @@ class Eligibility(msgspec.Struct, kw_only=True):
     considered: list[InvitationBasis]
     invited: list[Party]
     response_deadline: datetime
+    short_window_ground: str | None
     short_window_justification: str | None
     published: EventRef
 
@@ -460,6 +463,7 @@ def call_off_record(
                 considered=list(event.basis),
                 invited=[party(s) for s in event.invited],
                 response_deadline=event.response_deadline,
+                short_window_ground=event.short_window_ground,
                 short_window_justification=event.short_window_justification,
                 published=ref,
             )
@@ -621,6 +625,7 @@ def call_off_record(
             extension_options_months=list(draft.extension_options_months),
             criteria=list(draft.criteria),
             response_deadline=draft.response_deadline,
+            short_window_ground=draft.short_window_ground,
             short_window_justification=draft.short_window_justification,
             clarification_stage=draft.clarification_stage,
             bafo_stage=draft.bafo_stage,

@@ -482,9 +482,12 @@ def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> 
         )
     if command.complexity not in category.complexity_levels:
         raise RuleViolation("complexity level not offered", f"{category.name} has no {command.complexity} level")
-    if not any(geography.covers(area, command.area) for area in contract.areas):
+    outside = geography.uncovered(command.area, contract.areas)
+    if outside:
         raise RuleViolation(
-            "contract does not cover the person's area", f"{command.area} is outside {', '.join(contract.areas)}"
+            "contract does not cover the person's area",
+            f"{', '.join(outside)}{'' if outside == (command.area,) else f' of {command.area}'}"
+            f" is outside {', '.join(contract.areas)}",
         )
     rules = contract.eligibility
     if rules.gender is Gender.WOMEN and command.person.gender != "female":

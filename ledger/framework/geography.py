@@ -1,8 +1,17 @@
-"""The framework's geography tree and its "covers" relation: the one list of areas."""
+"""The framework's geography tree and its "covers" relation: the one list of areas.
+
+Region letters (A-L) are the MoJ "Refer and monitor an intervention" service's own `nps_region` codes, the
+authoritative source for the live framework: its published contract definitions put West Midlands
+contracts (e.g. FBD-WM, Dependency and Recovery West Midlands) under E and East Midlands ones (FBD-EM,
+Accommodation East Midlands) under F, and its PCC-area table nests Staffordshire, Warwickshire, West Mercia
+and West Midlands in E. The 2019 Clinks briefing in the source documents (seed 003) letters the two the
+other way round (E = East Midlands, F = West Midlands); the ledger follows the service, not the briefing.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from functools import cache
 
 import msgspec
@@ -25,8 +34,8 @@ class Area(msgspec.Struct, frozen=True, kw_only=True):
 
 ENGLAND_AND_WALES = "england-and-wales"
 
-# The 12 probation regions (codes A-L as used by the MoJ referral service; L, Greater
-# Manchester, was split from the North West) and the nation each lies in.
+# The 12 probation regions (codes A-L as used by the MoJ referral service, see the module's docstring; L,
+# Greater Manchester, was split from the North West) and the nation each lies in.
 _REGIONS = (
     ("A", "North East", "england"),
     ("B", "North West", "england"),
@@ -127,6 +136,7 @@ def _build() -> tuple[Area, ...]:
 
 AREAS: tuple[Area, ...] = _build()
 BY_CODE = {a.code: a for a in AREAS}
+CHILDREN: dict[str, tuple[str, ...]] = {a.code: tuple(c.code for c in AREAS if c.parent_code == a.code) for a in AREAS}
 
 
 @cache
@@ -143,6 +153,34 @@ def ancestors(code: str) -> tuple[str, ...]:
 def covers(outer: str, inner: str) -> bool:
     """True when area `outer` contains (or is) area `inner`."""
     return outer in ancestors(inner)
+
+
+def uncovered(target: str, areas: Iterable[str]) -> tuple[str, ...]:
+    """The parts of `target` that none of `areas` covers, as the largest whole areas (empty: covered).
+
+    Areas cover by union: the three police areas of a region together cover the region. A part is named
+    as high up the tree as it is wholly uncovered (a whole region, not its police areas one by one).
+    """
+    declared = frozenset(areas)
+
+    def walk(code: str) -> tuple[str, ...]:
+        if declared.intersection(ancestors(code)):
+            return ()  # an area containing (or equal to) this one is declared
+        if not CHILDREN[code] or not any(covers(code, area) for area in declared):
+            return (code,)  # nothing declared inside it: wholly uncovered
+        return tuple(part for child in CHILDREN[code] for part in walk(child))
+
+    return walk(target)
+
+
+def covered_by(target: str, areas: Iterable[str]) -> bool:
+    """True when `areas`, together, cover the whole of `target`."""
+    return not uncovered(target, areas)
+
+
+def names(codes: Iterable[str]) -> str:
+    """Areas as people read them: "Durham, Cleveland"."""
+    return ", ".join(BY_CODE[code].name for code in codes)
 
 
 def probation_regions(areas: tuple[str, ...] | list[str]) -> list[str]:

@@ -135,6 +135,21 @@ class LotState:
     since: datetime
 
 
+class SupplierStanding(msgspec.Struct, frozen=True, kw_only=True):
+    """What a call-off's invitation rule reads of a supplier: its lots, standing, terms and declared areas.
+
+    Built from the aggregate at publication and from the catalogue's rows for the eligibility answer, so
+    that both ask the one rule (`ledger.procurement.invitations`) the same question.
+    """
+
+    supplier_id: UUID
+    name: str
+    status: SupplierStatus
+    lots: dict[str, LotStatus]
+    terms_accepted: bool
+    declared_areas: tuple[str, ...]
+
+
 def normalise_legal_identifier(value: str) -> str:
     return re.sub(r"[\s\-/]", "", value).upper()
 
@@ -217,8 +232,15 @@ class Supplier(LedgerAggregate):
     def reinstate(self, grounds: str) -> None:
         self.status = SupplierStatus.ACTIVE
 
-    def appointed_lots(self) -> set[str]:
-        return {code for code, lot in self.lots.items() if lot.status is LotStatus.APPOINTED}
+    def standing(self) -> SupplierStanding:
+        return SupplierStanding(
+            supplier_id=self.id,
+            name=self.name,
+            status=self.status,
+            lots={code: lot.status for code, lot in self.lots.items()},
+            terms_accepted=self.terms_version is not None,
+            declared_areas=self.declared_areas,
+        )
 
     def appoint_passed_lots(self) -> None:
         for category, lot in sorted(self.lots.items()):

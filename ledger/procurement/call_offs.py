@@ -20,6 +20,8 @@ from ledger.framework.commissioners import Commissioner
 from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.framework.suppliers import Supplier, SupplierStatus
 from ledger.ids import new_id
+from ledger.procurement import invitations
+from ledger.procurement.invitations import InvitationBasis
 from ledger.store import Ledger, Recorded
 from ledger.types import (
     DocumentRef,
@@ -34,10 +36,23 @@ from ledger.types import (
     score_errors,
 )
 
+# The sector asked for at least four weeks to respond (DOMAIN.md); a shorter window needs a ground from
+# SHORT_WINDOW_GROUNDS and an explanation, and is never shorter than the floor. A BAFO round (a refinement
+# by suppliers who have tendered already) has its own minimum. ADR 0026 says where each number comes from.
 MIN_RESPONSE_WINDOW = timedelta(days=28)
+SHORTENED_WINDOW_FLOOR = timedelta(days=10)
+MIN_BAFO_WINDOW = timedelta(days=10)
 DEFAULT_STANDSTILL_DAYS = 10
-INVITATION_RULE = "invite-all-appointed-active-covering-v1"
 RANKING_RULE = "weighted-moderated-scores-v1"
+
+
+class ShortWindowGround(enum.StrEnum):
+    """Why a call-off may give suppliers less than 28 days to respond."""
+
+    STATE_OF_URGENCY = "state_of_urgency"  # events the commissioner could not foresee make 28 days impractical
+    CONTINUITY_OF_SERVICE = "continuity_of_service"  # an incumbent's failure leaves people without the service
+    PLANNED_PROCUREMENT_NOTICE = "planned_procurement_notice"  # suppliers were told of it well in advance
+    RERUN_OF_CANCELLED_COMPETITION = "rerun_of_cancelled_competition"  # the same requirement, tendered again
 
 
 class AwardType(enum.StrEnum):
@@ -90,19 +105,11 @@ class DraftCallOff(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     extension_options_months: tuple[Annotated[int, msgspec.Meta(ge=1, le=60)], ...] = ()
     criteria: Annotated[tuple[Criterion, ...], msgspec.Meta(min_length=1, max_length=20)]
     response_deadline: UtcDateTime
+    short_window_ground: ShortWindowGround | None = None
     short_window_justification: Reason | None = None
     clarification_stage: bool = True
     bafo_stage: bool = False
     standstill_days: Annotated[int, msgspec.Meta(ge=0, le=60)] = DEFAULT_STANDSTILL_DAYS
-
-
-class InvitationBasis(msgspec.Struct, frozen=True, kw_only=True):
-    """Why one supplier was (or was not) invited, as the ledger saw it at publication."""
-
-    supplier_id: UUID
-    supplier_name: str
-    invited: bool
-    reasons: tuple[str, ...]
 
 
 class TenderContent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -196,6 +203,7 @@ class CallOff(LedgerAggregate):
         as_of_position: int,
         response_deadline: datetime,
         short_window_justification: str | None,
+        short_window_ground: ShortWindowGround | None = None,
     ) -> None:
         self.invited = invited
         self.status = CallOffStatus.OPEN
@@ -334,6 +342,10 @@ def _draft_errors(draft: DraftCallOff) -> list[tuple[str, str]]:
         errors.append(("$.criteria", "criterion names must be unique"))
     if draft.lead_commissioner_id in draft.partner_commissioner_ids:
         errors.append(("$.partner_commissioner_ids", "the lead commissioner is not also a partner"))
+    if draft.short_window_ground and not draft.short_window_justification:
+        errors.append(("$.short_window_justification", "explain how the ground applies to this call-off"))
+    if draft.short_window_justification and not draft.short_window_ground:
+        errors.append(("$.short_window_ground", f"name the ground: one of {', '.join(ShortWindowGround)}"))
     return errors
 
 
@@ -354,40 +366,25 @@ def draft_call_off(ledger: Ledger, envelope: Envelope, command: DraftCallOff) ->
     return ledger.execute(envelope, lambda: CallOff(draft=command))
 
 
-def invitation_basis(call_off: CallOff, suppliers: list[Supplier]) -> tuple[InvitationBasis, ...]:
-    """Every supplier appointed to any lot of the call-off, invited or not, with the reasons."""
-    wanted = call_off.lots
-    target = call_off.draft.geography
-    basis = []
-    for supplier in sorted(suppliers, key=lambda s: (s.name.lower(), str(s.id))):
-        appointed = supplier.appointed_lots()
-        if not appointed.intersection(wanted):
-            continue
-        reasons: list[str] = []
-        invited = True
-        for lot in wanted:
-            if lot in appointed:
-                reasons.append(f"appointed to the {lot} lot")
-            else:
-                invited = False
-                reasons.append(f"not appointed to the {lot} lot")
-        if supplier.status is not SupplierStatus.ACTIVE:
-            invited = False
-            reasons.append(f"supplier is {supplier.status}")
-        covering = [a for a in supplier.declared_areas if geography.covers(a, target)]
-        if covering:
-            reasons.append(f"declared area {covering[0]} covers {target}")
-        else:
-            invited = False
-            reasons.append(
-                f"no declared area covers {target} (declared: {', '.join(supplier.declared_areas) or 'none'})"
-            )
-        basis.append(
-            InvitationBasis(
-                supplier_id=supplier.id, supplier_name=supplier.name, invited=invited, reasons=tuple(reasons)
-            )
+def _days(window: timedelta) -> str:
+    days = window / timedelta(days=1)
+    return f"{days:.0f} days" if days == int(days) else f"{days:.1f} days"
+
+
+def check_response_window(window: timedelta, ground: ShortWindowGround | None) -> None:
+    """28 days at least; shorter only on a recorded ground, and never below the floor."""
+    if window >= MIN_RESPONSE_WINDOW:
+        return
+    if ground is None:
+        raise RuleViolation(
+            "response window of at least 28 days",
+            f"the window is {_days(window)}; a shorter one needs a short_window_ground and its justification",
         )
-    return tuple(basis)
+    if window < SHORTENED_WINDOW_FLOOR:
+        raise RuleViolation(
+            "a shortened response window is at least 10 days",
+            f"the window is {_days(window)}: even on the ground {ground}, suppliers get 10 days to respond",
+        )
 
 
 def publish_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> Recorded:
@@ -398,27 +395,26 @@ def publish_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> R
     deadline = call_off.draft.response_deadline
     if deadline <= now:
         raise RuleViolation("response deadline must be in the future", f"the deadline {deadline} has passed")
-    if deadline - now < MIN_RESPONSE_WINDOW and not call_off.draft.short_window_justification:
-        raise RuleViolation(
-            "response window of at least 28 days",
-            f"the window is {(deadline - now).days} days; a shorter one needs a recorded justification",
-        )
+    check_response_window(deadline - now, call_off.draft.short_window_ground)
     as_of = ledger.head()
-    basis = invitation_basis(call_off, ledger.load_all(Supplier, up_to=as_of))
+    standings = (supplier.standing() for supplier in ledger.load_all(Supplier, up_to=as_of))
+    basis = invitations.invitation_basis(standings, call_off.lots, call_off.draft.geography)
     invited = tuple(b.supplier_id for b in basis if b.invited)
 
     def publish() -> CallOff:
         call_off.publish(
             invited=invited,
             basis=basis,
-            rule=INVITATION_RULE,
+            rule=invitations.INVITATION_RULE,
             as_of_position=as_of,
             response_deadline=deadline,
             short_window_justification=call_off.draft.short_window_justification,
+            short_window_ground=call_off.draft.short_window_ground,
         )
         return call_off
 
-    return ledger.execute(envelope, publish, reason=call_off.draft.short_window_justification)
+    ground, justification = call_off.draft.short_window_ground, call_off.draft.short_window_justification
+    return ledger.execute(envelope, publish, reason=f"{ground}: {justification}" if ground else None)
 
 
 def _require_open_for_tenders(call_off: CallOff, supplier_id: UUID, now: datetime) -> None:
@@ -543,6 +539,11 @@ def invite_bafo(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: 
     if command.deadline <= envelope.recorded_at:
         raise RuleViolation(
             "response deadline must be in the future", f"the BAFO deadline {command.deadline} has passed"
+        )
+    if command.deadline - envelope.recorded_at < MIN_BAFO_WINDOW:
+        raise RuleViolation(
+            "BAFO response window of at least 10 days",
+            f"the window is {_days(command.deadline - envelope.recorded_at)}; suppliers get 10 days to refine a bid",
         )
 
     def invite() -> CallOff:
