@@ -95,7 +95,7 @@ def test_eligibility_is_the_basis_recorded_at_publication_with_names_as_they_wer
 ) -> None:
     found = record(market, competition["call_off"])
     eligibility = found["eligibility"]
-    assert eligibility["rule"] == "invite-all-appointed-active-covering-v1"
+    assert eligibility["rule"] == "invite-all-appointed-active-covering-v2"
     assert eligibility["published"]["position"] == competition["published"]
     assert eligibility["as_of_position"] < competition["published"]
     considered = {c["supplier_id"]: c for c in eligibility["considered"]}
