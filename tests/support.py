@@ -33,3 +33,14 @@ def register_test_supplier(
         **fields,
     }
     return register_supplier(ledger, envelope or make_envelope(actor), RegisterSupplier(**values))
+
+
+def recorded_payload(url: str, originator_id: str, event_type: str) -> dict:
+    """An event's payload exactly as recorded in the log (as an auditor reads it with plain SQL)."""
+    with psycopg.connect(url) as conn:
+        (payload,) = conn.execute(
+            "SELECT convert_from(state, 'UTF8')::jsonb FROM ledger_events"
+            " WHERE originator_id = %s AND event_type = %s ORDER BY originator_version DESC LIMIT 1",
+            (originator_id, event_type),
+        ).fetchone()
+    return payload

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from tests.market import Market
-from tests.support import count_events
+from tests.support import count_events, recorded_payload
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +23,7 @@ def published(market: Market, lead: str, **overrides) -> str:
 
 
 def invitation_events(market: Market, call_off: str) -> dict:
-    with psycopg.connect(market.url) as conn:
-        (payload,) = conn.execute(
-            "SELECT convert_from(state, 'UTF8')::jsonb FROM ledger_events"
-            " WHERE originator_id = %s AND event_type = 'CallOffPublished'",
-            (call_off,),
-        ).fetchone()
-    return payload
+    return recorded_payload(market.url, call_off, "CallOffPublished")
 
 
 def test_a_call_off_cannot_be_drafted_before_the_user_agreement_is_signed(market: Market) -> None:

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-import psycopg
 import pytest
 
 from ledger.framework import geography
 from ledger.framework.suppliers import LotStatus, SupplierStanding, SupplierStatus
 from ledger.procurement import invitations
 from tests.market import Market
+from tests.support import recorded_payload
 
 LOT = "family-and-significant-others"  # no other test of this module's market holds it
 
 
 def published_basis(market: Market, call_off: str) -> dict:
-    with psycopg.connect(market.url) as conn:
-        (payload,) = conn.execute(
-            "SELECT convert_from(state, 'UTF8')::jsonb FROM ledger_events"
-            " WHERE originator_id = %s AND event_type = 'CallOffPublished'",
-            (call_off,),
-        ).fetchone()
-    return payload
+    return recorded_payload(market.url, call_off, "CallOffPublished")
+
+
+def publish_for_the_north_east(market: Market) -> str:
+    call_off = market.draft(market.commissioner(), need=LOT, geography="region-a", title="Families, North East")
+    market.post(f"/call-offs/{call_off}/publication")
+    return call_off
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +53,7 @@ def field(market: Market) -> dict[str, str]:
 def test_publication_invites_exactly_those_appointed_active_and_covering_the_geography_by_union(
     market: Market, field: dict[str, str]
 ) -> None:
-    lead = market.commissioner()
-    call_off = market.draft(lead, need=LOT, geography="region-a", title="Families, North East")
-    market.post(f"/call-offs/{call_off}/publication")
+    call_off = publish_for_the_north_east(market)
     payload = published_basis(market, call_off)
 
     assert set(payload["invited"]) == {field["regional"], field["national"], field["union"]}
@@ -91,9 +89,7 @@ def test_publication_invites_exactly_those_appointed_active_and_covering_the_geo
 def test_the_catalogue_answers_eligibility_with_the_same_decision_as_publication(
     market: Market, field: dict[str, str]
 ) -> None:
-    lead = market.commissioner()
-    call_off = market.draft(lead, need=LOT, geography="region-a", title="Families again")
-    market.post(f"/call-offs/{call_off}/publication")
+    call_off = publish_for_the_north_east(market)
     recorded = {b["supplier_id"]: b for b in published_basis(market, call_off)["basis"]}
 
     answer = market.get("/catalogue/eligibility", params={"category": LOT, "area": "region-a"})
