@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +30,7 @@ from ledger.cases.referrals import (
 from ledger.cases.unpaid_work import UnpaidWorkOrder
 from projections import pages
 from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
+from projections.export import csv_text
 from projections.pages import Listing
 
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
@@ -1069,17 +1068,8 @@ def performance_report(
         " AND r.received_at >= %s AND r.received_at < %s ORDER BY r.received_at, r.reference_number",
         [*params, start, end + timedelta(days=1)],
     )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REPORT_COLUMNS)
     sealed, reveal = _revealed(rows, keys)
     for row, value in zip(rows, sealed, strict=True):
         personal = reveal(value, ReferralPersonalData)
         row["crn"] = personal.crn if personal else ERASED
-        writer.writerow(
-            [
-                "" if row[c] is None else row[c].isoformat() if isinstance(row[c], datetime) else row[c]
-                for c in REPORT_COLUMNS
-            ]
-        )
-    return out.getvalue()
+    return csv_text(REPORT_COLUMNS, rows)
