@@ -609,6 +609,7 @@ class AccountSummary(msgspec.Struct, kw_only=True):
     version: int
     charges: list[ChargeLine] = []  # earned, oldest first (reversed ones too, marked)
     refused_charges: list[RefusedCharge] = []
+    account_id: UUID | None = None  # the account's own record in the log (GET /audit/aggregates/{id})
 
 
 def account_summary(conn: psycopg.Connection[Any], contract_id: UUID) -> AccountSummary | None:
@@ -647,6 +648,7 @@ def account_summary(conn: psycopg.Connection[Any], contract_id: UUID) -> Account
         (contract_id,),
     ).fetchall()
     return AccountSummary(
+        account_id=account["account_id"],
         charges=[msgspec.convert(r, ChargeLine) for r in charge_lines],
         refused_charges=[msgspec.convert(r, RefusedCharge) for r in refused_lines],
         contract_id=contract_id,

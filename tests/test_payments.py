@@ -579,7 +579,7 @@ def test_a_contract_account_is_snapshotted_and_loads_from_its_snapshot_exactly(m
 def test_an_account_as_of_a_horizon_starts_from_a_snapshot_only_if_the_snapshot_lies_within_it(
     market: Market, monkeypatch
 ) -> None:
-    from ledger.payments.accounts import ContractAccount, account_id_for
+    from ledger.payments.accounts import ContractAccount
 
     monkeypatch.setattr(ContractAccount, "snapshot_every", 2)
     contract, _ = priced(market)
@@ -589,7 +589,7 @@ def test_an_account_as_of_a_horizon_starts_from_a_snapshot_only_if_the_snapshot_
     market.clock.advance(days=1)
     second = market.referral(contract, crn="Y222222")
     market.post(f"/referrals/{second}/acknowledgement", role="provider_caseworker")
-    path = f"/audit/aggregates/{account_id_for(contract)}"
+    path = f"/audit/aggregates/{account(market, contract)['account_id']}"
     auditor = market.headers("auditor")
     now = market.client.simulate_get(path, headers=auditor).json
     then = market.client.simulate_get(path, params={"as_recorded": middle}, headers=auditor).json
