@@ -254,6 +254,7 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                     unpaid_work.allocate_order,
                     unpaid_work.AllocateOrder,
                     status=201,
+                    location="/unpaid-work/{id}",
                     tags=upw,
                 ),
                 get=Query(
@@ -265,6 +266,20 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                     caseload.UnpaidWorkList,
                     views=("caseload",),
                     params=(*CUT, *_page_params(100)),
+                    tags=upw,
+                ),
+            ),
+        ),
+        (
+            "/unpaid-work/{order_id}",
+            endpoint(
+                services,
+                get=Query(
+                    "An Unpaid Work order: its contract and provider, hours ordered and worked, deadline and risk",
+                    lambda q, i: caseload.get_unpaid_work_order(q.conn, i, q.now().date(), q.ledger.keys),
+                    caseload.UnpaidWorkOrderRecord,
+                    views=("caseload",),
+                    etag=True,
                     tags=upw,
                 ),
             ),
@@ -301,6 +316,21 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                     programmes.form_group,
                     programmes.FormGroup,
                     status=201,
+                    location="/programmes/{id}",
+                    tags=prog,
+                ),
+            ),
+        ),
+        (
+            "/programmes/{group_id}",
+            endpoint(
+                services,
+                get=Query(
+                    "A programme group: its contract and provider, participants and sessions scheduled",
+                    lambda q, i: caseload.get_programme_group(q.conn, i),
+                    caseload.ProgrammeGroupRecord,
+                    views=("caseload",),
+                    etag=True,
                     tags=prog,
                 ),
             ),

@@ -43,7 +43,8 @@ class Command:
     request: type | None = None
     status: int = 200
     errors: tuple[int, ...] = (404, 409)
-    location: str | None = None  # e.g. "/suppliers/{id}" for 201 Created
+    location: str | None = None  # e.g. "/suppliers/{id}" for 201 Created; may use the ids the command names
+    response: type[CommandAccepted] = CommandAccepted  # a subclass adds the ids the command names (`Recorded.named`)
     if_match: bool = False
     idempotent: bool = False  # moves money: needs an Idempotency-Key; a retry answers the first response
     tags: tuple[str, ...] = ()
@@ -54,7 +55,7 @@ class Command:
         return Operation(
             self.summary,
             request=self.request,
-            response=CommandAccepted,
+            response=self.response,
             status=self.status,
             errors=self.errors + ((412,) if self.if_match else ()) + ((422,) if self.idempotent else ()),
             params=params,
@@ -345,15 +346,16 @@ class Endpoint:
         resp.set_header("ETag", f'"{recorded.version}"')
         resp.set_header("X-Ledger-Position", str(recorded.position))
         if spec.status == 201 and spec.location:
-            resp.location = spec.location.format(id=recorded.aggregate_id)
+            resp.location = spec.location.format(id=recorded.aggregate_id, **recorded.named)
         media.respond(
             resp,
-            CommandAccepted(
+            spec.response(
                 id=recorded.aggregate_id,
                 version=recorded.version,
                 position=recorded.position,
                 events=recorded.events,
                 command_id=req.context.command_id,
+                **recorded.named,
             ),
             status=spec.status,
         )

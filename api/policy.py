@@ -52,6 +52,7 @@ _REF = "/referrals/{referral_id}"
 _K = "/contracts/{contract_id}"
 _INV = "/contracts/{contract_id}/invoices/{invoice_id}"
 _FOI = "/foi/requests/{request_id}"
+_QUESTIONNAIRE = ("GET", "/suppliers/{supplier_id}/questionnaires/{questionnaire_id}")
 
 RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/suppliers"): rule(R.AUTHORITY, R.ADMINISTRATOR, R.SUPPLIER_BID_MANAGER),
@@ -60,6 +61,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PATCH", "/suppliers/{supplier_id}"): rule(R.AUTHORITY, R.ADMINISTRATOR, *_SUPPLIER_SELF, scope="supplier"),
     ("POST", "/suppliers/{supplier_id}/questionnaires"): rule(*_SUPPLIER_SELF, scope="supplier"),
     ("POST", "/suppliers/{supplier_id}/questionnaires/{questionnaire_id}/assessments"): rule(R.AUTHORITY),
+    # A supplier's questionnaires: the supplier itself, the Authority that assesses them, auditors.
+    _QUESTIONNAIRE: rule(R.AUTHORITY, R.AUDITOR, *_SUPPLIER_SELF, scope="supplier"),
+    ("GET", "/questionnaires"): rule(R.AUTHORITY, R.AUDITOR),
     ("POST", "/suppliers/{supplier_id}/terms-acceptances"): rule(*_SUPPLIER_SELF, scope="supplier"),
     ("POST", "/suppliers/{supplier_id}/lot-withdrawals"): rule(R.AUTHORITY, *_SUPPLIER_SELF, scope="supplier"),
     ("PUT", "/suppliers/{supplier_id}/declared-areas"): rule(*_SUPPLIER_SELF, scope="supplier"),
@@ -127,11 +131,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{_REF}/case-notes"): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, scope="referral"),
     ("POST", "/unpaid-work"): rule(R.PROBATION_PRACTITIONER),
     ("GET", "/unpaid-work"): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True),
+    ("GET", "/unpaid-work/{order_id}"): rule(R.PROVIDER_CASEWORKER, R.AUDITOR, scope="order", personal_data=True),
     **{
         ("POST", f"/unpaid-work/{{order_id}}/{step}"): rule(R.PROVIDER_CASEWORKER, scope="order")
         for step in ("induction", "sessions", "stand-downs")
     },
     ("POST", "/programmes"): rule(R.PROVIDER_CASEWORKER, scope="body_contract"),
+    ("GET", "/programmes/{group_id}"): rule(R.PROVIDER_CASEWORKER, R.AUDITOR, scope="group"),
     ("POST", "/programmes/{group_id}/participants"): rule(R.PROVIDER_CASEWORKER, scope="group"),
     ("POST", "/programmes/{group_id}/sessions"): rule(R.PROVIDER_CASEWORKER, scope="group"),
     **{
@@ -343,6 +349,13 @@ def _check_body(ledger: Ledger, actor: Actor, scope: str, body: Any) -> None:
     named = getattr(body, "supplier_id", None)
     if actor.role in SUPPLIER_ROLES and named is not None and str(named) != org:
         raise forbidden("the request names another supplier than the one your token acts for")
+
+
+def reads_questionnaires(actor: Actor, supplier_id: UUID) -> bool:
+    """Whether the caller may read this supplier's questionnaires (wherever they are shown: the rule of the
+    questionnaire's own route decides)."""
+    rule_ = RULES[_QUESTIONNAIRE]
+    return actor.role in rule_.roles and (actor.role not in SUPPLIER_ROLES or actor.organisation_id == str(supplier_id))
 
 
 def forced_filters(actor: Actor) -> dict[str, Any]:

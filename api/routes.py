@@ -9,7 +9,8 @@ from uuid import UUID
 
 import msgspec
 
-from api.endpoints import AsOf, Command, Query, QueryContext, endpoint
+from api import policy
+from api.endpoints import AsOf, Command, CommandAccepted, Query, QueryContext, endpoint
 from api.errors import invalid
 from api.openapi import Param
 from api.services import Services
@@ -47,6 +48,35 @@ class OpenedTender(msgspec.Struct, kw_only=True):
 class OpenedTenders(msgspec.Struct, kw_only=True):
     call_off_id: UUID
     tenders: list[OpenedTender]
+
+
+class QuestionnaireAccepted(CommandAccepted, kw_only=True):
+    """A questionnaire was submitted: `id` is the supplier, `questionnaire_id` the questionnaire (its `Location`)."""
+
+    questionnaire_id: UUID
+
+
+def _supplier(q: QueryContext, supplier_id: UUID) -> catalogue.SupplierRecord | None:
+    """A supplier's page; its questionnaires only for the supplier itself and those who assess or audit them."""
+    record = catalogue.get_supplier(q.conn, supplier_id)
+    if record is not None and policy.reads_questionnaires(q.req.context.actor, supplier_id):
+        record.questionnaires = catalogue.supplier_questionnaires(q.conn, supplier_id)
+    return record
+
+
+def _questionnaires(q: QueryContext) -> catalogue.QuestionnairePage:
+    raw = q.param("status") or catalogue.QuestionnaireState.AWAITING_ASSESSMENT
+    try:
+        state = catalogue.QuestionnaireState(raw)
+    except ValueError:
+        raise invalid([("status", f"one of {', '.join(catalogue.QuestionnaireState)}")]) from None
+    return catalogue.list_questionnaires(
+        q.conn,
+        state,
+        supplier_id=q.uuid_param("supplier_id"),
+        after=q.param("after"),
+        limit=q.int_param("limit", default=50, low=1, high=500),
+    )
 
 
 def _suppliers(q: QueryContext) -> catalogue.SupplierPage:
@@ -163,8 +193,9 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
             endpoint(
                 services,
                 get=Query(
-                    "A supplier: lots, declared areas and standing",
-                    lambda q, i: catalogue.get_supplier(q.conn, i),
+                    "A supplier: lots, declared areas and standing (and, for the supplier itself, the Authority and"
+                    " auditors, its questionnaires)",
+                    _supplier,
                     catalogue.SupplierRecord,
                     etag=True,
                     tags=s,
@@ -187,6 +218,45 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                     suppliers.submit_questionnaire,
                     suppliers.SubmitQuestionnaire,
                     status=201,
+                    location="/suppliers/{id}/questionnaires/{questionnaire_id}",
+                    response=QuestionnaireAccepted,
+                    tags=s,
+                ),
+            ),
+        ),
+        (
+            "/suppliers/{supplier_id}/questionnaires/{questionnaire_id}",
+            endpoint(
+                services,
+                get=Query(
+                    "A questionnaire: the lots it sought, each pending, passed, failed (with the reason) or withdrawn",
+                    lambda q, supplier_id, questionnaire_id: catalogue.get_questionnaire(
+                        q.conn, supplier_id, questionnaire_id
+                    ),
+                    catalogue.QuestionnaireRecord,
+                    tags=s,
+                ),
+            ),
+        ),
+        (
+            "/questionnaires",
+            endpoint(
+                services,
+                get=Query(
+                    "The Authority's worklist: questionnaires awaiting assessment (or assessed, or withdrawn), the"
+                    " longest waiting first, a page at a time, with the list's total",
+                    _questionnaires,
+                    catalogue.QuestionnairePage,
+                    params=(
+                        Param(
+                            "status",
+                            "query",
+                            {"type": "string", "enum": list(catalogue.QuestionnaireState)},
+                            "Which questionnaires (awaiting-assessment)",
+                        ),
+                        _uuid("supplier_id", "Only this supplier's"),
+                        *PAGE,
+                    ),
                     tags=s,
                 ),
             ),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -206,12 +206,21 @@ def _created_event_classes(kind: type) -> list[type]:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What a command wrote: the aggregate it addressed, its new version, and the log position."""
+    """What a command wrote: the aggregate it addressed, its new version, and the log position.
+
+    `named` holds the ids of what the command created inside the aggregate (a questionnaire of a supplier), by
+    name, so that its caller can find them.
+    """
 
     aggregate_id: UUID
     version: int
     position: int
     events: int
+    named: Mapping[str, UUID] = field(default_factory=dict)
+
+    def naming(self, **ids: UUID) -> Recorded:
+        """The same recording, naming what the command created."""
+        return replace(self, named={**self.named, **ids})
 
 
 A = TypeVar("A", bound=LedgerAggregate)

@@ -61,7 +61,7 @@ class View:
     tables: tuple[str, ...] = ()
 
     def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
+        self._handlers: dict[str, list[Handler]] = {}
         self.register()
 
     def register(self) -> None:
@@ -69,15 +69,15 @@ class View:
         raise NotImplementedError
 
     def on(self, event_class: type, handler: Handler) -> None:
-        self._handlers[get_topic(event_class)] = handler
+        """Apply `handler` to every event of this class; several handlers of one event run in the order given."""
+        self._handlers.setdefault(get_topic(event_class), []).append(handler)
 
     @property
     def topics(self) -> frozenset[str]:
         return frozenset(self._handlers)
 
     def apply(self, cursor: Cursor[Any], logged: LoggedEvent) -> None:
-        handler = self._handlers.get(logged.topic)
-        if handler is not None:
+        for handler in self._handlers.get(logged.topic, ()):
             handler(cursor, logged)
 
 

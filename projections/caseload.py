@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +30,7 @@ from ledger.cases.referrals import (
 from ledger.cases.unpaid_work import UnpaidWorkOrder
 from projections import pages
 from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
+from projections.export import csv_text
 from projections.pages import Listing
 
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}
@@ -1069,17 +1068,80 @@ def performance_report(
         " AND r.received_at >= %s AND r.received_at < %s ORDER BY r.received_at, r.reference_number",
         [*params, start, end + timedelta(days=1)],
     )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REPORT_COLUMNS)
     sealed, reveal = _revealed(rows, keys)
     for row, value in zip(rows, sealed, strict=True):
         personal = reveal(value, ReferralPersonalData)
         row["crn"] = personal.crn if personal else ERASED
-        writer.writerow(
-            [
-                "" if row[c] is None else row[c].isoformat() if isinstance(row[c], datetime) else row[c]
-                for c in REPORT_COLUMNS
-            ]
-        )
-    return out.getvalue()
+    return csv_text(REPORT_COLUMNS, rows)
+
+
+# -- one Unpaid Work order, one programme group ------------------------------------------------------
+
+
+class UnpaidWorkOrderRecord(msgspec.Struct, kw_only=True):
+    """One Unpaid Work order: whose it is (contract, provider), its hours and deadline, and how it is going."""
+
+    order_id: UUID
+    contract_id: UUID
+    supplier_id: UUID
+    crn: str | None
+    erased: bool
+    hours_ordered: int
+    hours_worked: Decimal
+    training_hours: Decimal
+    employed: bool
+    allocated_on: date
+    complete_by: date
+    inducted_on: date | None
+    first_session_on: date | None
+    completed_on: date | None
+    stand_downs: int
+    weeks_below_minimum: int
+    started_late: bool
+    at_risk: bool
+    version: int
+
+
+def get_unpaid_work_order(
+    conn: psycopg.Connection[Any], order_id: UUID, today: date, keys: KeyRing
+) -> UnpaidWorkOrderRecord | None:
+    rows = fetch_rows(
+        conn,
+        _ORDER_PAGE.format(
+            page=f"SELECT {_ORDER_COLUMNS}, u.contract_id, u.supplier_id, u.inducted_on, u.version"
+            " FROM caseload_unpaid_work u WHERE u.order_id = %s"
+        ),
+        [today, today, order_id],
+    )
+    if not rows:
+        return None
+    owned = {
+        k: rows[0][k] for k in ("contract_id", "supplier_id", "employed", "inducted_on", "first_session_on", "version")
+    }
+    (line,) = _unpaid_work_lines(rows, today, keys.revealer(load_sealed(r["personal"]) for r in rows))
+    return UnpaidWorkOrderRecord(**msgspec.structs.asdict(line), **owned)
+
+
+class ProgrammeGroupRecord(msgspec.Struct, kw_only=True):
+    """One accredited programme group: whose it is (contract, provider), its participants and sessions."""
+
+    group_id: UUID
+    programme: str
+    contract_id: UUID
+    supplier_id: UUID
+    name: str
+    mode: str
+    participants: int
+    sessions_scheduled: int
+    first_session_on: date | None
+    version: int
+
+
+def get_programme_group(conn: psycopg.Connection[Any], group_id: UUID) -> ProgrammeGroupRecord | None:
+    rows = fetch_rows(
+        conn,
+        "SELECT group_id, programme, contract_id, supplier_id, name, mode, participants, sessions_scheduled,"
+        " first_session_on, version FROM caseload_programme_groups WHERE group_id = %s",
+        (group_id,),
+    )
+    return msgspec.convert(rows[0], ProgrammeGroupRecord) if rows else None

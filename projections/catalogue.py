@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,12 +18,14 @@ from ledger.framework.suppliers import LotStatus, OrganisationType, Supplier, Su
 from ledger.procurement import invitations
 from ledger.procurement.call_offs import CallOff, CallOffStatus, Tender
 from ledger.procurement.contracts import Contract
-from projections.base import LoggedEvent, View, fetch_rows, update_row
+from projections import pages
+from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
+from projections.pages import Listing
 
 
 class CatalogueView(View):
     name = "catalogue"
-    code_version = "2"
+    code_version = "3"  # 3: questionnaires and their lots (migration 0020)
     tables = (
         "catalogue_suppliers",
         "catalogue_supplier_lots",
@@ -33,6 +36,8 @@ class CatalogueView(View):
         "catalogue_tenders",
         "catalogue_tender_receipts",
         "catalogue_contracts",
+        "catalogue_questionnaires",
+        "catalogue_questionnaire_lots",
     )
 
     def register(self) -> None:
@@ -50,6 +55,9 @@ class CatalogueView(View):
             Supplier.SupplierReinstated,
         ):
             self.on(event_class, self.supplier_changed)
+        self.on(Supplier.QuestionnaireSubmitted, self.questionnaire_submitted)
+        self.on(Supplier.LotAssessed, self.questionnaire_lot_assessed)
+        self.on(Supplier.SupplierWithdrewFromLot, self.questionnaire_lot_withdrawn)
         self.on(Commissioner.CommissionerRegistered, self.commissioner_registered)
         self.on(Commissioner.UserAgreementSigned, self.agreement_signed)
         for event_class in (
@@ -302,6 +310,83 @@ class CatalogueView(View):
         sets["version"] = logged.originator_version
         update_row(cur, "catalogue_contracts", "contract_id", kid, sets)
 
+    # -- questionnaires ----------------------------------------------------------------------------
+
+    @staticmethod
+    def questionnaire_submitted(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e = logged.event
+        cur.execute(
+            "INSERT INTO catalogue_questionnaires (questionnaire_id, supplier_id, submitted_at, declared_areas, state)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (
+                e.questionnaire_id,
+                logged.originator_id,
+                logged.envelope.effective_at,
+                list(e.declared_areas),
+                str(QuestionnaireState.AWAITING_ASSESSMENT),
+            ),
+        )
+        cur.executemany(
+            "INSERT INTO catalogue_questionnaire_lots (questionnaire_id, category, status) VALUES (%s, %s, %s)",
+            [(e.questionnaire_id, lot.category, str(LotStatus.PENDING)) for lot in e.lots],
+        )
+
+    @staticmethod
+    def questionnaire_lot_assessed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, at = logged.event, logged.envelope.effective_at
+        status = LotStatus.PASSED if e.outcome == "pass" else LotStatus.FAILED
+        cur.execute(
+            "UPDATE catalogue_questionnaire_lots SET status = %s, reason = %s, assessed_at = %s"
+            " WHERE questionnaire_id = %s AND category = %s",
+            (str(status), e.reason, at, e.questionnaire_id, e.category),
+        )
+        cur.execute(
+            f"{_SETTLE} WHERE q.questionnaire_id = %(questionnaire)s", {"at": at, "questionnaire": e.questionnaire_id}
+        )
+
+    @staticmethod
+    def questionnaire_lot_withdrawn(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        """A lot withdrawn while awaiting assessment is no longer to be assessed (one already assessed stays so)."""
+        e, at, sid = logged.event, logged.envelope.effective_at, logged.originator_id
+        cur.execute(
+            "UPDATE catalogue_questionnaire_lots l SET status = %s, reason = %s, withdrawn_at = %s"
+            " FROM catalogue_questionnaires q WHERE q.questionnaire_id = l.questionnaire_id AND q.supplier_id = %s"
+            " AND q.state = %s AND l.category = %s AND l.status = %s",
+            (
+                str(LotStatus.WITHDRAWN),
+                e.reason,
+                at,
+                sid,
+                str(QuestionnaireState.AWAITING_ASSESSMENT),
+                e.category,
+                str(LotStatus.PENDING),
+            ),
+        )
+        cur.execute(
+            f"{_SETTLE} WHERE q.supplier_id = %(supplier)s AND q.state = %(awaiting)s",
+            {"at": at, "supplier": sid, "awaiting": str(QuestionnaireState.AWAITING_ASSESSMENT)},
+        )
+
+
+class QuestionnaireState(enum.StrEnum):
+    AWAITING_ASSESSMENT = "awaiting-assessment"  # a lot still awaits the Authority's assessment
+    ASSESSED = "assessed"  # every lot sought was assessed (or withdrawn before its assessment)
+    WITHDRAWN = "withdrawn"  # every lot sought was withdrawn before its assessment
+
+
+# A questionnaire's state from its lots' (in the statement after the lot's own change); `settled_at` is when the
+# last lot awaiting assessment stopped waiting.
+_SETTLE = (
+    "UPDATE catalogue_questionnaires q SET state = CASE"
+    " WHEN EXISTS (SELECT 1 FROM catalogue_questionnaire_lots l WHERE l.questionnaire_id = q.questionnaire_id"
+    "   AND l.status = 'pending') THEN 'awaiting-assessment'"
+    " WHEN EXISTS (SELECT 1 FROM catalogue_questionnaire_lots l WHERE l.questionnaire_id = q.questionnaire_id"
+    "   AND l.status <> 'withdrawn') THEN 'assessed'"
+    " ELSE 'withdrawn' END,"
+    " settled_at = CASE WHEN EXISTS (SELECT 1 FROM catalogue_questionnaire_lots l"
+    "   WHERE l.questionnaire_id = q.questionnaire_id AND l.status = 'pending') THEN NULL ELSE %(at)s END"
+)
+
 
 def _set_lot(
     cur: Cursor[Any],
@@ -353,6 +438,9 @@ class SupplierRecord(msgspec.Struct, kw_only=True):
     lots: list[LotRecord] = []
     declared_areas: list[str] = []
     version: int
+    # Its selection questionnaires, the first submitted first: shown to the supplier itself and to those who
+    # assess or audit them (null for everyone else).
+    questionnaires: list[QuestionnaireRecord] | None = None
 
 
 class SupplierPage(msgspec.Struct, kw_only=True):
@@ -708,3 +796,109 @@ def due_for_opening(conn: psycopg.Connection[Any], now: datetime) -> list[UUID]:
         (now,),
     )
     return [r["call_off_id"] for r in rows]
+
+
+# -- questionnaires: the supplier's, and the Authority's worklist ----------------------------------------
+
+
+class QuestionnaireLot(msgspec.Struct, kw_only=True):
+    """A lot a questionnaire sought: pending until assessed passed or failed (with the reason), or withdrawn by
+    the supplier before its assessment."""
+
+    category: str
+    status: LotStatus
+    reason: str | None = None
+    assessed_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+
+
+class QuestionnaireRecord(msgspec.Struct, kw_only=True):
+    """A selection questionnaire: the lots it sought and their state; `awaiting` names the lots still to be
+    assessed. `settled_at` is when the last of them stopped waiting."""
+
+    id: UUID
+    supplier_id: UUID
+    supplier_name: str
+    submitted_at: datetime
+    declared_areas: list[str]
+    state: QuestionnaireState
+    settled_at: datetime | None = None
+    awaiting: list[str]
+    lots: list[QuestionnaireLot]
+
+
+class QuestionnairePage(msgspec.Struct, kw_only=True):
+    """A page of questionnaires, the longest waiting first: `total` in the whole list; `next_after`, passed as
+    `after`, reads the next page (null on the last)."""
+
+    total: int
+    items: list[QuestionnaireRecord]
+    next_after: str | None = None
+
+
+_QUESTIONNAIRE_COLUMNS = (
+    "q.questionnaire_id AS id, q.supplier_id, s.name AS supplier_name, q.submitted_at, q.declared_areas, q.state,"
+    " q.settled_at"
+)
+_QUESTIONNAIRE_SOURCE = "catalogue_questionnaires q JOIN catalogue_suppliers s ON s.supplier_id = q.supplier_id"
+# Each questionnaire's lots: for the rows read only (a page's, a supplier's).
+_WITH_LOTS = (
+    "SELECT x.*, l.lots, coalesce(l.awaiting, '{{}}') AS awaiting FROM ({page}) x"
+    " CROSS JOIN LATERAL (SELECT json_agg(json_build_object('category', l.category, 'status', l.status,"
+    "   'reason', l.reason, 'assessed_at', l.assessed_at, 'withdrawn_at', l.withdrawn_at) ORDER BY l.category)"
+    "   AS lots, array_agg(l.category ORDER BY l.category) FILTER (WHERE l.status = 'pending') AS awaiting"
+    "   FROM catalogue_questionnaire_lots l WHERE l.questionnaire_id = x.id) l"
+)
+
+
+def _questionnaires(conn: psycopg.Connection[Any], where: str, params: Any) -> list[QuestionnaireRecord]:
+    rows = fetch_rows(
+        conn,
+        _WITH_LOTS.format(page=f"SELECT {_QUESTIONNAIRE_COLUMNS} FROM {_QUESTIONNAIRE_SOURCE} WHERE {where}")
+        + " ORDER BY x.submitted_at, x.id",
+        params,
+    )
+    return [_to(QuestionnaireRecord, r) for r in rows]
+
+
+def get_questionnaire(
+    conn: psycopg.Connection[Any], supplier_id: UUID, questionnaire_id: UUID
+) -> QuestionnaireRecord | None:
+    found = _questionnaires(conn, "q.supplier_id = %s AND q.questionnaire_id = %s", (supplier_id, questionnaire_id))
+    return found[0] if found else None
+
+
+def supplier_questionnaires(conn: psycopg.Connection[Any], supplier_id: UUID) -> list[QuestionnaireRecord]:
+    """A supplier's questionnaires, the first submitted first."""
+    return _questionnaires(conn, "q.supplier_id = %s", (supplier_id,))
+
+
+def list_questionnaires(
+    conn: psycopg.Connection[Any],
+    state: QuestionnaireState = QuestionnaireState.AWAITING_ASSESSMENT,
+    *,
+    supplier_id: UUID | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> QuestionnairePage:
+    """Questionnaires in one state (by default the Authority's worklist: those awaiting assessment), the first
+    submitted (the longest waiting) first, a page at a time."""
+    where, params = "q.state = %s", [str(state)]
+    if supplier_id is not None:
+        where, params = f"{where} AND q.supplier_id = %s", [*params, supplier_id]
+    listing = Listing(
+        source=_QUESTIONNAIRE_SOURCE,
+        where=where,
+        params=params,
+        key="q.submitted_at",
+        ident="q.questionnaire_id",
+        columns=_QUESTIONNAIRE_COLUMNS,
+        key_type=datetime,
+        decorate=_WITH_LOTS,
+    )
+    cursor = None if after is None else pages.Cursor.parse(after, datetime)
+    counted, rows = fetch_pipelined(conn, [listing.count(), listing.page(cursor, limit)])
+    rows, next_after = pages.cut(rows, limit)
+    return QuestionnairePage(
+        total=counted[0]["n"], items=[_to(QuestionnaireRecord, r) for r in rows], next_after=next_after
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,6 +17,7 @@ from ledger.payments import money
 from ledger.payments.accounts import ContractAccount
 from ledger.payments.budgets import BudgetLine
 from projections.base import LoggedEvent, View, fetch_one
+from projections.export import csv_text
 
 _encode = msgspec.json.Encoder(decimal_format="string")
 
@@ -562,17 +561,39 @@ EXPORTS = {
 
 
 def export_csv(conn: psycopg.Connection[Any], table: str) -> str | None:
+    """One finance table as CSV, every column of every row (None: no such export)."""
     sql = EXPORTS.get(table)
     if sql is None:
         return None
-    cur = conn.cursor()
-    cur.execute(sql)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.name for c in cur.description or ()])
-    for row in cur:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, (date, datetime)) else v for v in row])
-    return out.getvalue()
+    cur = conn.cursor(row_factory=dict_row).execute(sql)
+    return csv_text([c.name for c in cur.description or ()], cur.fetchall())
+
+
+class ChargeLine(msgspec.Struct, kw_only=True):
+    """A charge the contract earned: what a supplier's invoice lines name (`charge_ids`) to be matched."""
+
+    charge_id: UUID
+    clause: str
+    schedule_version: int
+    basis: dict[str, Any]
+    amount: Decimal
+    earned_on: date
+    recorded_at: datetime
+    reversed: bool
+    reversal_reason: str | None
+    invoice_id: UUID | None  # the invoice whose approved line it was matched to
+
+
+class RefusedCharge(msgspec.Struct, kw_only=True):
+    """A charge refused because it would have taken the contract beyond its value (the cap)."""
+
+    position: int
+    clause: str
+    basis: dict[str, Any]
+    amount: Decimal
+    cap: Decimal
+    charged: Decimal
+    recorded_at: datetime
 
 
 class AccountSummary(msgspec.Struct, kw_only=True):
@@ -586,6 +607,9 @@ class AccountSummary(msgspec.Struct, kw_only=True):
     invoices: list[dict[str, Any]]
     balances: dict[str, Decimal]
     version: int
+    charges: list[ChargeLine] = []  # earned, oldest first (reversed ones too, marked)
+    refused_charges: list[RefusedCharge] = []
+    account_id: UUID | None = None  # the account's own record in the log (GET /audit/aggregates/{id})
 
 
 def account_summary(conn: psycopg.Connection[Any], contract_id: UUID) -> AccountSummary | None:
@@ -613,7 +637,20 @@ def account_summary(conn: psycopg.Connection[Any], contract_id: UUID) -> Account
             (contract_id,),
         ).fetchall()
     }
+    charge_lines = cur.execute(
+        "SELECT charge_id, clause, schedule_version, basis, amount, earned_on, recorded_at, reversed, reversal_reason,"
+        " invoice_id FROM finance_charges WHERE contract_id = %s ORDER BY earned_on, recorded_at, charge_id",
+        (contract_id,),
+    ).fetchall()
+    refused_lines = cur.execute(
+        "SELECT position, clause, basis, amount, cap, charged, recorded_at FROM finance_refused_charges"
+        " WHERE contract_id = %s ORDER BY position",
+        (contract_id,),
+    ).fetchall()
     return AccountSummary(
+        account_id=account["account_id"],
+        charges=[msgspec.convert(r, ChargeLine) for r in charge_lines],
+        refused_charges=[msgspec.convert(r, RefusedCharge) for r in refused_lines],
         contract_id=contract_id,
         supplier_id=account["supplier_id"],
         commissioner_id=account["commissioner_id"],

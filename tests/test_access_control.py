@@ -41,6 +41,8 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "PATCH /suppliers/{supplier_id}": allow(AUTH, ADMIN, BID, scoped=(BID,)),
     "POST /suppliers/{supplier_id}/questionnaires": allow(BID, scoped=(BID,)),
     "POST /suppliers/{supplier_id}/questionnaires/{questionnaire_id}/assessments": allow(AUTH),
+    "GET /suppliers/{supplier_id}/questionnaires/{questionnaire_id}": allow(AUTH, AUD, BID, scoped=(BID,)),
+    "GET /questionnaires": allow(AUTH, AUD),
     "POST /suppliers/{supplier_id}/terms-acceptances": allow(BID, scoped=(BID,)),
     "POST /suppliers/{supplier_id}/lot-withdrawals": allow(AUTH, BID, scoped=(BID,)),
     "PUT /suppliers/{supplier_id}/declared-areas": allow(BID, scoped=(BID,)),
@@ -104,11 +106,13 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     f"POST {REF}/case-notes": allow(PO, CASE, scoped=(PO, CASE)),
     "POST /unpaid-work": allow(PO),
     "GET /unpaid-work": allow(PO, CASE, AUD),
+    "GET /unpaid-work/{order_id}": allow(CASE, AUD, scoped=(CASE,)),
     **{
         f"POST /unpaid-work/{{order_id}}/{s}": allow(CASE, scoped=(CASE,))
         for s in ("induction", "sessions", "stand-downs")
     },
     "POST /programmes": allow(CASE),
+    "GET /programmes/{group_id}": allow(CASE, AUD, scoped=(CASE,)),
     "POST /programmes/{group_id}/participants": allow(CASE, scoped=(CASE,)),
     "POST /programmes/{group_id}/sessions": allow(CASE, scoped=(CASE,)),
     "GET /caseload": allow(PO, CASE, AUD),
@@ -215,9 +219,7 @@ def world(make_database, settings):
         },
         expect=201,
     ).json["id"]
-    from ledger.framework.suppliers import Supplier
-
-    questionnaire = str(next(iter(m.app.services.ledger.load(Supplier, supplier).questionnaires)))
+    (questionnaire,) = [q["id"] for q in m.get(f"/suppliers/{supplier}", role="authority")["questionnaires"]]
     line = m.post(
         "/budgets", {"commissioner_id": lead, "financial_year": "2030-31", "name": "L", "amount": "1.00"}, expect=201
     ).json["id"]

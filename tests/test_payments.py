@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -180,13 +184,11 @@ def invoice(market: Market, contract: str, lines: list[dict], number: str, *, ex
 
 
 def charges(market: Market, contract: str) -> list[dict]:
-    with psycopg.connect(market.url) as conn:
-        rows = conn.execute(
-            "SELECT charge_id, amount FROM finance_charges WHERE contract_id = %s AND NOT reversed"
-            " AND invoice_id IS NULL ORDER BY earned_on, charge_id",
-            (contract,),
-        ).fetchall()
-    return [{"id": str(r[0]), "amount": str(r[1])} for r in rows]
+    """The charges a supplier may still invoice, as the supplier reads them on the contract's account."""
+    earned = market.get(f"/contracts/{contract}/account", role="supplier_bid_manager")["charges"]
+    return [
+        {"id": c["charge_id"], "amount": c["amount"]} for c in earned if not c["reversed"] and c["invoice_id"] is None
+    ]
 
 
 def test_invoices_are_matched_approved_only_as_charged_and_paid_once_per_idempotency_key(market: Market) -> None:
@@ -374,6 +376,150 @@ def test_finance_answers_by_any_cut_at_any_date_and_exports_csv(market: Market) 
     assert market.client.simulate_get("/finance/export/secrets", headers=finance).status_code == 404
 
 
+def _csv(market: Market, table: str) -> tuple[list[str], list[dict[str, str]]]:
+    """An export as finance reads it: its header and its rows, parsed as CSV."""
+    reader = csv.DictReader(io.StringIO(market.get(f"/finance/export/{table}", role="finance_officer")))
+    return list(reader.fieldnames or ()), list(reader)
+
+
+def _as_text(value: Any) -> str:
+    """A JSON view's value as its CSV cell must read (null empty, booleans as in JSON, documents as JSON)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _same(column: str, cell: str, value: Any) -> bool:
+    """A CSV cell equals a JSON view's value (times compared as instants: the views print them as PostgreSQL does,
+    the exports in ISO 8601; documents compared as JSON)."""
+    if column.endswith("_at") and cell and value:
+        return datetime.fromisoformat(cell) == datetime.fromisoformat(value)
+    if isinstance(value, dict | list):
+        return json.loads(cell) == value
+    return cell == _as_text(value)
+
+
+def _matches(rows: list[dict[str, str]], items: list[dict], key: str, columns: list[str]) -> list[str]:
+    """Where the exported rows differ from the view's items (by `key`): missing, extra or different values."""
+    by_key = {str(item[key]): item for item in items}
+    problems = [f"{key} {k}: in the view, not exported" for k in by_key.keys() - {r[key] for r in rows}]
+    for row in rows:
+        item = by_key.get(row[key])
+        if item is None:
+            problems.append(f"{key} {row[key]}: exported, not in the view")
+            continue
+        problems += [
+            f"{key} {row[key]} {c}: exported {row[c]!r}, the view says {item[c]!r}"
+            for c in columns
+            if not _same(c, row[c], item[c])
+        ]
+    return problems
+
+
+def test_every_finance_export_holds_the_rows_and_values_of_the_view_it_exports(market: Market) -> None:
+    """Each export is its table row for row: compared with the JSON view of the same rows (count and every value),
+    text with commas and quotes included; money as plain decimals, dates in ISO 8601."""
+    lead = market.commissioner()
+    market.post(
+        "/budgets",
+        {
+            "commissioner_id": lead,
+            "financial_year": "2031-32",
+            "name": 'Core, "rehabilitative" services',
+            "amount": "7.50",
+        },
+        expect=201,
+        role="finance_officer",
+    )
+    contract, _ = priced(market)
+    referral = started(market, contract)
+    attend(market, referral)
+    capped, _ = priced(market, session_fee="899000.00", referral_fee={"MEDIUM": "2000.00"})
+    attend(market, started(market, capped))  # refused by the cap: a refused charge
+    fee, session_charge = charges(market, contract)
+    inv = invoice(
+        market,
+        contract,
+        [{"description": "Fee, and a session", "amount": "330.00", "charge_ids": [fee["id"], session_charge["id"]]}],
+        'INV-"Q1", 2026',
+    ).json["id"]
+    market.post(f"/contracts/{contract}/invoices/{inv}/approvals", {"line": 1}, role="finance_officer")
+    paid = market.client.simulate_post(
+        f"/contracts/{contract}/invoices/{inv}/payments",
+        json={"amount": "330.00", "paid_on": market.clock.now.date().isoformat(), "remittance_reference": 'BACS, "77"'},
+        headers={**market.headers(role="finance_officer"), "Idempotency-Key": "export-payment"},
+    )
+    assert paid.status_code == 201
+    market.position = max(market.position, paid.json["position"])
+    reversal = {"payment_id": paid.json["id"], "reason": 'Paid to "the wrong" account, twice'}
+    market.post(f"/contracts/{contract}/payment-reversals", reversal, role="finance_officer")
+
+    columns, rows = _csv(market, "payments")
+    assert columns == [
+        "payment_id",
+        "invoice_id",
+        "contract_id",
+        "amount",
+        "paid_on",
+        "remittance",
+        "reversed",
+        "reversal_reason",
+        "recorded_at",
+    ]
+    view = market.get("/payments", role="finance_officer")["items"]
+    assert len(rows) == len(view) and _matches(rows, view, "payment_id", columns[:-1]) == []
+    mine = next(r for r in rows if r["payment_id"] == paid.json["id"])
+    assert (mine["amount"], mine["remittance"], mine["reversed"]) == ("330.00", 'BACS, "77"', "true")
+    assert mine["reversal_reason"] == reversal["reason"] and mine["paid_on"] == market.clock.now.date().isoformat()
+
+    columns, rows = _csv(market, "invoices")
+    view = market.get("/invoices", role="finance_officer")["items"]
+    shared = [c for c in columns if c != "commissioner_id"]  # the list names the supplier, the export both
+    assert len(rows) == len(view) and _matches(rows, view, "invoice_id", shared) == []
+    assert next(r for r in rows if r["invoice_id"] == inv)["invoice_number"] == 'INV-"Q1", 2026'
+
+    columns, rows = _csv(market, "budget-lines")
+    view = market.get("/budgets", role="finance_officer")["items"]
+    assert len(rows) == len(view) and _matches(rows, view, "line_id", [c for c in columns if c != "version"]) == []
+    assert any(r["name"] == 'Core, "rehabilitative" services' and r["amount"] == "7.50" for r in rows)
+
+    # Charges and refused charges: each contract's account lists its own.
+    columns, rows = _csv(market, "charges")
+    contracts = {r["contract_id"] for r in rows}
+    accounts_ = {c: account(market, c) for c in contracts | {capped}}
+    view = [{**c, "contract_id": k} for k, a in accounts_.items() for c in a["charges"]]
+    shared = [c for c in columns if c not in ("supplier_id", "commissioner_id")]
+    assert len(rows) == len(view) and _matches(rows, view, "charge_id", shared) == []
+    assert {r["amount"] for r in rows if r["charge_id"] in (fee["id"], session_charge["id"])} == {"250.00", "80.00"}
+    columns, rows = _csv(market, "refused-charges")
+    view = [{**c, "contract_id": k} for k, a in accounts_.items() for c in a["refused_charges"]]
+    assert rows and len(rows) == len(view) and _matches(rows, view, "position", columns) == []
+    assert any(r["contract_id"] == capped and r["amount"] == "899000.00" for r in rows)
+
+    # Postings: every posting of every event in the log, in order; each contract's sum is its account's balance.
+    columns, rows = _csv(market, "postings")
+    logged, after = [], 0
+    while after is not None:
+        page = market.get("/audit/events", params={"after": after, "limit": 1000}, role="auditor")
+        for event in page["items"]:
+            for seq, posting in enumerate(event["payload"].get("postings", ())):
+                logged.append((str(event["position"]), str(seq), event["type"], posting["account"], posting["amount"]))
+        after = page["next_after"]
+    assert [(r["position"], r["seq"], r["event_type"], r["account"], r["amount"]) for r in rows] == logged
+    for contract_id in contracts:
+        balances: dict[str, Decimal] = {}
+        for r in rows:
+            if r["contract_id"] == contract_id:
+                balances[r["account"]] = balances.get(r["account"], Decimal(0)) + Decimal(r["amount"])
+        assert balances == {k: Decimal(v) for k, v in accounts_[contract_id]["balances"].items()}
+    assert all(r["effective_on"] == date.fromisoformat(r["effective_on"]).isoformat() for r in rows)
+    assert not [r for r in rows if "e" in r["amount"].lower() or r["amount"].count(".") != 1]
+
+
 def test_a_variation_of_value_adjusts_the_commitment_and_the_cap(market: Market) -> None:
     from ledger.payments.money import financial_year
 
@@ -433,7 +579,7 @@ def test_a_contract_account_is_snapshotted_and_loads_from_its_snapshot_exactly(m
 def test_an_account_as_of_a_horizon_starts_from_a_snapshot_only_if_the_snapshot_lies_within_it(
     market: Market, monkeypatch
 ) -> None:
-    from ledger.payments.accounts import ContractAccount, account_id_for
+    from ledger.payments.accounts import ContractAccount
 
     monkeypatch.setattr(ContractAccount, "snapshot_every", 2)
     contract, _ = priced(market)
@@ -443,7 +589,7 @@ def test_an_account_as_of_a_horizon_starts_from_a_snapshot_only_if_the_snapshot_
     market.clock.advance(days=1)
     second = market.referral(contract, crn="Y222222")
     market.post(f"/referrals/{second}/acknowledgement", role="provider_caseworker")
-    path = f"/audit/aggregates/{account_id_for(contract)}"
+    path = f"/audit/aggregates/{account(market, contract)['account_id']}"
     auditor = market.headers("auditor")
     now = market.client.simulate_get(path, headers=auditor).json
     then = market.client.simulate_get(path, params={"as_recorded": middle}, headers=auditor).json

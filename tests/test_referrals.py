@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -301,6 +301,16 @@ def test_caseload_view_for_a_provider_and_its_performance_report(market: Market)
     assert {r["crn"] for r in rows} == {"W111111", "D222222"}
     line = next(r for r in rows if r["crn"] == "D222222")
     assert (line["sessions_planned"], line["sessions_attended"]) == ("2", "1") and line["first_appointment_at"]
+    listed = market.get("/referrals", params={"supplier_id": supplier}, role="provider_caseworker", org=supplier)
+    by_number = {r["reference_number"]: r for r in listed["items"]}
+    assert len(rows) == len(by_number)
+    for row in rows:  # the report says what the referrals list says, row for row
+        item = by_number[row["reference_number"]]
+        for column in ("crn", "category", "complexity", "sessions_planned", "sessions_attended", "end_state"):
+            assert row[column] == ("" if item[column] is None else str(item[column])), column
+        for column in ("received_at", "first_appointment_at"):
+            exported = datetime.fromisoformat(row[column]) if row[column] else None
+            assert exported == (datetime.fromisoformat(item[column]) if item[column] else None), column
     bad = market.client.simulate_get(
         "/caseload/report.csv", params={"from": "soon"}, headers=market.headers("provider_caseworker", supplier)
     )

@@ -173,3 +173,49 @@ def test_building_better_relationships_is_for_men_convicted_of_intimate_partner_
     assert refused.json["rule"] == "BBR is for men convicted of intimate partner violence"
     assert join(market, gid, "B000002", MAN, expect=409).json["rule"] == refused.json["rule"]
     join(market, gid, "B000003", MAN, ipv=True)
+
+
+def test_an_order_and_a_group_are_read_where_their_allocation_and_forming_answers_point(
+    market: Market, partner
+) -> None:
+    contract, supplier = partner
+    allocated = market.post(
+        "/unpaid-work",
+        {
+            "contract_id": contract,
+            "crn": "U200002",
+            "person": PERSON,
+            "hours_ordered": 120,
+            "employed": False,
+            "made_on": market.clock.now.date().isoformat(),
+        },
+        expect=201,
+        role="probation_practitioner",
+    )
+    path = f"/unpaid-work/{allocated.json['id']}"
+    assert allocated.headers["location"].endswith(path)
+    read = market.get(path, role="provider_caseworker")
+    assert (read["contract_id"], read["supplier_id"], read["crn"], read["hours_ordered"]) == (
+        contract,
+        supplier,
+        "U200002",
+        120,
+    )
+    assert (read["hours_worked"], read["employed"], read["inducted_on"], read["started_late"]) == (
+        "0.00",
+        False,
+        None,
+        False,
+    )
+    gid = group(market, contract)
+    join(market, gid, "G000001")
+    shown = market.get(f"/programmes/{gid}", role="provider_caseworker")
+    assert (shown["contract_id"], shown["supplier_id"], shown["name"], shown["participants"]) == (
+        contract,
+        supplier,
+        "Tuesday group",
+        1,
+    )
+    other = market.supplier("Another Partner", lots=("lifestyle-and-associates",))
+    market.get(path, role="provider_caseworker", org=other, expect=404)
+    market.get(f"/programmes/{gid}", role="provider_caseworker", org=other, expect=404)

@@ -215,6 +215,8 @@ class Supplier(LedgerAggregate):
     @event("SupplierWithdrewFromLot")
     def withdraw(self, category: str, reason: str) -> None:
         self.lots[category] = LotState(LotStatus.WITHDRAWN, None, self.event_time)
+        for awaiting in self.questionnaires.values():  # withdrawn before its assessment: no longer to be assessed
+            awaiting.discard(category)
 
     @event("DeclaredAreasChanged")
     def change_areas(self, declared_areas: tuple[str, ...], notice: str) -> None:
@@ -330,11 +332,13 @@ def submit_questionnaire(
                 f"the supplier's {category} lot is {lot.status}: apply only for lots not held",
             )
 
+    questionnaire_id = new_id()
+
     def submit() -> Supplier:
-        supplier.submit_questionnaire(questionnaire_id=new_id(), lots=command.lots, declared_areas=areas)
+        supplier.submit_questionnaire(questionnaire_id=questionnaire_id, lots=command.lots, declared_areas=areas)
         return supplier
 
-    return ledger.execute(envelope, submit)
+    return ledger.execute(envelope, submit).naming(questionnaire_id=questionnaire_id)
 
 
 def assess_lot(
