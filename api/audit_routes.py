@@ -31,10 +31,10 @@ EVENT_FILTERS = (
     Param("actor", "query", {"type": "string"}, "Actor id"),
     Param("organisation", "query", {"type": "string"}, "Organisation the actor acted for"),
     Param("aggregate", "query", {"type": "string", "format": "uuid"}, "Aggregate id"),
-    _time_param("since", "Recorded at or after"),
-    _time_param("until", "Recorded before"),
-    _time_param("effective_since", "Effective at or after"),
-    _time_param("effective_until", "Effective before"),
+    _time_param("since", "Recorded at or after (a date: from its start)"),
+    _time_param("until", "Recorded before (a date: up to its end)"),
+    _time_param("effective_since", "Effective at or after (a date: from its start)"),
+    _time_param("effective_until", "Effective before (a date: up to its end)"),
     Param("after", "query", {"type": "integer", "minimum": 0}, "Start after this position (next_after of a page)"),
     Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (100)"),
 )
@@ -70,9 +70,9 @@ def _events(q: QueryContext) -> EventPage:
         actor=q.param("actor"),
         organisation=q.param("organisation"),
         aggregate=q.uuid_param("aggregate"),
-        since=q.moment("since"),
+        since=q.moment("since", lower_bound=True),
         until=q.moment("until"),
-        effective_since=q.moment("effective_since"),
+        effective_since=q.moment("effective_since", lower_bound=True),
         effective_until=q.moment("effective_until"),
     )
     items = history.page(q.conn, query, after=q.int_param("after", default=0, low=0, high=2**63 - 1), limit=limit)
@@ -371,13 +371,13 @@ def build_audit_routes(services: Services) -> list[tuple[str, Any]]:
                     lambda q: audit.list_reads(
                         q.conn,
                         actor_id=q.param("actor_id"),
-                        since=q.moment("since"),
+                        since=q.moment("since", lower_bound=True),
                         limit=q.int_param("limit", default=200, low=1, high=5000),
                     ),
                     audit.PersonalDataReads,
                     params=(
                         Param("actor_id", "query", {"type": "string"}, "Only this actor's reads"),
-                        _time_param("since", "Read at or after"),
+                        _time_param("since", "Read at or after (a date: from its start)"),
                     ),
                     from_ledger=True,
                     tags=TAGS,

@@ -161,13 +161,14 @@ class QueryContext:
         """ "Now" for the query's judgements (waiting times, live contracts): the horizon's moment, if any."""
         return self.at or self.ledger.now()
 
-    def moment(self, name: str) -> datetime | None:
-        """A query parameter as an aware UTC datetime; a bare date means the end of that day (inclusive)."""
+    def moment(self, name: str, *, lower_bound: bool = False) -> datetime | None:
+        """A query parameter as an aware UTC datetime; a bare date means the end of that day (inclusive), or its
+        start when the parameter is the lower bound of a range (`since`)."""
         raw = self.param(name)
         if raw is None:
             return None
         try:
-            return parse_moment(raw)
+            return parse_moment(raw, lower_bound=lower_bound)
         except ValueError as exc:
             raise invalid([(name, str(exc))]) from None
 

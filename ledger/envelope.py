@@ -6,11 +6,11 @@ import contextvars
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import msgspec
 
-from ledger.errors import ProgrammingError
+from ledger.errors import ProgrammingError, RuleViolation
 
 
 class Envelope(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,3 +92,55 @@ def make_envelope(
         effective_at=(effective_at or recorded).astimezone(UTC),
         reason=reason,
     )
+
+
+# -- when a fact happened (docs/adr/0025-effective-time-of-business-facts.md) -----------------------------
+
+# Devices that time a fact and the ledger's clock differ by a little: an instant this far ahead of the ledger's
+# clock is taken as "now"; further ahead, it has not happened yet.
+FUTURE_TOLERANCE = timedelta(minutes=2)
+
+
+def start_of(day: date) -> datetime:
+    """The instant a business date begins: 00:00 UTC. The ledger's days are UTC days (its "today", and a bare date
+    in a horizon, which means that day's end), so a fact dated D counts as effective at D and not at D - 1."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def effective(
+    envelope: Envelope,
+    when: date | datetime,
+    *,
+    fact: str,
+    field: str,
+    after: tuple[str, datetime] | None = None,
+) -> Envelope:
+    """The envelope of a fact that happened `when` (a business date or an instant), whenever it is recorded.
+
+    A date is effective from its start, an instant at itself. The fact is refused (409) if it lies in the future: a
+    date after the ledger's today, an instant more than FUTURE_TOLERANCE after its clock. `after` names what the
+    fact cannot precede and when that happened (e.g. the order's allocation): a fact dated earlier is refused, and
+    one dated the same day counts from that moment, never before it.
+    """
+    now = envelope.recorded_at.astimezone(UTC)
+    floor = None if after is None else (after[0], after[1].astimezone(UTC))
+    if isinstance(when, datetime):  # an instant: compared as instants
+        at = when.astimezone(UTC)
+        if at > now + FUTURE_TOLERANCE:
+            raise RuleViolation(
+                f"{fact} not in the future", f"{field} {at.isoformat()} is after now ({now.isoformat()})"
+            )
+        at = min(at, now)
+        if floor is not None and at < floor[1]:
+            raise RuleViolation(
+                f"{fact} not before {floor[0]}", f"{field} {at.isoformat()} is before {floor[1].isoformat()}"
+            )
+    else:  # a business date: compared as the ledger's days
+        if when > now.date():
+            raise RuleViolation(f"{fact} not in the future", f"{field} {when} is after today ({now.date()})")
+        at = start_of(when)
+        if floor is not None and when < floor[1].date():
+            raise RuleViolation(f"{fact} not before {floor[0]}", f"{field} {when} is before {floor[1].date()}")
+    if floor is not None:
+        at = max(at, floor[1])
+    return msgspec.structs.replace(envelope, effective_at=at)

@@ -26,6 +26,7 @@ from eventsourcing.persistence import StoredEvent
 from psycopg.rows import dict_row, tuple_row
 
 from ledger.aggregate import LedgerAggregate
+from ledger.envelope import start_of
 from ledger.store import EVENTS_TABLE, SNAPSHOTS_TABLE, Ledger
 
 
@@ -56,11 +57,14 @@ class Horizon(msgspec.Struct, frozen=True, kw_only=True):
 NOW = Horizon()
 
 
-def parse_moment(raw: str) -> datetime:
-    """An RFC 3339 date-time with a UTC offset, as UTC; a bare date (YYYY-MM-DD) means the end of that day."""
+def parse_moment(raw: str, *, lower_bound: bool = False) -> datetime:
+    """An RFC 3339 date-time with a UTC offset, as UTC. A bare date (YYYY-MM-DD) means the end of that day, so
+    that "as effective at D" counts the facts dated D (each effective from the start of its day); as the lower
+    bound of a range ("since D") it means the start of that day, so that the range includes them too."""
     try:
         if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), time.max, tzinfo=UTC)
+            day = date.fromisoformat(raw)
+            return start_of(day) if lower_bound else datetime.combine(day, time.max, tzinfo=UTC)
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError("must be an RFC 3339 date-time or a date (YYYY-MM-DD)") from None

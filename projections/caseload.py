@@ -315,7 +315,7 @@ class CaseloadView(View):
                     "status": "concluded",
                     "end_state": str(e.end_state),
                     "end_reason": str(e.reason_code),
-                    "concluded_at": recorded,
+                    "concluded_at": effective,  # the day it was withdrawn, which may be before it was recorded
                 }
             case Referral.EndOfServiceReported():
                 ratings = [r.achievement for r in e.outcomes]

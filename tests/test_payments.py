@@ -287,7 +287,9 @@ def test_a_payment_retried_with_its_key_after_its_answer_was_lost_is_answered_as
     payment by its key and says it was made, writing nothing; another amount under that key is still refused."""
     contract, inv, _ = approved_invoice(market)
     ledger = market.app.services.ledger
-    finance = make_envelope(Actor(id="fo-9", role="finance_officer", organisation_id="hmpps-finance"))
+    finance = make_envelope(
+        Actor(id="fo-9", role="finance_officer", organisation_id="hmpps-finance"), recorded_at=market.clock.now
+    )
     pay = accounts.MakePayment(amount=Decimal("40.00"), paid_on=market.clock.now.date(), remittance_reference="BACS-40")
     first = accounts.make_payment(ledger, finance, UUID(contract), UUID(inv), pay, request_key="lost-answer")
     head = ledger.head()

@@ -71,6 +71,7 @@ def test_training_is_capped_at_a_fifth_and_hours_never_exceed_the_order(market: 
     today = market.clock.now.date()
     market.post(f"/unpaid-work/{oid}/induction", {"on": today.isoformat(), "risk_and_needs_assessed": True})
     work(market, oid, today, "8", kind="training")
+    market.clock.advance(days=6)  # the rest of the week's sessions are recorded at its end
     over = work(market, oid, today + timedelta(days=1), "0.5", kind="training", expect=409)
     assert over.json["rule"] == "employment-related training capped at 20% of ordered hours"
     for day in range(1, 5):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid5
 
@@ -16,7 +16,7 @@ from eventsourcing.domain import event
 from ledger import history
 from ledger.aggregate import LedgerAggregate
 from ledger.audit import calendar, decisions, pointer
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, NotFound, RuleViolation
 from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.framework.suppliers import Supplier
@@ -253,20 +253,6 @@ class FoiRequest(LedgerAggregate):
 # -- commands ---------------------------------------------------------------------------------------
 
 
-def _effective_on(envelope: Envelope, day: date, *, reason: str | None = None) -> Envelope:
-    """A fact that happened on an earlier day (a request received by post on Friday, logged on Monday) is
-    effective from that day's start; the envelope carries the person's reason where they decided something."""
-    effective = envelope.effective_at
-    if day < envelope.recorded_at.date():
-        effective = datetime.combine(day, time.min, tzinfo=UTC)
-    return msgspec.structs.replace(envelope, effective_at=effective, reason=reason or envelope.reason)
-
-
-def _not_in_future(day: date, envelope: Envelope, what: str) -> None:
-    if day > envelope.recorded_at.date():
-        raise RuleViolation(f"{what} not in the future", f"{day} is after today ({envelope.recorded_at.date()})")
-
-
 def _require_open(request: FoiRequest) -> None:
     if request.response is not None:
         raise RuleViolation(
@@ -276,7 +262,8 @@ def _require_open(request: FoiRequest) -> None:
 
 
 def receive_request(ledger: Ledger, envelope: Envelope, command: ReceiveRequest) -> Recorded:
-    _not_in_future(command.received_on, envelope, "receipt")
+    # A request received by post on Friday and logged on Monday is effective on the Friday.
+    received = effective(envelope, command.received_on, fact="receipt", field="$.received_on")
     if ledger.exists(foi_request_id_for(command.reference)):
         raise RuleViolation("request reference already used", f"a request {command.reference} is already recorded")
     if command.call_off_id is not None:
@@ -284,7 +271,7 @@ def receive_request(ledger: Ledger, envelope: Envelope, command: ReceiveRequest)
     if command.supplier_id is not None:
         ledger.load(Supplier, command.supplier_id)
     return ledger.execute(
-        _effective_on(envelope, command.received_on),
+        received,
         lambda: FoiRequest(
             reference=command.reference,
             requester_name=command.requester_name,
@@ -318,7 +305,7 @@ def receive_clarification(
     _require_open(request)
     if request.clarification_sought_on is None:
         raise RuleViolation("no clarification outstanding", "no clarification was sought from the requester")
-    _not_in_future(command.received_on, envelope, "receipt")
+    received = effective(envelope, command.received_on, fact="receipt", field="$.received_on")
     if command.received_on < request.clarification_sought_on:
         raise RuleViolation(
             "clarification received before it was sought", f"it was sought on {request.clarification_sought_on}"
@@ -332,7 +319,7 @@ def receive_clarification(
         )
         return request
 
-    return ledger.execute(_effective_on(envelope, command.received_on), receive)
+    return ledger.execute(received, receive)
 
 
 def extend_deadline(ledger: Ledger, envelope: Envelope, request_id: UUID, command: ExtendDeadline) -> Recorded:
@@ -461,7 +448,9 @@ def respond(ledger: Ledger, envelope: Envelope, request_id: UUID, command: Respo
     request = ledger.load(FoiRequest, request_id)
     _require_open(request)
     responded_on = command.responded_on or envelope.recorded_at.date()
-    _not_in_future(responded_on, envelope, "response")
+    responded = envelope  # a response given now; one dated earlier is effective from its day
+    if command.responded_on is not None:
+        responded = effective(envelope, command.responded_on, fact="response", field="$.responded_on")
     if responded_on < request.received_on:
         raise RuleViolation("response before receipt", f"the request was received on {request.received_on}")
     sha256: str | None = None
@@ -500,7 +489,7 @@ def respond(ledger: Ledger, envelope: Envelope, request_id: UUID, command: Respo
         )
         return request
 
-    return ledger.execute(_effective_on(envelope, responded_on, reason=command.reason), answer)
+    return ledger.execute(responded, answer, reason=command.reason)
 
 
 # -- reading: the case, the disclosure, suggestions, deadlines ----------------------------------------

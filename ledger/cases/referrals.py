@@ -16,7 +16,7 @@ from eventsourcing.domain import event
 from ledger.aggregate import LedgerAggregate
 from ledger.audit.keys import Sealed
 from ledger.cases.outcomes import DESIRED_OUTCOMES, Achievement, EndReason
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, effective
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
 from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
@@ -227,6 +227,10 @@ class AddCaseNote(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class EndReferral(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason_code: EndReason
     detail: ShortText | None = None
+    withdrawn_on: Annotated[
+        date | None,
+        msgspec.Meta(description="The day it was withdrawn (default: now): the withdrawal is effective from then"),
+    ] = None
 
 
 class OutcomeAchievement(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -680,6 +684,11 @@ def _session_fact(referral: Referral, appointment: Appointment) -> accounts.Bill
     )
 
 
+def _at_session(envelope: Envelope, appointment: Appointment) -> Envelope:
+    """Attendance, and its correction, are facts of the session: effective when it started."""
+    return effective(envelope, appointment.starts_at, fact="attendance", field="the session's starts_at")
+
+
 def _record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: RecordAttendance) -> Recorded:
     referral = ledger.load(Referral, referral_id)
     _open(referral)
@@ -702,7 +711,7 @@ def _record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, co
         else None
     )
     # The record takes effect when the session happened, whenever it is written down.
-    at_session = msgspec.structs.replace(envelope, effective_at=appointment.starts_at)
+    at_session = _at_session(envelope, appointment)
     billable = appointment.kind is AppointmentKind.SESSION and command.attended is not Attended.NO
     return _run(
         ledger,
@@ -734,7 +743,7 @@ def correct_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, co
         elif appointment.kind is AppointmentKind.SESSION and now and not was:
             money = lambda: accounts.charge(ledger, _session_fact(referral, appointment))  # noqa: E731
         # The reason is about the person: it is sealed in the event, not copied into the envelope.
-        at_session = msgspec.structs.replace(envelope, effective_at=appointment.starts_at)
+        at_session = _at_session(envelope, appointment)
         reason = _seal(ledger, referral, command.reason)
         return _run(
             ledger,
@@ -829,12 +838,20 @@ def withdraw_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, com
         raise InvalidCommand([("$.detail", "required when the reason is OTH (other)")])
     referral = ledger.load(Referral, referral_id)
     _open(referral)
+    # Withdrawn as of an earlier day: effective then, and after every session already recorded (which it ends).
+    withdrawn = envelope
+    if command.withdrawn_on is not None:
+        recorded = [a.starts_at for a in referral.appointments.values() if a.attended is not None]
+        follows = ("the referral was made", referral.created_on)
+        if recorded and max(recorded) > follows[1]:
+            follows = ("the last session recorded", max(recorded))
+        withdrawn = effective(envelope, command.withdrawn_on, fact="withdrawal", field="$.withdrawn_on", after=follows)
     # Withdrawn before any session was delivered: cancelled; after some delivery: ended early.
     end_state = EndState.CANCELLED if referral.attended_sessions() == 0 else EndState.ENDED_EARLY
     detail = None if command.detail is None else _seal(ledger, referral, command.detail)
     return _run(
         ledger,
-        envelope,
+        withdrawn,
         referral,
         lambda: referral.withdraw(reason_code=command.reason_code, detail=detail, end_state=end_state),
     )

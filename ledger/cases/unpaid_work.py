@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -15,7 +15,7 @@ from ledger.aggregate import LedgerAggregate
 from ledger.audit.calendar import add_working_days
 from ledger.audit.keys import Sealed
 from ledger.cases.referrals import Crn, Identity, PersonDetails
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.procurement.contracts import Contract, add_months
 from ledger.store import Ledger, Recorded
@@ -53,11 +53,15 @@ class AllocateOrder(OrderDetails, kw_only=True, forbid_unknown_fields=True):
 
 
 class CompleteInduction(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The induction, effective on the day it took place (not after today, not before the allocation)."""
+
     on: date
     risk_and_needs_assessed: bool
 
 
 class RecordWork(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A day's work, effective on the day it was done, whenever it is recorded."""
+
     on: date
     hours: Annotated[Decimal, msgspec.Meta(description='Hours worked, e.g. "7.5"')]
     placement: ShortText
@@ -67,7 +71,7 @@ class RecordWork(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class RecordStandDown(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The person reported but no placement could take them: recorded so it can be avoided."""
+    """The person reported but no placement could take them: recorded so it can be avoided; effective that day."""
 
     on: date
     reason: Reason
@@ -140,6 +144,11 @@ def _open(order: UnpaidWorkOrder) -> None:
         raise RuleViolation("order completed", f"all hours were worked by {order.completed_on}")
 
 
+def _allocation(order: UnpaidWorkOrder) -> tuple[str, datetime]:
+    """What every fact of an order follows: its allocation (effective when recorded)."""
+    return "the order's allocation", order.created_on
+
+
 def complete_induction(ledger: Ledger, envelope: Envelope, order_id: UUID, command: CompleteInduction) -> Recorded:
     order = ledger.load(UnpaidWorkOrder, order_id)
     _open(order)
@@ -148,11 +157,13 @@ def complete_induction(ledger: Ledger, envelope: Envelope, order_id: UUID, comma
     if not command.risk_and_needs_assessed:
         raise RuleViolation("induction includes the risk and needs assessment", "assess risk and needs first")
 
+    on_the_day = effective(envelope, command.on, fact="induction", field="$.on", after=_allocation(order))
+
     def induct() -> UnpaidWorkOrder:
         order.induct(on=command.on, risk_and_needs_assessed=True)
         return order
 
-    return ledger.execute(envelope, induct)
+    return ledger.execute(on_the_day, induct)
 
 
 def record_work(ledger: Ledger, envelope: Envelope, order_id: UUID, command: RecordWork) -> Recorded:
@@ -174,6 +185,8 @@ def record_work(ledger: Ledger, envelope: Envelope, order_id: UUID, command: Rec
         )
     if order.worked + command.hours > ordered:
         raise RuleViolation("hours worked exceed hours ordered", f"{ordered - order.worked} hours remain")
+    # The session (and the completion it may bring) takes effect on the day worked, whenever written down.
+    on_the_day = effective(envelope, command.on, fact="work session", field="$.on", after=_allocation(order))
 
     def work() -> UnpaidWorkOrder:
         order.record_work(work=command)
@@ -181,20 +194,20 @@ def record_work(ledger: Ledger, envelope: Envelope, order_id: UUID, command: Rec
             order.complete(on=command.on, hours=order.worked)
         return order
 
-    return ledger.execute(envelope, work)
+    return ledger.execute(on_the_day, work)
 
 
 def record_stand_down(ledger: Ledger, envelope: Envelope, order_id: UUID, command: RecordStandDown) -> Recorded:
     order = ledger.load(UnpaidWorkOrder, order_id)
     _open(order)
-
+    on_the_day = effective(envelope, command.on, fact="stand-down", field="$.on", after=_allocation(order))
     reason = ledger.keys.seal(order.subject_id, command.reason)
 
     def stand_down() -> UnpaidWorkOrder:
         order.stand_down(on=command.on, reason=reason)
         return order
 
-    return ledger.execute(envelope, stand_down)
+    return ledger.execute(on_the_day, stand_down)
 
 
 def late_start_from(allocated_on: date) -> date:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID, uuid5
 
@@ -13,7 +13,7 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework import categories, geography, terms
 from ledger.framework.reference import LEDGER_NAMESPACE
@@ -113,6 +113,10 @@ class AcceptFrameworkTerms(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 class WithdrawFromLot(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     category: CategoryCode
     reason: Reason
+    withdrawn_on: Annotated[
+        date | None,
+        msgspec.Meta(description="The day the supplier withdrew (default: now): the withdrawal is effective from then"),
+    ] = None
 
 
 class ChangeDeclaredAreas(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -393,12 +397,16 @@ def withdraw_from_lot(ledger: Ledger, envelope: Envelope, supplier_id: UUID, com
     lot = supplier.lots.get(command.category)
     if lot is None or lot.status not in (LotStatus.APPOINTED, LotStatus.PASSED, LotStatus.PENDING):
         raise RuleViolation("lot not held", f"the supplier holds no {command.category} lot to withdraw from")
+    withdrawn = envelope
+    if command.withdrawn_on is not None:
+        follows = ("the lot's last change", lot.since)
+        withdrawn = effective(envelope, command.withdrawn_on, fact="withdrawal", field="$.withdrawn_on", after=follows)
 
     def withdraw() -> Supplier:
         supplier.withdraw(category=command.category, reason=command.reason)
         return supplier
 
-    return ledger.execute(envelope, withdraw, reason=command.reason)
+    return ledger.execute(withdrawn, withdraw, reason=command.reason)
 
 
 def change_declared_areas(

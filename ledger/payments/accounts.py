@@ -18,7 +18,7 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, effective
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
 from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
@@ -79,6 +79,8 @@ class CreditNote(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class MakePayment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A payment, effective on the day it was paid (not after today, not before the invoice was submitted)."""
+
     amount: Money
     paid_on: date
     remittance_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
@@ -91,6 +93,10 @@ class ReversePayment(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class RecordMilestone(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     milestone: ShortText
+    met_on: Annotated[
+        date | None,
+        msgspec.Meta(description="The day the milestone was met (default: now): its instalment is earned then"),
+    ] = None
 
 
 class ClosePeriod(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -457,16 +463,20 @@ def close_period(ledger: Ledger, envelope: Envelope, contract_id: UUID, command:
     fact = Billable(
         contract_id=contract_id, basis=Basis(kind="period_elapsed", period=command.month), earned_on=last_day
     )
-    return _charge_only(ledger, envelope, fact)
+    # The month's fee is earned on its last day, whenever the month is closed.
+    return _charge_only(ledger, effective(envelope, last_day, fact="period closure", field="$.month"), fact)
 
 
 def record_milestone(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: RecordMilestone) -> Recorded:
+    met = envelope
+    if command.met_on is not None:
+        met = effective(envelope, command.met_on, fact="milestone", field="$.met_on")
     fact = Billable(
         contract_id=contract_id,
         basis=Basis(kind="milestone_met", milestone=command.milestone),
-        earned_on=envelope.effective_at.date(),
+        earned_on=met.effective_at.date(),
     )
-    return _charge_only(ledger, envelope, fact)
+    return _charge_only(ledger, met, fact)
 
 
 def _charge_only(ledger: Ledger, envelope: Envelope, fact: Billable) -> Recorded:
@@ -668,6 +678,8 @@ def make_payment(
             "never pay more than was approved",
             f"{account.unpaid_approved(invoice_id)} is approved and unpaid on this invoice",
         )
+    submitted = ("the invoice was submitted", account.invoices[invoice_id].submitted_at)
+    paid = effective(envelope, command.paid_on, fact="payment", field="$.paid_on", after=submitted)
 
     def pay() -> ContractAccount:
         account.pay(
@@ -682,7 +694,7 @@ def make_payment(
         )
         return account
 
-    recorded = ledger.execute(envelope, pay)
+    recorded = ledger.execute(paid, pay)
     return Recorded(
         aggregate_id=payment_id, version=recorded.version, position=recorded.position, events=recorded.events
     )
@@ -748,14 +760,15 @@ def vary_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command
     if command.new_value is not None and (errors := money_errors(command.new_value, "$.new_value")):
         raise InvalidCommand(errors)
     before = ledger.load(Contract, contract_id)
-    vary = variation(ledger, contract_id, command)
+    at, vary = variation(ledger, envelope, contract_id, command)
     delta = (command.new_value - before.value) if command.new_value is not None else Decimal(0)
 
     def varied() -> list[LedgerAggregate]:
         contract = vary()
+        # The commitment moves in the financial year of the day the variation took effect.
         line = budgets.adjust_commitment(
-            ledger, contract.commissioner_ids[0], contract_id, delta, envelope.effective_at.date()
+            ledger, contract.commissioner_ids[0], contract_id, delta, at.effective_at.date()
         )
         return [contract] if line is None else [contract, line]
 
-    return ledger.execute(envelope, varied, reason=command.reason)
+    return ledger.execute(at, varied, reason=command.reason)

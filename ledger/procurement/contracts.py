@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
@@ -13,7 +13,7 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.envelope import Envelope
+from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework import geography
 from ledger.procurement.call_offs import AwardType, CallOff, CallOffStatus
@@ -65,6 +65,10 @@ class VaryContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     new_value: Money | None = None
     new_end_date: date | None = None
     reason: Reason
+    effective_date: Annotated[
+        date | None,
+        msgspec.Meta(description="The day the variation took effect (default: now); not after today"),
+    ] = None
 
 
 class ExtendContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -73,6 +77,9 @@ class ExtendContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class TerminateContract(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Termination from `effective_date`: a past or present day is when it took effect; a later one is notice
+    given now, effective when recorded (the contract stays live until that day)."""
+
     grounds: Reason
     effective_date: date
 
@@ -222,26 +229,31 @@ def _require_active(contract: Contract) -> None:
         raise RuleViolation("contract terminated", f"the contract was terminated on {contract.terminated_on}")
 
 
-def vary_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: VaryContract) -> Recorded:
-    if command.new_value is None and command.new_end_date is None:
-        raise InvalidCommand([("$", "give new_value, new_end_date or both")])
-    if command.new_value is not None and (errors := money_errors(command.new_value, "$.new_value")):
-        raise InvalidCommand(errors)
-    return ledger.execute(envelope, variation(ledger, contract_id, command), reason=command.reason)
+def _conclusion(contract: Contract) -> tuple[str, datetime]:
+    """What every change to a contract follows: its conclusion (effective when recorded)."""
+    return "the contract's conclusion", contract.created_on
 
 
-def variation(ledger: Ledger, contract_id: UUID, command: VaryContract) -> Callable[[], Contract]:
-    """Check the variation; return the command that records it (payments adds the commitment change)."""
+def variation(
+    ledger: Ledger, envelope: Envelope, contract_id: UUID, command: VaryContract
+) -> tuple[Envelope, Callable[[], Contract]]:
+    """Check the variation; return the envelope it takes effect in (on its `effective_date`, else now) and the
+    command that records it (payments adds the commitment change)."""
     contract = ledger.load(Contract, contract_id)
     _require_active(contract)
     if command.new_end_date is not None and command.new_end_date <= contract.start_date:
         raise RuleViolation("end after start", "the new end date must be after the start date")
+    varied = envelope
+    if command.effective_date is not None:
+        varied = effective(
+            envelope, command.effective_date, fact="variation", field="$.effective_date", after=_conclusion(contract)
+        )
 
     def vary() -> Contract:
         contract.vary(new_value=command.new_value, new_end_date=command.new_end_date, reason=command.reason)
         return contract
 
-    return vary
+    return varied, vary
 
 
 def extend_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: ExtendContract) -> Recorded:
@@ -267,9 +279,14 @@ def terminate_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, co
     _require_active(contract)
     if command.effective_date > contract.end_date:
         raise RuleViolation("termination within the term", f"the contract ends {contract.end_date} anyway")
+    terminated = envelope  # notice of a termination to come is effective when given
+    if command.effective_date <= envelope.recorded_at.date():
+        terminated = effective(
+            envelope, command.effective_date, fact="termination", field="$.effective_date", after=_conclusion(contract)
+        )
 
     def terminate() -> Contract:
         contract.terminate(grounds=command.grounds, effective_date=command.effective_date)
         return contract
 
-    return ledger.execute(envelope, terminate, reason=command.grounds)
+    return ledger.execute(terminated, terminate, reason=command.grounds)
