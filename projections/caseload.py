@@ -109,7 +109,7 @@ _CHANGE_TOTALS = (
 
 class CaseloadView(View):
     name = "caseload"
-    code_version = "5"
+    code_version = "6"
     tables = (
         "caseload_people",
         "caseload_referrals",
@@ -335,15 +335,16 @@ class CaseloadView(View):
     @staticmethod
     def unpaid_work_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
         # One statement per change where it can be: the order's row and its provider's totals together.
-        # at_risk_from follows hours_worked by itself (a generated column, migration 0017).
+        # The order's rules are the ones its allocation recorded (its weekly minimum, the day its start is late);
+        # at_risk_from follows hours_worked by itself (a generated column over the recorded minimum, 0019).
         e, oid = logged.event, logged.originator_id
         match e:
             case UnpaidWorkOrder.UnpaidWorkOrderAllocated():
                 o = e.order
                 cur.execute(
                     "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, subject_id,"
-                    " hours_ordered, employed, made_on, allocated_on, complete_by, start_late_from, version)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " hours_ordered, employed, made_on, allocated_on, complete_by, start_late_from,"
+                    " weekly_minimum_hours, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         oid,
                         o.contract_id,
@@ -354,7 +355,8 @@ class CaseloadView(View):
                         o.made_on,
                         e.allocated_on,
                         e.complete_by,
-                        unpaid_work.late_start_from(e.allocated_on),
+                        e.start_late_from,
+                        e.weekly_minimum_hours,
                         logged.originator_version,
                     ),
                 )
@@ -504,6 +506,7 @@ class UnpaidWorkLine(msgspec.Struct, kw_only=True):
     complete_by: date
     completed_on: date | None
     stand_downs: int
+    weekly_minimum_hours: Decimal
     weeks_below_minimum: int
     started_late: bool
     at_risk: bool
@@ -601,7 +604,7 @@ _STARTED_LATE = "u.completed_on IS NULL AND coalesce(u.first_session_on, %s) >= 
 _AT_RISK = "u.completed_on IS NULL AND u.at_risk_from <= %s"
 _ORDER_COLUMNS = (
     "u.order_id, u.hours_ordered, u.hours_worked, u.training_hours, u.allocated_on, u.complete_by, u.completed_on,"
-    f" u.stand_downs, u.employed, u.first_session_on, u.erased, {_STARTED_LATE} AS started_late,"
+    f" u.stand_downs, u.weekly_minimum_hours, u.first_session_on, u.erased, {_STARTED_LATE} AS started_late,"
     f" {_AT_RISK} AS at_risk"
 )
 _ORDER_PAGE = (
@@ -821,26 +824,16 @@ def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "true"), params
 
 
-def _weeks_below_minimum(order: dict[str, Any], weeks: dict[date, Decimal], today: date) -> int:
-    """Whole weeks since the first session (the current one is still running) worked below the minimum."""
-    if not order["first_session_on"] or order["completed_on"]:
-        return 0
-    minimum = unpaid_work.WEEKLY_MINIMUM[order["employed"]]
-    week = order["first_session_on"] - timedelta(days=order["first_session_on"].weekday())
-    this_week = today - timedelta(days=today.weekday())
-    below = 0
-    while week < this_week:
-        below += weeks.get(week, Decimal(0)) < minimum
-        week += timedelta(days=7)
-    return below
-
-
 def _unpaid_work_lines(rows: list[dict[str, Any]], today: date, reveal: Revealer) -> list[UnpaidWorkLine]:
     lines = []
     for row in rows:
         identity = reveal(load_sealed(row.pop("personal")), Identity)
         weeks = dict(zip(row.pop("weeks") or (), row.pop("week_hours") or (), strict=True))
-        row["weeks_below_minimum"] = _weeks_below_minimum(row, weeks, today)
+        row["weeks_below_minimum"] = (
+            0
+            if row["completed_on"]
+            else unpaid_work.weeks_below_minimum(row["first_session_on"], weeks, row["weekly_minimum_hours"], today)
+        )
         row["crn"] = identity.crn if identity else None
         row["erased"] = row["erased"] or identity is None
         lines.append(msgspec.convert(row, UnpaidWorkLine))
