@@ -316,12 +316,40 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 ),
                 (
                     "sessions",
-                    "Schedule a group or individual session",
+                    "Schedule a group session (for every participant who still needs one) or an individual session",
                     programmes.schedule_session,
                     programmes.ScheduleProgrammeSession,
                 ),
+                (
+                    "attendance",
+                    "Record a session's register (effective on the session's day); a participant who has attended"
+                    " all their sessions completes the programme and leaves the group",
+                    programmes.record_attendance,
+                    programmes.RecordProgrammeAttendance,
+                ),
+                (
+                    "withdrawals",
+                    "A participant leaves the group before completing, with a coded reason",
+                    programmes.withdraw_participant,
+                    programmes.WithdrawParticipant,
+                ),
             )
         ],
+        (
+            "/programmes/{group_id}",
+            endpoint(
+                services,
+                get=Query(
+                    "A programme group: its participants now and before, its sessions and who attended each",
+                    lambda q, i: caseload.get_programme_group(q.conn, i, q.ledger.keys),
+                    caseload.ProgrammeGroupRecord,
+                    views=("caseload",),
+                    as_of=AsOf(lambda: [CaseloadView()], aggregates=lambda group_id: [group_id]),
+                    etag=True,
+                    tags=prog,
+                ),
+            ),
+        ),
         (
             "/caseload",
             endpoint(

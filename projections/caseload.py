@@ -19,7 +19,8 @@ from ledger.audit.erasure import DataSubject
 from ledger.audit.keys import ERASED, KeyRing, Revealer, Sealed, load_sealed, store_sealed
 from ledger.cases import unpaid_work
 from ledger.cases.outcomes import Achievement
-from ledger.cases.programmes import ProgrammeGroup
+from ledger.cases.programmes import RULES as PROGRAMME_RULES
+from ledger.cases.programmes import GroupMode, ProgrammeGroup
 from ledger.cases.referrals import (
     AppointmentKind,
     AttendanceNotes,
@@ -120,6 +121,9 @@ class CaseloadView(View):
         "caseload_unpaid_work_totals",
         "caseload_unpaid_work_sessions",
         "caseload_programme_groups",
+        "caseload_programme_participants",
+        "caseload_programme_sessions",
+        "caseload_programme_attendance",
     )
 
     def register(self) -> None:
@@ -153,6 +157,9 @@ class CaseloadView(View):
             ProgrammeGroup.ProgrammeGroupFormed,
             ProgrammeGroup.ParticipantJoined,
             ProgrammeGroup.ProgrammeSessionScheduled,
+            ProgrammeGroup.ProgrammeAttendanceRecorded,
+            ProgrammeGroup.ProgrammeCompleted,
+            ProgrammeGroup.ParticipantWithdrawn,
         ):
             self.on(event_class, self.programme_changed)
         self.on(DataSubject.PersonalDataErased, self.personal_data_erased)
@@ -392,13 +399,13 @@ class CaseloadView(View):
 
     @staticmethod
     def programme_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
-        e, gid = logged.event, logged.originator_id
+        e, gid, version = logged.event, logged.originator_id, logged.originator_version
         match e:
             case ProgrammeGroup.ProgrammeGroupFormed():
                 g = e.group
                 cur.execute(
                     "INSERT INTO caseload_programme_groups (group_id, programme, contract_id, supplier_id, name, mode,"
-                    " version) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    " facilitator_id, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         gid,
                         str(g.programme),
@@ -406,20 +413,61 @@ class CaseloadView(View):
                         e.supplier_id,
                         g.name,
                         str(g.mode),
-                        logged.originator_version,
+                        g.facilitator_id,
+                        version,
                     ),
                 )
             case ProgrammeGroup.ParticipantJoined():
                 cur.execute(
-                    "UPDATE caseload_programme_groups SET participants = participants + 1 WHERE group_id = %s", (gid,)
+                    "INSERT INTO caseload_programme_participants (group_id, subject_id, position, joined_at, status,"
+                    " personal) VALUES (%s, %s, %s, %s, 'current', %s)",
+                    (gid, e.subject_id, logged.position, logged.envelope.recorded_at, store_sealed(e.personal)),
+                )
+                cur.execute(
+                    "UPDATE caseload_programme_groups SET participants = participants + 1, version = %s"
+                    " WHERE group_id = %s",
+                    (version, gid),
                 )
             case ProgrammeGroup.ProgrammeSessionScheduled():
+                # The group's record numbers its sessions in the order they were scheduled; so does the view, in
+                # one statement: the group's count, the session and a place in it for each of its participants.
                 cur.execute(
-                    "UPDATE caseload_programme_groups SET sessions_scheduled = sessions_scheduled + 1,"
-                    " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE group_id = %s",
-                    (e.on, e.on, gid),
+                    "WITH g AS (UPDATE caseload_programme_groups SET sessions_scheduled = sessions_scheduled + 1,"
+                    " first_session_on = least(coalesce(first_session_on, %s), %s), version = %s WHERE group_id = %s"
+                    " RETURNING group_id, sessions_scheduled AS number),"
+                    " s AS (INSERT INTO caseload_programme_sessions (group_id, number, kind, held_on)"
+                    " SELECT group_id, number, %s, %s FROM g)"
+                    " INSERT INTO caseload_programme_attendance (group_id, number, subject_id)"
+                    " SELECT g.group_id, g.number, p FROM g, unnest(%s::uuid[]) AS p",
+                    (e.on, e.on, version, gid, str(e.kind), e.on, list(e.participants)),
                 )
-        update_row(cur, "caseload_programme_groups", "group_id", gid, {"version": logged.originator_version})
+            case ProgrammeGroup.ProgrammeAttendanceRecorded():
+                cur.execute(
+                    "UPDATE caseload_programme_attendance SET attendance = %s, absence = %s, recorded_at = %s"
+                    " WHERE group_id = %s AND number = %s AND subject_id = %s",
+                    (
+                        _ATTENDANCE_STATUS[e.attended],
+                        e.absence and str(e.absence),
+                        logged.envelope.recorded_at,
+                        gid,
+                        e.session,
+                        e.subject_id,
+                    ),
+                )
+                update_row(cur, "caseload_programme_groups", "group_id", gid, {"version": version})
+            case ProgrammeGroup.ProgrammeCompleted() | ProgrammeGroup.ParticipantWithdrawn():
+                completed = isinstance(e, ProgrammeGroup.ProgrammeCompleted)
+                reason = None if completed else str(e.reason_code)
+                cur.execute(
+                    "UPDATE caseload_programme_participants SET status = %s, left_on = %s, end_reason = %s"
+                    " WHERE group_id = %s AND subject_id = %s",
+                    ("completed" if completed else "withdrawn", e.on, reason, gid, e.subject_id),
+                )
+                cur.execute(
+                    "UPDATE caseload_programme_groups SET participants = participants - 1, completed = completed + %s,"
+                    " withdrawn = withdrawn + %s, version = %s WHERE group_id = %s",
+                    (int(completed), int(not completed), version, gid),
+                )
 
     @staticmethod
     def personal_data_erased(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -431,6 +479,7 @@ class CaseloadView(View):
             (subject,),
         )
         cur.execute("UPDATE caseload_people SET personal = NULL WHERE subject_id = %s", (subject,))
+        cur.execute("UPDATE caseload_programme_participants SET personal = NULL WHERE subject_id = %s", (subject,))
         for table in ("caseload_referrals", "caseload_unpaid_work"):
             cur.execute(f"UPDATE {table} SET erased = true WHERE subject_id = %s", (subject,))
 
@@ -615,6 +664,16 @@ _ORDER_PAGE = (
     " sum(s.hours) AS hours FROM caseload_unpaid_work_sessions s WHERE s.order_id = x.order_id GROUP BY 1) weekly)"
     " w ON true"
 )
+
+
+# A group below its programme's minimum size (the domain's number for each programme), counting its current
+# participants; a fixed group everyone has left is over, not short.
+_BELOW_MINIMUM = (
+    "g.participants < CASE g.programme "
+    + " ".join("WHEN %s THEN %s" for _ in PROGRAMME_RULES)
+    + f" END AND NOT (g.mode = '{GroupMode.FIXED}' AND g.participants = 0 AND g.completed + g.withdrawn > 0)"
+)
+_MINIMUM_GROUPS = [value for p, rules in PROGRAMME_RULES.items() for value in (str(p), rules.min_group)]
 
 
 class CaseloadList(enum.StrEnum):
@@ -884,8 +943,8 @@ def caseload(
             ),
             (
                 "SELECT group_id, programme, name, participants, sessions_scheduled FROM caseload_programme_groups g"
-                f" WHERE {group_where} AND participants < 4 ORDER BY name",
-                group_params,
+                f" WHERE {group_where} AND {_BELOW_MINIMUM} ORDER BY name",
+                [*group_params, *_MINIMUM_GROUPS],
             ),
             *(query for listing in lists.values() for query in (listing.count(), listing.page(None, limit))),
         ],
@@ -1021,6 +1080,101 @@ def get_referral(conn: psycopg.Connection[Any], referral_id: UUID, keys: KeyRing
         appointment["concerns"] = opened.concerns if opened else None
     row["appointments"] = appointments
     return msgspec.convert(row, ReferralRecord, strict=False)
+
+
+class ProgrammeParticipantLine(msgspec.Struct, kw_only=True):
+    """A participant, current or past. `crn` is null, and `erased` true, once their personal data is erased."""
+
+    subject_id: UUID
+    crn: str | None
+    erased: bool
+    status: str  # current, completed, withdrawn
+    joined_at: datetime
+    left_on: date | None
+    end_reason: str | None
+    sessions_booked: int
+    sessions_attended: int  # attended or late
+    sessions_missed: int  # recorded as did not attend
+
+
+class ProgrammeSessionPlace(msgspec.Struct, kw_only=True):
+    subject_id: UUID
+    attendance: str | None  # attended, late, did_not_attend; null until recorded
+    absence: str | None
+
+
+class ProgrammeSessionLine(msgspec.Struct, kw_only=True):
+    number: int
+    kind: str
+    on: date
+    participants: list[ProgrammeSessionPlace]
+
+
+class ProgrammeGroupRecord(msgspec.Struct, kw_only=True):
+    """A programme group: its participants now and before (those who completed the programme or withdrew have
+    left it, and no longer count towards its size), and its sessions, numbered in the order they were scheduled,
+    with each participant's attendance."""
+
+    id: UUID
+    programme: str
+    contract_id: UUID
+    supplier_id: UUID
+    name: str
+    mode: str
+    facilitator_id: str
+    current: int
+    completed: int
+    withdrawn: int
+    sessions_scheduled: int
+    first_session_on: date | None
+    version: int
+    participants: list[ProgrammeParticipantLine]
+    sessions: list[ProgrammeSessionLine]
+
+
+def get_programme_group(conn: psycopg.Connection[Any], group_id: UUID, keys: KeyRing) -> ProgrammeGroupRecord | None:
+    groups, people, places = fetch_pipelined(
+        conn,
+        [
+            (
+                "SELECT group_id AS id, programme, contract_id, supplier_id, name, mode, facilitator_id,"
+                " participants AS current, completed, withdrawn, sessions_scheduled, first_session_on, version"
+                " FROM caseload_programme_groups WHERE group_id = %s",
+                (group_id,),
+            ),
+            (
+                "SELECT p.subject_id, p.status, p.joined_at, p.left_on, p.end_reason, p.personal,"
+                " count(a.number) AS sessions_booked,"
+                " count(a.number) FILTER (WHERE a.attendance IN ('attended', 'late')) AS sessions_attended,"
+                " count(a.number) FILTER (WHERE a.attendance = 'did_not_attend') AS sessions_missed"
+                " FROM caseload_programme_participants p LEFT JOIN caseload_programme_attendance a"
+                " ON a.group_id = p.group_id AND a.subject_id = p.subject_id WHERE p.group_id = %s"
+                " GROUP BY p.group_id, p.subject_id ORDER BY p.position",
+                (group_id,),
+            ),
+            (
+                "SELECT s.number, s.kind, s.held_on AS on, a.subject_id, a.attendance, a.absence"
+                " FROM caseload_programme_sessions s JOIN caseload_programme_attendance a USING (group_id, number)"
+                " WHERE s.group_id = %s ORDER BY s.number, a.subject_id",
+                (group_id,),
+            ),
+        ],
+    )
+    if not groups:
+        return None
+    sealed, reveal = _revealed(people, keys)
+    for person, value in zip(people, sealed, strict=True):
+        identity = reveal(value, Identity)
+        person["crn"] = identity.crn if identity else None
+        person["erased"] = identity is None
+    sessions: dict[int, dict[str, Any]] = {}
+    for place in places:
+        number = place.pop("number")
+        line = sessions.setdefault(number, {"number": number, "kind": place.pop("kind"), "on": place.pop("on")})
+        line.setdefault("participants", []).append({k: place[k] for k in ("subject_id", "attendance", "absence")})
+    return msgspec.convert(
+        {**groups[0], "participants": people, "sessions": list(sessions.values())}, ProgrammeGroupRecord, strict=False
+    )
 
 
 REPORT_COLUMNS = (

@@ -247,8 +247,8 @@ def test_thinking_skills_programme_scheduling_rules(market: Market, partner) -> 
     sixteenth = schedule(market, gid, week + timedelta(days=14), expect=409)
     assert sixteenth.json["rule"] == "TSP has 15 group sessions"
     for n in range(4):
-        schedule(market, gid, week + timedelta(days=21 + n), crn="T000001")
-    fifth = schedule(market, gid, week + timedelta(days=28), crn="T000001", expect=409)
+        schedule(market, gid, week + timedelta(days=7 + n), crn="T000001")
+    fifth = schedule(market, gid, week + timedelta(days=14), crn="T000001", expect=409)
     assert fifth.json["rule"] == "TSP has 19 sessions"
 
 
