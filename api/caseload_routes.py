@@ -321,20 +321,6 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 ),
             ),
         ),
-        (
-            "/programmes/{group_id}",
-            endpoint(
-                services,
-                get=Query(
-                    "A programme group: its contract and provider, participants and sessions scheduled",
-                    lambda q, i: caseload.get_programme_group(q.conn, i),
-                    caseload.ProgrammeGroupRecord,
-                    views=("caseload",),
-                    etag=True,
-                    tags=prog,
-                ),
-            ),
-        ),
         *[
             (f"/programmes/{{group_id}}/{path}", endpoint(services, post=Command(summary, handler, body, tags=prog)))
             for path, summary, handler, body in (
@@ -346,12 +332,41 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 ),
                 (
                     "sessions",
-                    "Schedule a group or individual session",
+                    "Schedule a group session (for every participant who still needs one) or an individual session",
                     programmes.schedule_session,
                     programmes.ScheduleProgrammeSession,
                 ),
+                (
+                    "attendance",
+                    "Record a session's register (effective on the session's day); a participant who has attended"
+                    " all their sessions completes the programme and leaves the group",
+                    programmes.record_attendance,
+                    programmes.RecordProgrammeAttendance,
+                ),
+                (
+                    "withdrawals",
+                    "A participant leaves the group before completing, with a coded reason",
+                    programmes.withdraw_participant,
+                    programmes.WithdrawParticipant,
+                ),
             )
         ],
+        (
+            "/programmes/{group_id}",
+            endpoint(
+                services,
+                get=Query(
+                    "A programme group: its contract and provider, its participants now and before, its sessions"
+                    " and who attended each",
+                    lambda q, i: caseload.get_programme_group(q.conn, i, q.ledger.keys),
+                    caseload.ProgrammeGroupRecord,
+                    views=("caseload",),
+                    as_of=AsOf(lambda: [CaseloadView()], aggregates=lambda group_id: [group_id]),
+                    etag=True,
+                    tags=prog,
+                ),
+            ),
+        ),
         (
             "/caseload",
             endpoint(

@@ -137,9 +137,12 @@ RULES: dict[tuple[str, str], Rule] = {
         for step in ("induction", "sessions", "stand-downs")
     },
     ("POST", "/programmes"): rule(R.PROVIDER_CASEWORKER, scope="body_contract"),
-    ("GET", "/programmes/{group_id}"): rule(R.PROVIDER_CASEWORKER, R.AUDITOR, scope="group"),
     ("POST", "/programmes/{group_id}/participants"): rule(R.PROVIDER_CASEWORKER, scope="group"),
-    ("POST", "/programmes/{group_id}/sessions"): rule(R.PROVIDER_CASEWORKER, scope="group"),
+    **{
+        ("POST", f"/programmes/{{group_id}}/{step}"): rule(R.PROVIDER_CASEWORKER, scope="group")
+        for step in ("sessions", "attendance", "withdrawals")
+    },
+    ("GET", "/programmes/{group_id}"): rule(R.PROVIDER_CASEWORKER, R.AUDITOR, scope="group", personal_data=True),
     **{
         ("GET", path): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True)
         for path in ("/caseload", *(f"/caseload/{name}" for name in CaseloadList))

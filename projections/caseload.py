@@ -17,7 +17,8 @@ from ledger.audit.erasure import DataSubject
 from ledger.audit.keys import ERASED, KeyRing, Revealer, Sealed, load_sealed, store_sealed
 from ledger.cases import unpaid_work
 from ledger.cases.outcomes import Achievement
-from ledger.cases.programmes import ProgrammeGroup
+from ledger.cases.programmes import RULES as PROGRAMME_RULES
+from ledger.cases.programmes import GroupMode, ProgrammeGroup
 from ledger.cases.referrals import (
     AppointmentKind,
     AttendanceNotes,
@@ -108,7 +109,7 @@ _CHANGE_TOTALS = (
 
 class CaseloadView(View):
     name = "caseload"
-    code_version = "5"
+    code_version = "6"
     tables = (
         "caseload_people",
         "caseload_referrals",
@@ -119,6 +120,9 @@ class CaseloadView(View):
         "caseload_unpaid_work_totals",
         "caseload_unpaid_work_sessions",
         "caseload_programme_groups",
+        "caseload_programme_participants",
+        "caseload_programme_sessions",
+        "caseload_programme_attendance",
     )
 
     def register(self) -> None:
@@ -152,6 +156,9 @@ class CaseloadView(View):
             ProgrammeGroup.ProgrammeGroupFormed,
             ProgrammeGroup.ParticipantJoined,
             ProgrammeGroup.ProgrammeSessionScheduled,
+            ProgrammeGroup.ProgrammeAttendanceRecorded,
+            ProgrammeGroup.ProgrammeCompleted,
+            ProgrammeGroup.ParticipantWithdrawn,
         ):
             self.on(event_class, self.programme_changed)
         self.on(DataSubject.PersonalDataErased, self.personal_data_erased)
@@ -334,15 +341,16 @@ class CaseloadView(View):
     @staticmethod
     def unpaid_work_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
         # One statement per change where it can be: the order's row and its provider's totals together.
-        # at_risk_from follows hours_worked by itself (a generated column, migration 0017).
+        # The order's rules are the ones its allocation recorded (its weekly minimum, the day its start is late);
+        # at_risk_from follows hours_worked by itself (a generated column over the recorded minimum, 0019).
         e, oid = logged.event, logged.originator_id
         match e:
             case UnpaidWorkOrder.UnpaidWorkOrderAllocated():
                 o = e.order
                 cur.execute(
                     "INSERT INTO caseload_unpaid_work (order_id, contract_id, supplier_id, subject_id,"
-                    " hours_ordered, employed, made_on, allocated_on, complete_by, start_late_from, version)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " hours_ordered, employed, made_on, allocated_on, complete_by, start_late_from,"
+                    " weekly_minimum_hours, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         oid,
                         o.contract_id,
@@ -353,7 +361,8 @@ class CaseloadView(View):
                         o.made_on,
                         e.allocated_on,
                         e.complete_by,
-                        unpaid_work.late_start_from(e.allocated_on),
+                        e.start_late_from,
+                        e.weekly_minimum_hours,
                         logged.originator_version,
                     ),
                 )
@@ -389,13 +398,13 @@ class CaseloadView(View):
 
     @staticmethod
     def programme_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
-        e, gid = logged.event, logged.originator_id
+        e, gid, version = logged.event, logged.originator_id, logged.originator_version
         match e:
             case ProgrammeGroup.ProgrammeGroupFormed():
                 g = e.group
                 cur.execute(
                     "INSERT INTO caseload_programme_groups (group_id, programme, contract_id, supplier_id, name, mode,"
-                    " version) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    " facilitator_id, version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         gid,
                         str(g.programme),
@@ -403,20 +412,61 @@ class CaseloadView(View):
                         e.supplier_id,
                         g.name,
                         str(g.mode),
-                        logged.originator_version,
+                        g.facilitator_id,
+                        version,
                     ),
                 )
             case ProgrammeGroup.ParticipantJoined():
                 cur.execute(
-                    "UPDATE caseload_programme_groups SET participants = participants + 1 WHERE group_id = %s", (gid,)
+                    "INSERT INTO caseload_programme_participants (group_id, subject_id, position, joined_at, status,"
+                    " personal) VALUES (%s, %s, %s, %s, 'current', %s)",
+                    (gid, e.subject_id, logged.position, logged.envelope.recorded_at, store_sealed(e.personal)),
+                )
+                cur.execute(
+                    "UPDATE caseload_programme_groups SET participants = participants + 1, version = %s"
+                    " WHERE group_id = %s",
+                    (version, gid),
                 )
             case ProgrammeGroup.ProgrammeSessionScheduled():
+                # The group's record numbers its sessions in the order they were scheduled; so does the view, in
+                # one statement: the group's count, the session and a place in it for each of its participants.
                 cur.execute(
-                    "UPDATE caseload_programme_groups SET sessions_scheduled = sessions_scheduled + 1,"
-                    " first_session_on = least(coalesce(first_session_on, %s), %s) WHERE group_id = %s",
-                    (e.on, e.on, gid),
+                    "WITH g AS (UPDATE caseload_programme_groups SET sessions_scheduled = sessions_scheduled + 1,"
+                    " first_session_on = least(coalesce(first_session_on, %s), %s), version = %s WHERE group_id = %s"
+                    " RETURNING group_id, sessions_scheduled AS number),"
+                    " s AS (INSERT INTO caseload_programme_sessions (group_id, number, kind, held_on)"
+                    " SELECT group_id, number, %s, %s FROM g)"
+                    " INSERT INTO caseload_programme_attendance (group_id, number, subject_id)"
+                    " SELECT g.group_id, g.number, p FROM g, unnest(%s::uuid[]) AS p",
+                    (e.on, e.on, version, gid, str(e.kind), e.on, list(e.participants)),
                 )
-        update_row(cur, "caseload_programme_groups", "group_id", gid, {"version": logged.originator_version})
+            case ProgrammeGroup.ProgrammeAttendanceRecorded():
+                cur.execute(
+                    "UPDATE caseload_programme_attendance SET attendance = %s, absence = %s, recorded_at = %s"
+                    " WHERE group_id = %s AND number = %s AND subject_id = %s",
+                    (
+                        _ATTENDANCE_STATUS[e.attended],
+                        e.absence and str(e.absence),
+                        logged.envelope.recorded_at,
+                        gid,
+                        e.session,
+                        e.subject_id,
+                    ),
+                )
+                update_row(cur, "caseload_programme_groups", "group_id", gid, {"version": version})
+            case ProgrammeGroup.ProgrammeCompleted() | ProgrammeGroup.ParticipantWithdrawn():
+                completed = isinstance(e, ProgrammeGroup.ProgrammeCompleted)
+                reason = None if completed else str(e.reason_code)
+                cur.execute(
+                    "UPDATE caseload_programme_participants SET status = %s, left_on = %s, end_reason = %s"
+                    " WHERE group_id = %s AND subject_id = %s",
+                    ("completed" if completed else "withdrawn", e.on, reason, gid, e.subject_id),
+                )
+                cur.execute(
+                    "UPDATE caseload_programme_groups SET participants = participants - 1, completed = completed + %s,"
+                    " withdrawn = withdrawn + %s, version = %s WHERE group_id = %s",
+                    (int(completed), int(not completed), version, gid),
+                )
 
     @staticmethod
     def personal_data_erased(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -428,6 +478,7 @@ class CaseloadView(View):
             (subject,),
         )
         cur.execute("UPDATE caseload_people SET personal = NULL WHERE subject_id = %s", (subject,))
+        cur.execute("UPDATE caseload_programme_participants SET personal = NULL WHERE subject_id = %s", (subject,))
         for table in ("caseload_referrals", "caseload_unpaid_work"):
             cur.execute(f"UPDATE {table} SET erased = true WHERE subject_id = %s", (subject,))
 
@@ -503,6 +554,7 @@ class UnpaidWorkLine(msgspec.Struct, kw_only=True):
     complete_by: date
     completed_on: date | None
     stand_downs: int
+    weekly_minimum_hours: Decimal
     weeks_below_minimum: int
     started_late: bool
     at_risk: bool
@@ -600,7 +652,7 @@ _STARTED_LATE = "u.completed_on IS NULL AND coalesce(u.first_session_on, %s) >= 
 _AT_RISK = "u.completed_on IS NULL AND u.at_risk_from <= %s"
 _ORDER_COLUMNS = (
     "u.order_id, u.hours_ordered, u.hours_worked, u.training_hours, u.allocated_on, u.complete_by, u.completed_on,"
-    f" u.stand_downs, u.employed, u.first_session_on, u.erased, {_STARTED_LATE} AS started_late,"
+    f" u.stand_downs, u.weekly_minimum_hours, u.first_session_on, u.erased, {_STARTED_LATE} AS started_late,"
     f" {_AT_RISK} AS at_risk"
 )
 _ORDER_PAGE = (
@@ -611,6 +663,16 @@ _ORDER_PAGE = (
     " sum(s.hours) AS hours FROM caseload_unpaid_work_sessions s WHERE s.order_id = x.order_id GROUP BY 1) weekly)"
     " w ON true"
 )
+
+
+# A group below its programme's minimum size (the domain's number for each programme), counting its current
+# participants; a fixed group everyone has left is over, not short.
+_BELOW_MINIMUM = (
+    "g.participants < CASE g.programme "
+    + " ".join("WHEN %s THEN %s" for _ in PROGRAMME_RULES)
+    + f" END AND NOT (g.mode = '{GroupMode.FIXED}' AND g.participants = 0 AND g.completed + g.withdrawn > 0)"
+)
+_MINIMUM_GROUPS = [value for p, rules in PROGRAMME_RULES.items() for value in (str(p), rules.min_group)]
 
 
 class CaseloadList(enum.StrEnum):
@@ -820,26 +882,16 @@ def _regions_join(cut: CaseloadFilter, table: str) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "true"), params
 
 
-def _weeks_below_minimum(order: dict[str, Any], weeks: dict[date, Decimal], today: date) -> int:
-    """Whole weeks since the first session (the current one is still running) worked below the minimum."""
-    if not order["first_session_on"] or order["completed_on"]:
-        return 0
-    minimum = unpaid_work.WEEKLY_MINIMUM[order["employed"]]
-    week = order["first_session_on"] - timedelta(days=order["first_session_on"].weekday())
-    this_week = today - timedelta(days=today.weekday())
-    below = 0
-    while week < this_week:
-        below += weeks.get(week, Decimal(0)) < minimum
-        week += timedelta(days=7)
-    return below
-
-
 def _unpaid_work_lines(rows: list[dict[str, Any]], today: date, reveal: Revealer) -> list[UnpaidWorkLine]:
     lines = []
     for row in rows:
         identity = reveal(load_sealed(row.pop("personal")), Identity)
         weeks = dict(zip(row.pop("weeks") or (), row.pop("week_hours") or (), strict=True))
-        row["weeks_below_minimum"] = _weeks_below_minimum(row, weeks, today)
+        row["weeks_below_minimum"] = (
+            0
+            if row["completed_on"]
+            else unpaid_work.weeks_below_minimum(row["first_session_on"], weeks, row["weekly_minimum_hours"], today)
+        )
         row["crn"] = identity.crn if identity else None
         row["erased"] = row["erased"] or identity is None
         lines.append(msgspec.convert(row, UnpaidWorkLine))
@@ -890,8 +942,8 @@ def caseload(
             ),
             (
                 "SELECT group_id, programme, name, participants, sessions_scheduled FROM caseload_programme_groups g"
-                f" WHERE {group_where} AND participants < 4 ORDER BY name",
-                group_params,
+                f" WHERE {group_where} AND {_BELOW_MINIMUM} ORDER BY name",
+                [*group_params, *_MINIMUM_GROUPS],
             ),
             *(query for listing in lists.values() for query in (listing.count(), listing.page(None, limit))),
         ],
@@ -1029,6 +1081,101 @@ def get_referral(conn: psycopg.Connection[Any], referral_id: UUID, keys: KeyRing
     return msgspec.convert(row, ReferralRecord, strict=False)
 
 
+class ProgrammeParticipantLine(msgspec.Struct, kw_only=True):
+    """A participant, current or past. `crn` is null, and `erased` true, once their personal data is erased."""
+
+    subject_id: UUID
+    crn: str | None
+    erased: bool
+    status: str  # current, completed, withdrawn
+    joined_at: datetime
+    left_on: date | None
+    end_reason: str | None
+    sessions_booked: int
+    sessions_attended: int  # attended or late
+    sessions_missed: int  # recorded as did not attend
+
+
+class ProgrammeSessionPlace(msgspec.Struct, kw_only=True):
+    subject_id: UUID
+    attendance: str | None  # attended, late, did_not_attend; null until recorded
+    absence: str | None
+
+
+class ProgrammeSessionLine(msgspec.Struct, kw_only=True):
+    number: int
+    kind: str
+    on: date
+    participants: list[ProgrammeSessionPlace]
+
+
+class ProgrammeGroupRecord(msgspec.Struct, kw_only=True):
+    """A programme group: its participants now and before (those who completed the programme or withdrew have
+    left it, and no longer count towards its size), and its sessions, numbered in the order they were scheduled,
+    with each participant's attendance."""
+
+    id: UUID
+    programme: str
+    contract_id: UUID
+    supplier_id: UUID
+    name: str
+    mode: str
+    facilitator_id: str
+    current: int
+    completed: int
+    withdrawn: int
+    sessions_scheduled: int
+    first_session_on: date | None
+    version: int
+    participants: list[ProgrammeParticipantLine]
+    sessions: list[ProgrammeSessionLine]
+
+
+def get_programme_group(conn: psycopg.Connection[Any], group_id: UUID, keys: KeyRing) -> ProgrammeGroupRecord | None:
+    groups, people, places = fetch_pipelined(
+        conn,
+        [
+            (
+                "SELECT group_id AS id, programme, contract_id, supplier_id, name, mode, facilitator_id,"
+                " participants AS current, completed, withdrawn, sessions_scheduled, first_session_on, version"
+                " FROM caseload_programme_groups WHERE group_id = %s",
+                (group_id,),
+            ),
+            (
+                "SELECT p.subject_id, p.status, p.joined_at, p.left_on, p.end_reason, p.personal,"
+                " count(a.number) AS sessions_booked,"
+                " count(a.number) FILTER (WHERE a.attendance IN ('attended', 'late')) AS sessions_attended,"
+                " count(a.number) FILTER (WHERE a.attendance = 'did_not_attend') AS sessions_missed"
+                " FROM caseload_programme_participants p LEFT JOIN caseload_programme_attendance a"
+                " ON a.group_id = p.group_id AND a.subject_id = p.subject_id WHERE p.group_id = %s"
+                " GROUP BY p.group_id, p.subject_id ORDER BY p.position",
+                (group_id,),
+            ),
+            (
+                "SELECT s.number, s.kind, s.held_on AS on, a.subject_id, a.attendance, a.absence"
+                " FROM caseload_programme_sessions s JOIN caseload_programme_attendance a USING (group_id, number)"
+                " WHERE s.group_id = %s ORDER BY s.number, a.subject_id",
+                (group_id,),
+            ),
+        ],
+    )
+    if not groups:
+        return None
+    sealed, reveal = _revealed(people, keys)
+    for person, value in zip(people, sealed, strict=True):
+        identity = reveal(value, Identity)
+        person["crn"] = identity.crn if identity else None
+        person["erased"] = identity is None
+    sessions: dict[int, dict[str, Any]] = {}
+    for place in places:
+        number = place.pop("number")
+        line = sessions.setdefault(number, {"number": number, "kind": place.pop("kind"), "on": place.pop("on")})
+        line.setdefault("participants", []).append({k: place[k] for k in ("subject_id", "attendance", "absence")})
+    return msgspec.convert(
+        {**groups[0], "participants": people, "sessions": list(sessions.values())}, ProgrammeGroupRecord, strict=False
+    )
+
+
 REPORT_COLUMNS = (
     "reference_number",
     "crn",
@@ -1078,27 +1225,14 @@ def performance_report(
 # -- one Unpaid Work order, one programme group ------------------------------------------------------
 
 
-class UnpaidWorkOrderRecord(msgspec.Struct, kw_only=True):
+class UnpaidWorkOrderRecord(UnpaidWorkLine, kw_only=True):
     """One Unpaid Work order: whose it is (contract, provider), its hours and deadline, and how it is going."""
 
-    order_id: UUID
     contract_id: UUID
     supplier_id: UUID
-    crn: str | None
-    erased: bool
-    hours_ordered: int
-    hours_worked: Decimal
-    training_hours: Decimal
     employed: bool
-    allocated_on: date
-    complete_by: date
     inducted_on: date | None
     first_session_on: date | None
-    completed_on: date | None
-    stand_downs: int
-    weeks_below_minimum: int
-    started_late: bool
-    at_risk: bool
     version: int
 
 
@@ -1108,7 +1242,7 @@ def get_unpaid_work_order(
     rows = fetch_rows(
         conn,
         _ORDER_PAGE.format(
-            page=f"SELECT {_ORDER_COLUMNS}, u.contract_id, u.supplier_id, u.inducted_on, u.version"
+            page=f"SELECT {_ORDER_COLUMNS}, u.contract_id, u.supplier_id, u.employed, u.inducted_on, u.version"
             " FROM caseload_unpaid_work u WHERE u.order_id = %s"
         ),
         [today, today, order_id],
@@ -1120,28 +1254,3 @@ def get_unpaid_work_order(
     }
     (line,) = _unpaid_work_lines(rows, today, keys.revealer(load_sealed(r["personal"]) for r in rows))
     return UnpaidWorkOrderRecord(**msgspec.structs.asdict(line), **owned)
-
-
-class ProgrammeGroupRecord(msgspec.Struct, kw_only=True):
-    """One accredited programme group: whose it is (contract, provider), its participants and sessions."""
-
-    group_id: UUID
-    programme: str
-    contract_id: UUID
-    supplier_id: UUID
-    name: str
-    mode: str
-    participants: int
-    sessions_scheduled: int
-    first_session_on: date | None
-    version: int
-
-
-def get_programme_group(conn: psycopg.Connection[Any], group_id: UUID) -> ProgrammeGroupRecord | None:
-    rows = fetch_rows(
-        conn,
-        "SELECT group_id, programme, contract_id, supplier_id, name, mode, participants, sessions_scheduled,"
-        " first_session_on, version FROM caseload_programme_groups WHERE group_id = %s",
-        (group_id,),
-    )
-    return msgspec.convert(rows[0], ProgrammeGroupRecord) if rows else None

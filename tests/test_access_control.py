@@ -112,9 +112,11 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
         for s in ("induction", "sessions", "stand-downs")
     },
     "POST /programmes": allow(CASE),
-    "GET /programmes/{group_id}": allow(CASE, AUD, scoped=(CASE,)),
     "POST /programmes/{group_id}/participants": allow(CASE, scoped=(CASE,)),
     "POST /programmes/{group_id}/sessions": allow(CASE, scoped=(CASE,)),
+    "POST /programmes/{group_id}/attendance": allow(CASE, scoped=(CASE,)),
+    "POST /programmes/{group_id}/withdrawals": allow(CASE, scoped=(CASE,)),
+    "GET /programmes/{group_id}": allow(CASE, AUD, scoped=(CASE,)),
     "GET /caseload": allow(PO, CASE, AUD),
     **{
         f"GET /caseload/{name}": allow(PO, CASE, AUD)

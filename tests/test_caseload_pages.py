@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
+from ledger.cases import unpaid_work
 from ledger.cases.unpaid_work import WEEKLY_MINIMUM
 from tests.market import Market
 from tests.test_unpaid_work_and_programmes import order, work
@@ -57,10 +57,9 @@ def test_late_starts_count_working_days_without_bank_holidays(market: Market, pa
     assert flags == {started_12th: False, started_13th: True, not_started: True}
 
 
-def at_risk_from(hours_left: int, employed: bool, complete_by: date) -> date:
-    """The framework's rule, stated here on its own: at risk once the hours left no longer fit before the
-    deadline at the weekly minimum."""
-    return complete_by - timedelta(days=math.ceil(Decimal(hours_left) * 7 / WEEKLY_MINIMUM[employed]) - 1)
+def at_risk_from(hours_left: int, employed: bool, complete_by: date) -> date | None:
+    """The domain's at-risk day for an order allocated today, which the view's generated column must match."""
+    return unpaid_work.at_risk_from(complete_by, Decimal(hours_left), WEEKLY_MINIMUM[employed])
 
 
 def at_risk_ids(market: Market, supplier: str) -> set[str]:

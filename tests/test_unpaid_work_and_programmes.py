@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
+import psycopg
 import pytest
 
+from ledger.cases import unpaid_work
+from projections.caseload import CaseloadView
+from projections.rebuild import rebuild
 from tests.market import Market
 
 PERSON = {"given_name": "Jo", "family_name": "Brown", "date_of_birth": "1985-02-03", "gender": "female"}
@@ -111,6 +118,86 @@ def test_weekly_minimums_late_starts_and_the_twelve_month_deadline_are_monitored
     assert lines[slow]["at_risk"] is True  # 294 hours left, about 8 weeks to go
 
 
+def test_an_order_keeps_the_weekly_minimum_it_was_allocated_under(market: Market, partner, monkeypatch) -> None:
+    # The rule changes to 10 hours a week for the employed while this order is allocated, then back to today's
+    # 7: the order, its weeks below the minimum and its at-risk day keep the 10 it was allocated under. A view
+    # that applied today's minimum (in Python or in SQL), when written or when read, would say otherwise.
+    monkeypatch.setitem(unpaid_work.WEEKLY_MINIMUM, True, Decimal(10))
+    start = market.clock.now.date()
+    due = start + timedelta(days=30)  # made a year before its deadline: 40 hours in 30 days
+    oid = order_made_on(market, partner[0], due.replace(year=due.year - 1), hours=40)
+    monkeypatch.undo()
+    market.post(f"/unpaid-work/{oid}/induction", {"on": start.isoformat(), "risk_and_needs_assessed": True})
+    work(market, oid, start, "8")
+    market.clock.advance(days=7)  # the first session's week is over
+    today = market.clock.now.date()
+    line = {line["order_id"]: line for line in market.get("/unpaid-work")["items"]}[oid]
+    complete_by = date.fromisoformat(line["complete_by"])
+    assert complete_by == due and line["weekly_minimum_hours"] == "10.00"
+    assert line["weeks_below_minimum"] == 1  # 8 hours: below 10, not below today's 7
+    recorded, current = (unpaid_work.at_risk_from(complete_by, Decimal(32), m) for m in (Decimal(10), Decimal(7)))
+    assert current <= today < recorded  # at today's 7 hours a week it would be at risk already
+    assert line["at_risk"] is False
+    assert oid not in {o["order_id"] for o in market.get("/caseload/unpaid-work-at-risk")["items"]}
+    # Replayed from the log, the view says the same: the minimum comes from the event, not today's constant.
+    assert all(report.identical for report in rebuild(market.url, [CaseloadView()]))
+
+
+def test_an_order_allocated_before_its_rules_were_recorded_is_read_with_the_rules_of_its_day(
+    market: Market, partner
+) -> None:
+    # Version 1 of UnpaidWorkOrderAllocated carried neither the weekly minimum nor the late-start day: such an
+    # event, as it was stored, is upcast when read with the rules it was allocated under (28 hours unemployed,
+    # late from the eighth working day), by the aggregate and by the caseload alike.
+    template = order(market, partner[0], 60, employed=False)
+    legacy = uuid.uuid4()
+    with psycopg.connect(market.url, autocommit=True) as conn:
+        columns = [
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'ledger_events'"
+                " AND is_generated = 'NEVER' AND column_default IS NULL"
+                " AND column_name NOT IN ('originator_id', 'state') ORDER BY ordinal_position"
+            )
+        ]
+        (state,) = conn.execute(
+            "SELECT convert_from(state, 'UTF8') FROM ledger_events WHERE originator_id = %s AND originator_version = 1",
+            (template,),
+        ).fetchone()
+        v1 = json.loads(state)
+        for field in ("weekly_minimum_hours", "start_late_from", "class_version"):
+            del v1[field]
+        (position,) = conn.execute(
+            f"INSERT INTO ledger_events (originator_id, state, {', '.join(columns)})"
+            f" SELECT %s, %s, {', '.join(columns)} FROM ledger_events WHERE originator_id = %s"
+            " AND originator_version = 1 RETURNING notification_id",
+            (legacy, json.dumps(v1).encode(), template),
+        ).fetchone()
+    rebuilt = market.get(f"/audit/aggregates/{legacy}")["state"]
+    allocated_on = date.fromisoformat(rebuilt["allocated_on"])
+    assert rebuilt["weekly_minimum_hours"] == "28"
+    assert rebuilt["start_late_from"] == unpaid_work.late_start_from(allocated_on).isoformat()
+    lines = {line["order_id"]: line for line in market.get("/unpaid-work", params={"min_position": position})["items"]}
+    assert lines[str(legacy)]["weekly_minimum_hours"] == lines[template]["weekly_minimum_hours"] == "28.00"
+    assert lines[str(legacy)]["started_late"] == lines[template]["started_late"]
+
+
+def order_made_on(market: Market, contract: str, made_on: date, *, hours: int) -> str:
+    return market.post(
+        "/unpaid-work",
+        {
+            "contract_id": contract,
+            "crn": "U100002",
+            "person": PERSON,
+            "hours_ordered": hours,
+            "employed": True,
+            "made_on": made_on.isoformat(),
+        },
+        expect=201,
+        role="probation_practitioner",
+    ).json["id"]
+
+
 def group(market: Market, contract: str, programme: str = "thinking_skills_programme") -> str:
     return market.post(
         "/programmes",
@@ -161,8 +248,8 @@ def test_thinking_skills_programme_scheduling_rules(market: Market, partner) -> 
     sixteenth = schedule(market, gid, week + timedelta(days=14), expect=409)
     assert sixteenth.json["rule"] == "TSP has 15 group sessions"
     for n in range(4):
-        schedule(market, gid, week + timedelta(days=21 + n), crn="T000001")
-    fifth = schedule(market, gid, week + timedelta(days=28), crn="T000001", expect=409)
+        schedule(market, gid, week + timedelta(days=7 + n), crn="T000001")
+    fifth = schedule(market, gid, week + timedelta(days=14), crn="T000001", expect=409)
     assert fifth.json["rule"] == "TSP has 19 sessions"
 
 
@@ -211,7 +298,7 @@ def test_an_order_and_a_group_are_read_where_their_allocation_and_forming_answer
     gid = group(market, contract)
     join(market, gid, "G000001")
     shown = market.get(f"/programmes/{gid}", role="provider_caseworker")
-    assert (shown["contract_id"], shown["supplier_id"], shown["name"], shown["participants"]) == (
+    assert (shown["contract_id"], shown["supplier_id"], shown["name"], shown["current"]) == (
         contract,
         supplier,
         "Tuesday group",

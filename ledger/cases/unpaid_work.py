@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+import math
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -24,7 +26,9 @@ from ledger.types import Reason, ShortText
 MIN_HOURS, MAX_HOURS = 40, 300
 TRAINING_SHARE = Decimal("0.20")  # up to 20% of ordered hours on employment-related training
 MAX_TRAVEL_MINUTES = 90  # each way
-WEEKLY_MINIMUM = {True: Decimal(7), False: Decimal(28)}  # hours a week: employed / unemployed
+# Hours a week: employed / unemployed. An order records the minimum it was allocated under; the caseload stores
+# that and never applies these numbers itself (issue 17: one rule).
+WEEKLY_MINIMUM = {True: Decimal(7), False: Decimal(28)}
 START_WITHIN_WORKING_DAYS = 7
 COMPLETE_WITHIN_MONTHS = 12
 
@@ -78,7 +82,30 @@ class RecordStandDown(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class UnpaidWorkOrder(LedgerAggregate):
-    @event("UnpaidWorkOrderAllocated")
+    class UnpaidWorkOrderAllocated(LedgerAggregate.Created):
+        """Version 2 records the rules the order was allocated under: its weekly minimum and the day from
+        which its start is late, so that the views store them and a replay never applies today's rules."""
+
+        class_version = 2
+        order: OrderDetails
+        subject_id: UUID
+        personal: Sealed
+        supplier_id: UUID
+        allocated_on: date
+        complete_by: date
+        weekly_minimum_hours: Decimal
+        start_late_from: date
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Version 1 orders were allocated under the rules as they stood then, written out here rather than
+            # read from today's constants: 7 hours a week employed, 28 unemployed; late from the eighth
+            # England and Wales working day after allocation.
+            state["weekly_minimum_hours"] = "7" if state["order"]["employed"] else "28"
+            allocated_on = date.fromisoformat(state["allocated_on"])
+            state["start_late_from"] = add_working_days(allocated_on, 8).isoformat()
+
+    @event(UnpaidWorkOrderAllocated)
     def __init__(
         self,
         order: OrderDetails,
@@ -87,12 +114,16 @@ class UnpaidWorkOrder(LedgerAggregate):
         supplier_id: UUID,
         allocated_on: date,
         complete_by: date,
+        weekly_minimum_hours: Decimal,
+        start_late_from: date,
     ) -> None:
         self.order = order
         self.subject_id = subject_id
         self.supplier_id = supplier_id
         self.allocated_on = allocated_on
         self.complete_by = complete_by
+        self.weekly_minimum_hours = weekly_minimum_hours
+        self.start_late_from = start_late_from
         self.inducted_on: date | None = None
         self.worked = Decimal(0)
         self.trained = Decimal(0)
@@ -135,6 +166,8 @@ def allocate_order(ledger: Ledger, envelope: Envelope, command: AllocateOrder) -
             supplier_id=contract.supplier_id,
             allocated_on=today,
             complete_by=add_months(command.made_on, COMPLETE_WITHIN_MONTHS),
+            weekly_minimum_hours=WEEKLY_MINIMUM[command.employed],
+            start_late_from=late_start_from(today),
         ),
     )
 
@@ -215,3 +248,28 @@ def late_start_from(allocated_on: date) -> date:
     on or after it, started late. Work starts within 7 working days of allocation (England and Wales working
     days: weekends and bank holidays excluded)."""
     return add_working_days(allocated_on, START_WITHIN_WORKING_DAYS + 1)
+
+
+def at_risk_from(complete_by: date, hours_left: Decimal, weekly_minimum_hours: Decimal) -> date | None:
+    """The first day on which an order is at risk of missing its deadline: its hours left, worked at its weekly
+    minimum, no longer fit before the deadline (None once no hours are left). The caseload keeps this day as a
+    generated column over the minimum the order recorded (migration 0019); its tests hold the two together."""
+    if hours_left <= 0:
+        return None
+    return complete_by - timedelta(days=math.ceil(hours_left * 7 / weekly_minimum_hours) - 1)
+
+
+def weeks_below_minimum(
+    first_session_on: date | None, hours_by_week: Mapping[date, Decimal], weekly_minimum_hours: Decimal, today: date
+) -> int:
+    """Whole weeks (Monday to Sunday) from the week of the first session to the week before `today`'s (which is
+    still running) in which the hours worked, keyed by each week's Monday, fell below the weekly minimum."""
+    if first_session_on is None:
+        return 0
+    week = first_session_on - timedelta(days=first_session_on.weekday())
+    this_week = today - timedelta(days=today.weekday())
+    below = 0
+    while week < this_week:
+        below += hours_by_week.get(week, Decimal(0)) < weekly_minimum_hours
+        week += timedelta(days=7)
+    return below
