@@ -64,6 +64,12 @@ def _supplier(q: QueryContext, supplier_id: UUID) -> catalogue.SupplierRecord | 
     return record
 
 
+def _call_off(q: QueryContext, call_off_id: UUID) -> catalogue.CallOffRecord | None:
+    """A call-off's page: a supplier sees the questions it asked, never another's."""
+    own = policy.forced_filters(q.req.context.actor).get("supplier_id")
+    return catalogue.get_call_off(q.conn, call_off_id, questions_of=own)
+
+
 def _questionnaires(q: QueryContext) -> catalogue.QuestionnairePage:
     raw = q.param("status") or catalogue.QuestionnaireState.AWAITING_ASSESSMENT
     try:
@@ -395,8 +401,9 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
             endpoint(
                 services,
                 get=Query(
-                    "A call-off with its invitations (and why) and tender receipts (never content)",
-                    lambda q, i: catalogue.get_call_off(q.conn, i),
+                    "A call-off with its invitations (and why), tender receipts (never content), the clarifications"
+                    " published and the questions asked (a supplier sees its own)",
+                    _call_off,
                     catalogue.CallOffRecord,
                     etag=True,
                     tags=co,

@@ -25,7 +25,7 @@ from projections.pages import Listing
 
 class CatalogueView(View):
     name = "catalogue"
-    code_version = "3"  # 3: questionnaires and their lots (migration 0020)
+    code_version = "4"  # 3: questionnaires and their lots (migration 0020); 4: clarifications, uncovered (0022)
     tables = (
         "catalogue_suppliers",
         "catalogue_supplier_lots",
@@ -38,6 +38,8 @@ class CatalogueView(View):
         "catalogue_contracts",
         "catalogue_questionnaires",
         "catalogue_questionnaire_lots",
+        "catalogue_clarification_questions",
+        "catalogue_clarifications",
     )
 
     def register(self) -> None:
@@ -72,6 +74,8 @@ class CatalogueView(View):
             CallOff.NoAwardDecided,
         ):
             self.on(event_class, self.call_off_changed)
+        self.on(CallOff.ClarificationRequested, self.clarification_requested)
+        self.on(CallOff.ClarificationPublished, self.clarification_published)
         self.on(Tender.TenderStarted, self.tender_started)
         self.on(Tender.TenderSubmitted, self.tender_submitted)
         for event_class in (
@@ -208,12 +212,14 @@ class CatalogueView(View):
                 )
             case CallOff.CallOffPublished():
                 sets = {"status": CallOffStatus.OPEN, "published_at": at, "invited_count": len(e.invited)}
-                for b in e.basis:
-                    cur.execute(
-                        "INSERT INTO catalogue_invitations (call_off_id, supplier_id, supplier_name, invited, reasons)"
-                        " VALUES (%s, %s, %s, %s, %s)",
-                        (cid, b.supplier_id, b.supplier_name, b.invited, list(b.reasons)),
-                    )
+                cur.executemany(
+                    "INSERT INTO catalogue_invitations (call_off_id, supplier_id, supplier_name, invited, reasons,"
+                    " uncovered) VALUES (%s, %s, %s, %s, %s, %s)",
+                    [
+                        (cid, b.supplier_id, b.supplier_name, b.invited, list(b.reasons), list(b.uncovered))
+                        for b in e.basis
+                    ],
+                )
             case CallOff.TendersOpened():
                 sets = {"status": CallOffStatus.EVALUATING, "tenders_opened_at": at}
             case CallOff.BafoInvited():
@@ -234,6 +240,29 @@ class CatalogueView(View):
                 sets = {"status": CallOffStatus.NO_AWARD, "closed_reason": e.reason}
         sets["version"] = logged.originator_version
         update_row(cur, "catalogue_call_offs", "call_off_id", cid, sets)
+
+    @staticmethod
+    def clarification_requested(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e = logged.event
+        cur.execute(
+            "INSERT INTO catalogue_clarification_questions (question_id, call_off_id, supplier_id, question, asked_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (e.question_id, logged.originator_id, e.supplier_id, e.question, logged.envelope.recorded_at),
+        )
+
+    @staticmethod
+    def clarification_published(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e, at = logged.event, logged.envelope.recorded_at
+        cur.execute(
+            "INSERT INTO catalogue_clarifications (position, call_off_id, question_id, question, answer, published_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (logged.position, logged.originator_id, e.question_id, e.question, e.answer, at),
+        )
+        if e.question_id is not None:
+            cur.execute(
+                "UPDATE catalogue_clarification_questions SET answered_at = %s WHERE question_id = %s",
+                (at, e.question_id),
+            )
 
     @staticmethod
     def tender_started(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -595,6 +624,25 @@ class Invitation(msgspec.Struct, kw_only=True):
     supplier_name: str
     invited: bool
     reasons: list[str]
+    uncovered: list[str]  # the parts of the geography a near miss's declared areas leave out
+
+
+class ClarificationQuestion(msgspec.Struct, kw_only=True):
+    """A question an invited supplier asked (seen by the commissioners, and by the supplier who asked it)."""
+
+    question_id: UUID
+    supplier_id: UUID
+    question: str
+    asked_at: datetime
+    answered_at: datetime | None
+
+
+class PublishedClarification(msgspec.Struct, kw_only=True):
+    """A question (anonymised) and its answer, as published to every invited supplier."""
+
+    question: str
+    answer: str
+    published_at: datetime
 
 
 class TenderReceipt(msgspec.Struct, kw_only=True):
@@ -631,6 +679,8 @@ class CallOffRecord(msgspec.Struct, kw_only=True):
     version: int
     invitations: list[Invitation] = []
     receipts: list[TenderReceipt] = []
+    clarifications: list[PublishedClarification] = []
+    questions: list[ClarificationQuestion] = []
 
 
 _CALL_OFF_SELECT = (
@@ -641,24 +691,49 @@ _CALL_OFF_SELECT = (
 )
 
 
-def get_call_off(conn: psycopg.Connection[Any], call_off_id: UUID) -> CallOffRecord | None:
-    rows = fetch_rows(conn, f"{_CALL_OFF_SELECT} WHERE call_off_id = %s", (call_off_id,))
+def get_call_off(
+    conn: psycopg.Connection[Any], call_off_id: UUID, *, questions_of: UUID | None = None
+) -> CallOffRecord | None:
+    """A call-off's page; `questions_of` narrows the questions asked to one supplier's own."""
+    rows, invitations, receipts, clarifications, questions = fetch_pipelined(
+        conn,
+        [
+            (f"{_CALL_OFF_SELECT} WHERE call_off_id = %s", (call_off_id,)),
+            (
+                "SELECT supplier_id, supplier_name, invited, reasons, uncovered FROM catalogue_invitations"
+                " WHERE call_off_id = %s ORDER BY invited DESC, lower(supplier_name)",
+                (call_off_id,),
+            ),
+            (
+                "SELECT t.supplier_id, r.stage, r.submissions, r.first_at, r.last_at FROM catalogue_tender_receipts r"
+                " JOIN catalogue_tenders t USING (tender_id) WHERE t.call_off_id = %s ORDER BY r.stage, r.first_at",
+                (call_off_id,),
+            ),
+            (
+                "SELECT question, answer, published_at FROM catalogue_clarifications WHERE call_off_id = %s"
+                " ORDER BY position",
+                (call_off_id,),
+            ),
+            (
+                "SELECT question_id, supplier_id, question, asked_at, answered_at"
+                " FROM catalogue_clarification_questions WHERE call_off_id = %s"
+                " AND (%s::uuid IS NULL OR supplier_id = %s) ORDER BY asked_at, question_id",
+                (call_off_id, questions_of, questions_of),
+            ),
+        ],
+    )
     if not rows:
         return None
-    row = rows[0]
-    row["invitations"] = fetch_rows(
-        conn,
-        "SELECT supplier_id, supplier_name, invited, reasons FROM catalogue_invitations WHERE call_off_id = %s"
-        " ORDER BY invited DESC, lower(supplier_name)",
-        (call_off_id,),
+    return _to(
+        CallOffRecord,
+        {
+            **rows[0],
+            "invitations": invitations,
+            "receipts": receipts,
+            "clarifications": clarifications,
+            "questions": questions,
+        },
     )
-    row["receipts"] = fetch_rows(
-        conn,
-        "SELECT t.supplier_id, r.stage, r.submissions, r.first_at, r.last_at FROM catalogue_tender_receipts r"
-        " JOIN catalogue_tenders t USING (tender_id) WHERE t.call_off_id = %s ORDER BY r.stage, r.first_at",
-        (call_off_id,),
-    )
-    return _to(CallOffRecord, row)
 
 
 class Pipeline(msgspec.Struct, kw_only=True):

@@ -168,17 +168,38 @@ def test_tenders_are_sealed_until_opened_and_late_ones_are_refused(market: Marke
 
 def test_clarifications_are_published_to_every_invited_supplier(market: Market, lead: str) -> None:
     a = market.supplier("Curious Homes", areas=("region-a",))
+    b = market.supplier("Quiet Homes", areas=("region-a",))
     call_off = published(market, lead)
-    market.post(
-        f"/call-offs/{call_off}/clarification-requests",
-        {"supplier_id": a, "question": "Is TUPE expected to apply?"},
-        role="supplier_bid_manager",
-    )
+    for supplier, question in ((a, "Is TUPE expected to apply?"), (b, "May we subcontract Durham?")):
+        market.post(
+            f"/call-offs/{call_off}/clarification-requests",
+            {"supplier_id": supplier, "question": question},
+            role="supplier_bid_manager",
+        )
+    # The commissioner finds the questions to answer on the call-off's page; a supplier sees only its own.
+    asked = market.get(f"/call-offs/{call_off}", role="commissioner")["questions"]
+    assert [(q["supplier_id"], q["question"], q["answered_at"]) for q in asked] == [
+        (a, "Is TUPE expected to apply?", None),
+        (b, "May we subcontract Durham?", None),
+    ]
+    own = market.get(f"/call-offs/{call_off}", role="supplier_bid_manager", org=b)["questions"]
+    assert [q["question"] for q in own] == ["May we subcontract Durham?"]
     market.post(
         f"/call-offs/{call_off}/clarifications",
-        {"question": "Is TUPE expected to apply?", "answer": "No staff transfer is expected."},
+        {
+            "question": "Is TUPE expected to apply?",
+            "answer": "No staff transfer is expected.",
+            "question_id": asked[0]["question_id"],
+        },
         role="commissioner",
     )
+    for reader in (a, b):  # every invited supplier reads the published answer
+        page = market.get(f"/call-offs/{call_off}", role="supplier_bid_manager", org=reader)
+        assert [(c["question"], c["answer"]) for c in page["clarifications"]] == [
+            ("Is TUPE expected to apply?", "No staff transfer is expected.")
+        ]
+    answered = market.get(f"/call-offs/{call_off}", role="commissioner")["questions"]
+    assert [q["answered_at"] is not None for q in answered] == [True, False]
     with psycopg.connect(market.url) as conn:
         (payload,) = conn.execute(
             "SELECT convert_from(state, 'UTF8')::jsonb FROM ledger_events"

@@ -82,8 +82,9 @@ def test_publication_invites_exactly_those_appointed_active_and_covering_the_geo
 
     record = market.get(f"/call-offs/{call_off}")  # what the call-off's page shows
     assert record["status"] == "open" and record["invited_count"] == 3
-    shown = {i["supplier_id"]: i["invited"] for i in record["invitations"]}
-    assert shown == {b["supplier_id"]: b["invited"] for b in payload["basis"]}
+    shown = {i["supplier_id"]: (i["invited"], i["uncovered"]) for i in record["invitations"]}
+    assert shown == {b["supplier_id"]: (b["invited"], b["uncovered"]) for b in payload["basis"]}
+    assert shown[field["partial"]] == (False, ["cleveland"])
 
 
 def test_the_catalogue_answers_eligibility_with_the_same_decision_as_publication(
