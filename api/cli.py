@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -267,10 +267,10 @@ def cmd_events(args: argparse.Namespace, settings: Settings) -> int:
         actor=args.actor,
         organisation=args.org,
         aggregate=args.aggregate,
-        since=_parse_time(args.since) if args.since else None,
-        until=_parse_time(args.until) if args.until else None,
-        effective_since=_parse_time(args.effective_since) if args.effective_since else None,
-        effective_until=_parse_time(args.effective_until) if args.effective_until else None,
+        since=args.since,
+        until=args.until,
+        effective_since=args.effective_since,
+        effective_until=args.effective_until,
     )
     after = args.after
     with psycopg.connect(_url(settings), autocommit=True) as conn:
@@ -322,11 +322,6 @@ def _print_events(rows: list[Any]) -> None:
             r.reason or "",
         )
     Console().print(table)
-
-
-def _parse_time(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -414,13 +409,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return max(0, *codes)
 
 
-def _moment(value: str) -> datetime:
+def _moment(value: str, *, lower_bound: bool = False) -> datetime:
+    """A moment as the API reads one: RFC 3339 with an offset, or a date (its end; its start as a lower bound)."""
     from ledger.history import parse_moment
 
     try:
-        return parse_moment(value)
+        return parse_moment(value, lower_bound=lower_bound)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _since(value: str) -> datetime:
+    return _moment(value, lower_bound=True)
 
 
 def cmd_foi_record(args: argparse.Namespace, settings: Settings) -> int:
@@ -584,10 +584,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", help="actor id")
     p.add_argument("--org", help="organisation id")
     p.add_argument("--aggregate", type=UUID, help="aggregate id")
-    p.add_argument("--since", help="recorded at or after (ISO 8601)")
-    p.add_argument("--until", help="recorded before (ISO 8601)")
-    p.add_argument("--effective-since", help="effective at or after (ISO 8601)")
-    p.add_argument("--effective-until", help="effective before (ISO 8601)")
+    p.add_argument("--since", type=_since, help="recorded at or after (RFC 3339, or a date: from its start)")
+    p.add_argument("--until", type=_moment, help="recorded before (RFC 3339, or a date: to its end)")
+    p.add_argument("--effective-since", type=_since, help="effective at or after (RFC 3339, or a date)")
+    p.add_argument("--effective-until", type=_moment, help="effective before (RFC 3339, or a date)")
     p.add_argument("--after", type=int, default=0, help="start after this position")
     p.add_argument("--limit", type=int, default=100, help="events per page (default 100)")
     p.add_argument("--follow", action="store_true", help="keep printing new events")

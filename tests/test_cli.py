@@ -6,8 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from api.auth import Verifier
@@ -90,3 +92,47 @@ def test_events_shows_each_event_with_its_envelope_filtered_by_type_and_actor(le
         check=True,
     )
     assert "SupplierRegistered" in table.stdout and actor.id in table.stdout
+
+
+def test_events_read_dates_as_the_api_does_a_day_from_its_start_to_its_end(ledger, database_url) -> None:
+    """`--since D --until D` is the whole of day D (as on GET /audit/events), not an empty range."""
+    actor = Actor(id=f"cli-day-{unique_legal_id()}", role="authority", organisation_id="hmpps-commercial")
+    recorded = register_supplier(
+        ledger,
+        make_envelope(actor),
+        RegisterSupplier(
+            name="Day Trust",
+            legal_identifier=unique_legal_id(),
+            organisation_type=OrganisationType.PUBLIC,
+            is_small=False,
+        ),
+    )
+    with psycopg.connect(database_url) as conn:
+        (at,) = conn.execute(
+            "SELECT recorded_at FROM ledger_events WHERE notification_id = %s", (recorded.position,)
+        ).fetchone()
+    day = at.astimezone(UTC).date().isoformat()
+    env = {**os.environ, "DATABASE_URL": database_url}
+
+    def positions(*bounds: str) -> list[int]:
+        result = subprocess.run(
+            [sys.executable, "-m", "api.cli", "events", "--actor", actor.id, "--json", *bounds],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return [json.loads(line)["position"] for line in result.stdout.splitlines()]
+
+    assert positions("--since", day, "--until", day) == [recorded.position]
+    assert positions("--effective-since", day, "--effective-until", day) == [recorded.position]
+    refused = subprocess.run(
+        [sys.executable, "-m", "api.cli", "events", "--since", "2026-03-02T09:00:00"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2 and "UTC offset" in refused.stderr
