@@ -65,9 +65,9 @@ def _supplier(q: QueryContext, supplier_id: UUID) -> catalogue.SupplierRecord | 
 
 
 def _call_off(q: QueryContext, call_off_id: UUID) -> catalogue.CallOffRecord | None:
-    """A call-off's page: a supplier sees the questions it asked, never another's."""
+    """A call-off's page: a supplier sees its own invitation, receipts and questions, never a competitor's."""
     own = policy.forced_filters(q.req.context.actor).get("supplier_id")
-    return catalogue.get_call_off(q.conn, call_off_id, questions_of=own)
+    return catalogue.get_call_off(q.conn, call_off_id, supplier_id=own)
 
 
 def _questionnaires(q: QueryContext) -> catalogue.QuestionnairePage:

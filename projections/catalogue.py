@@ -691,23 +691,28 @@ _CALL_OFF_SELECT = (
 )
 
 
+_OWN = "(%s::uuid IS NULL OR supplier_id = %s)"  # every supplier's rows, or one supplier's own
+
+
 def get_call_off(
-    conn: psycopg.Connection[Any], call_off_id: UUID, *, questions_of: UUID | None = None
+    conn: psycopg.Connection[Any], call_off_id: UUID, *, supplier_id: UUID | None = None
 ) -> CallOffRecord | None:
-    """A call-off's page; `questions_of` narrows the questions asked to one supplier's own."""
+    """A call-off's page. For one supplier (`supplier_id`) its own invitation, receipts and questions only: who
+    else was invited, tendered or asked is not a competitor's to know."""
     rows, invitations, receipts, clarifications, questions = fetch_pipelined(
         conn,
         [
             (f"{_CALL_OFF_SELECT} WHERE call_off_id = %s", (call_off_id,)),
             (
                 "SELECT supplier_id, supplier_name, invited, reasons, uncovered FROM catalogue_invitations"
-                " WHERE call_off_id = %s ORDER BY invited DESC, lower(supplier_name)",
-                (call_off_id,),
+                f" WHERE call_off_id = %s AND {_OWN} ORDER BY invited DESC, lower(supplier_name)",
+                (call_off_id, supplier_id, supplier_id),
             ),
             (
                 "SELECT t.supplier_id, r.stage, r.submissions, r.first_at, r.last_at FROM catalogue_tender_receipts r"
-                " JOIN catalogue_tenders t USING (tender_id) WHERE t.call_off_id = %s ORDER BY r.stage, r.first_at",
-                (call_off_id,),
+                f" JOIN catalogue_tenders t USING (tender_id) WHERE t.call_off_id = %s AND {_OWN}"
+                " ORDER BY r.stage, r.first_at",
+                (call_off_id, supplier_id, supplier_id),
             ),
             (
                 "SELECT question, answer, published_at FROM catalogue_clarifications WHERE call_off_id = %s"
@@ -716,9 +721,9 @@ def get_call_off(
             ),
             (
                 "SELECT question_id, supplier_id, question, asked_at, answered_at"
-                " FROM catalogue_clarification_questions WHERE call_off_id = %s"
-                " AND (%s::uuid IS NULL OR supplier_id = %s) ORDER BY asked_at, question_id",
-                (call_off_id, questions_of, questions_of),
+                f" FROM catalogue_clarification_questions WHERE call_off_id = %s AND {_OWN}"
+                " ORDER BY asked_at, question_id",
+                (call_off_id, supplier_id, supplier_id),
             ),
         ],
     )

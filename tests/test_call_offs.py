@@ -145,6 +145,10 @@ def test_tenders_are_sealed_until_opened_and_late_ones_are_refused(market: Marke
     receipts = {r["supplier_id"]: r for r in record["receipts"]}
     assert receipts[a]["submissions"] == 2 and receipts[b]["submissions"] == 1
     assert "950000" not in str(record) and "Our method" not in str(record)
+    # A bidder sees its own invitation and receipts, never who else was invited or tendered.
+    mine = market.get(f"/call-offs/{call_off}", role="supplier_bid_manager", org=a)
+    assert [i["supplier_id"] for i in mine["invitations"]] == [a]
+    assert [(r["supplier_id"], r["submissions"]) for r in mine["receipts"]] == [(a, 2)]
 
     early = market.post(f"/call-offs/{call_off}/tender-opening", expect=409)
     assert early.json["rule"] == "tenders are sealed until the deadline"
