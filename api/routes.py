@@ -71,13 +71,7 @@ def _eligibility(q: QueryContext) -> catalogue.EligibilityReport:
 
 
 def _day(q: QueryContext) -> date:
-    raw = q.param("as_of")
-    if raw is None:
-        return q.now().date()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise invalid([("as_of", "must be a date, YYYY-MM-DD")]) from None
+    return q.day("as_of") or q.now().date()
 
 
 def _contracts(q: QueryContext, *, live_only: bool = False) -> catalogue.ContractList:
