@@ -57,7 +57,10 @@ class Command:
             request=self.request,
             response=CommandAccepted,
             status=self.status,
-            errors=self.errors + ((412,) if self.if_match else ()) + ((422,) if self.idempotent else ()),
+            # 422 also when a body is sent to a command that takes none
+            errors=self.errors
+            + ((412,) if self.if_match else ())
+            + ((422,) if self.idempotent or not self.request else ()),
             params=params,
             tags=self.tags,
             description=self.description,
@@ -202,7 +205,8 @@ class QueryContext:
         return self.forced[name] if name in self.forced else self.param(name)
 
     def scoped_uuid(self, name: str) -> UUID | None:
-        return self.forced[name] if name in self.forced else self.uuid_param(name)
+        given = self.uuid_param(name)  # malformed is 422 even where the caller's scope decides the value
+        return self.forced.get(name, given)
 
     def param(self, name: str) -> str | None:
         return self.req.get_param(name)

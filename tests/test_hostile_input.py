@@ -97,6 +97,7 @@ def test_json_nested_a_thousand_deep_is_400_malformed(client, auth, database_url
         assert result.status_code == 400, result.text
         assert result.headers["content-type"] == PROBLEM
         assert result.json["title"] == "Malformed JSON"
+        assert body.startswith("[" * 50_000) or f"deeper than {MAX_DEPTH}" in result.json["detail"]
     assert count_events(database_url) == before
 
 
