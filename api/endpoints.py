@@ -20,7 +20,7 @@ from ledger.envelope import Envelope, make_envelope
 from ledger.history import NOW, Horizon, parse_day, parse_moment
 from ledger.roles import Role
 from ledger.store import Ledger, Recorded
-from ledger.types import EARLIEST_MOMENT
+from ledger.types import EARLIEST_MOMENT, text_errors
 from projections import replay
 from projections.base import View
 
@@ -330,6 +330,8 @@ class Endpoint:
             purpose = (req.get_header("X-Purpose") or req.get_param("purpose") or "").strip()
             if not purpose or len(purpose) > 500:
                 raise invalid([("X-Purpose", "say why you need this personal data (the read is recorded)")])
+            if errors := text_errors(purpose, "X-Purpose"):  # it is recorded and shown: one line of plain text
+                raise invalid(errors)
             req.context.purpose = purpose
         return rule
 

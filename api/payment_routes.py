@@ -48,10 +48,12 @@ def _cut(q: QueryContext) -> payments.FinanceCut:
 
 
 def _spend(q: QueryContext) -> payments.Spend:
-    group_by = q.param("group_by") or "contract"
+    group_by = q.param("group_by")
+    group_by = "contract" if group_by is None else group_by  # given but empty is refused, not the default
     if group_by not in payments.GROUPS:
         raise invalid([("group_by", f"one of {', '.join(payments.GROUPS)}")])
-    axis = q.param("axis") or "effective"
+    axis = q.param("axis")
+    axis = "effective" if axis is None else axis
     if axis not in ("effective", "recorded"):
         raise invalid([("axis", "effective or recorded")])
     return payments.spend(q.conn, _cut(q), group_by, as_of=q.day("as_of"), axis=axis)

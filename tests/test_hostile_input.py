@@ -288,6 +288,15 @@ def test_identifiers_and_plain_text_fields_refuse_control_and_format_characters(
     assert "control and format characters" in problem_paths(result).get(field, ""), result.text
 
 
+def test_a_purpose_recorded_with_a_personal_data_read_is_one_line_of_plain_text(client, settings) -> None:
+    token = issue_development_token(settings, role="auditor", org="hmpps-audit", privileges=(policy.PERSONAL_DATA,))
+    result = client.simulate_get(
+        f"/referrals/{NOWHERE}", params={"purpose": "audit\u202e"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert result.status_code == 422, result.text
+    assert "U+202E" in problem_paths(result)["X-Purpose"]
+
+
 def test_a_signatory_with_a_direction_override_is_refused(market) -> None:
     commissioner = market.commissioner(sign=False)
     before = count_events(market.url)
