@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -330,7 +331,7 @@ def test_a_signatory_with_a_direction_override_is_refused(market) -> None:
 
 def test_the_unseen_characters_are_exactly_unicodes_control_and_format_characters() -> None:
     wanted = {"Cc", "Cf", "Cs", "Zl", "Zp"}
-    pattern = types._UNSEEN
+    pattern = re.compile(f"[{types.UNSEEN_CHARACTERS}]")
     for code in range(0x110000):
         character = chr(code)
         assert bool(pattern.match(character)) == (unicodedata.category(character) in wanted), f"U+{code:04X}"
