@@ -51,8 +51,13 @@ class RequestContext:
         req.context.request_id = given if given and _REQUEST_ID.match(given) else str(uuid.uuid4())
         resp.set_header("X-Request-ID", req.context.request_id)
         resp.set_headers(_SECURITY_HEADERS)
-        # PostgreSQL cannot store or compare text containing NUL: refuse it at the door.
-        bad = [name for name, value in req.params.items() if "\x00" in name or "\x00" in str(value)]
+        # PostgreSQL cannot store or compare text containing NUL: refuse it at the door, in every value of a
+        # repeated parameter too.
+        bad = [
+            name
+            for name, value in req.params.items()
+            if "\x00" in name or any("\x00" in v for v in (value if isinstance(value, list) else [value]))
+        ]
         if bad:
             raise invalid([(name.replace("\x00", "\\0"), "NUL characters are not allowed") for name in bad])
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from ledger.config import Settings
 from ledger.envelope import Actor
 from ledger.roles import Role
+from ledger.types import text_errors
 
 REALM = "probation-ledger"
 _LEEWAY = 5  # seconds of clock skew allowed on exp and nbf
@@ -129,11 +130,17 @@ class Verifier:
         if claims is None:
             raise AuthenticationFailed("invalid_token", "signature verification failed")
         role = claims.get("role")
-        if role not in _ROLES:
-            raise AuthenticationFailed("invalid_token", f"unknown role {role!r}")
+        if not isinstance(role, str) or role not in _ROLES:  # a list or an object is no role (nor hashable)
+            raise AuthenticationFailed("invalid_token", f"unknown role {str(role)[:100]!r}")
         org = claims.get("org")
         if org is not None and not isinstance(org, str):
             raise AuthenticationFailed("invalid_token", "org must be a string")
+        # They are written into every event's envelope: text a column can hold, one line, of a sane length.
+        for claim, value in (("sub", claims["sub"]), ("org", org)):
+            if value is not None and (
+                not isinstance(value, str) or not 0 < len(value) <= 200 or text_errors(value, claim)
+            ):
+                raise AuthenticationFailed("invalid_token", f"{claim} must be 1 to 200 characters of one line of text")
         privileges = claims.get("privileges", [])
         if not isinstance(privileges, list) or not all(isinstance(p, str) for p in privileges):
             raise AuthenticationFailed("invalid_token", "privileges must be a list of strings")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from api.endpoints import AsOf, Command, Query, QueryContext, endpoint
@@ -100,18 +99,8 @@ def _cut(q: QueryContext) -> caseload.CaseloadFilter:
     )
 
 
-def _date(q: QueryContext, name: str) -> date:
-    raw = q.param(name)
-    if raw is None:
-        raise invalid([(name, "required: a date, YYYY-MM-DD")])
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise invalid([(name, "must be a date, YYYY-MM-DD")]) from None
-
-
 def _report(q: QueryContext) -> str:
-    start, end = _date(q, "from"), _date(q, "to")
+    start, end = q.required_day("from"), q.required_day("to")
     if end < start:
         raise invalid([("to", "must not be before from")])
     return caseload.performance_report(q.conn, _cut(q), start, end, q.ledger.keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,9 +17,10 @@ from api.errors import ProblemError, invalid
 from api.openapi import IF_MATCH, MIN_POSITION, Operation, Param
 from api.services import Services
 from ledger.envelope import Envelope, make_envelope
-from ledger.history import NOW, Horizon, parse_moment
+from ledger.history import NOW, Horizon, parse_day, parse_moment
 from ledger.roles import Role
 from ledger.store import Ledger, Recorded
+from ledger.types import EARLIEST_MOMENT, text_errors
 from projections import replay
 from projections.base import View
 
@@ -57,7 +58,10 @@ class Command:
             request=self.request,
             response=self.response,
             status=self.status,
-            errors=self.errors + ((412,) if self.if_match else ()) + ((422,) if self.idempotent else ()),
+            # 422 also when a body is sent to a command that takes none
+            errors=self.errors
+            + ((412,) if self.if_match else ())
+            + ((422,) if self.idempotent or not self.request else ()),
             params=params,
             tags=self.tags,
             description=self.description,
@@ -77,7 +81,7 @@ HORIZON = (
         "as_effective",
         "What had happened by this moment, whenever recorded (RFC 3339, or a date = end of that day)",
     ),
-    Param("at_position", "query", {"type": "integer", "minimum": 0}, "Only events at or before this log position"),
+    Param("at_position", "query", {"type": "integer", "minimum": 1}, "Only events at or before this log position"),
 )
 
 
@@ -172,20 +176,39 @@ class QueryContext:
         except ValueError as exc:
             raise invalid([(name, str(exc))]) from None
 
+    def day(self, name: str, default: date | None = None) -> date | None:
+        """A query parameter as a date (YYYY-MM-DD) within the ledger's calendar."""
+        raw = self.param(name)
+        if raw is None:
+            return default
+        try:
+            return parse_day(raw)
+        except ValueError as exc:
+            raise invalid([(name, str(exc))]) from None
+
+    def required_day(self, name: str) -> date:
+        day = self.day(name)
+        if day is None:
+            raise invalid([(name, "required: a date, YYYY-MM-DD")])
+        return day
+
     def horizon(self) -> Horizon:
-        """The horizon named by `as_recorded`, `as_effective` and `at_position` (no bound when absent)."""
+        """The horizon named by `as_recorded`, `as_effective` and `at_position` (no bound when absent).
+
+        A position names an event, and the log starts at 1: `at_position=0` names none (422)."""
         position = self.param("at_position")
         return Horizon(
             recorded_by=self.moment("as_recorded"),
             effective_by=self.moment("as_effective"),
-            position=None if position is None else self.int_param("at_position", default=0, low=0, high=2**63 - 1),
+            position=None if position is None else self.int_param("at_position", default=1, low=1, high=2**63 - 1),
         )
 
     def scoped(self, name: str) -> str | None:
         return self.forced[name] if name in self.forced else self.param(name)
 
     def scoped_uuid(self, name: str) -> UUID | None:
-        return self.forced[name] if name in self.forced else self.uuid_param(name)
+        given = self.uuid_param(name)  # malformed is 422 even where the caller's scope decides the value
+        return self.forced.get(name, given)
 
     def param(self, name: str) -> str | None:
         return self.req.get_param(name)
@@ -309,6 +332,8 @@ class Endpoint:
             purpose = (req.get_header("X-Purpose") or req.get_param("purpose") or "").strip()
             if not purpose or len(purpose) > 500:
                 raise invalid([("X-Purpose", "say why you need this personal data (the read is recorded)")])
+            if errors := text_errors(purpose, "X-Purpose"):  # it is recorded and shown: one line of plain text
+                raise invalid(errors)
             req.context.purpose = purpose
         return rule
 
@@ -320,11 +345,10 @@ class Endpoint:
         ids = self._ids(params)
         self._scope(req, rule, ids, None, write=True)  # the resource the path names: 404 outside scope
         args: list[Any] = [*ids.values()]
-        body = media.read_body(req, self.services.settings.max_body_bytes) if spec.request is not None else b""
-        command = media.parse(body, spec.request) if spec.request is not None else None
-        if command is not None:
+        body = self._body(req, spec.request)
+        if spec.request is not None:
+            command = media.parse(body, spec.request)
             self._scope(req, rule, ids, command, write=True)  # what the body names: 403 if another's
-        if command is not None:
             args.append(command)
         kwargs: dict[str, Any] = {"expected_version": expected_version(req)} if spec.if_match else {}
         if spec.idempotent:
@@ -338,6 +362,16 @@ class Endpoint:
                 claimed.keep(resp)
             return
         self._execute(spec, req, resp, args, kwargs)
+
+    def _body(self, req: falcon.Request, request: type | None) -> bytes:
+        """The one way a body is read: JSON (415 otherwise), within MAX_BODY_BYTES however it is framed (413);
+        an operation that takes none refuses one (422)."""
+        limit = self.services.settings.max_body_bytes
+        if request is None:
+            media.refuse_body(req, limit)
+            return b""
+        media.require_json(req)
+        return media.read_body(req, limit)
 
     def _execute(
         self, spec: Command, req: falcon.Request, resp: falcon.Response, args: list[Any], kwargs: dict[str, Any]
@@ -373,7 +407,8 @@ class Endpoint:
         # there. The log itself and answers replayed from it as of a horizon come from the primary: the
         # log is authoritative there, and a replay builds temporary tables, which a hot standby refuses.
         from_views = not spec.from_ledger and horizon.is_now
-        with self.services.read(spec.views, wait) if from_views else self.services.primary() as conn:
+        source = self.services.read(spec.views, wait, caller=req.context.actor.id) if from_views else None
+        with source or self.services.primary() as conn:
             q.conn = conn
             if spec.as_of is None or horizon.is_now:
                 result = spec.handler(q, *ids.values())
@@ -403,11 +438,14 @@ class Endpoint:
         row = conn.execute(
             "SELECT max(recorded_at) AS at FROM ledger_events WHERE notification_id <= %s", (horizon.position,)
         ).fetchone()
-        return row["at"] or datetime.min.replace(tzinfo=UTC)
+        # No event at or before the position (an empty log): the beginning of the ledger's calendar, from which
+        # a query's date arithmetic ("now" less a waiting time) stays within range.
+        return row["at"] or EARLIEST_MOMENT
 
     def run_action(self, spec: Action, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         self._authorize(req)
         ids = self._ids(params)
+        self._body(req, None)
         with self.services.primary() as conn:  # an action writes (e.g. a checkpoint): the primary
             result = spec.handler(QueryContext(req=req, conn=conn, ledger=self.services.ledger), *ids.values())
         media.respond(resp, result, status=spec.status)

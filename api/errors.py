@@ -86,6 +86,21 @@ def serialize_problem(req: falcon.Request, resp: falcon.Response, exc: falcon.HT
     resp.data = _encoder.encode(problem)
 
 
+def write_server_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own answer to a request it refuses before the app sees it (a request line over
+    `limit_request_line`: 414; headers over `limit_request_field_size` or `limit_request_fields`: 431; a malformed
+    request line or chunk: 400), as problem+json like every other error. Installed in place of
+    `gunicorn.util.write_error` by `gunicorn.conf.py`'s post_worker_init hook."""
+    from gunicorn.util import write_nonblock
+
+    body = _encoder.encode(Problem(title=reason, status=status_int, detail=mesg or None))
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}\r\n"
+        f"Content-Length: {len(body)}\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store\r\n\r\n"
+    )
+    write_nonblock(sock, head.encode("latin-1") + body)
+
+
 def handle_bad_cursor(req: falcon.Request, resp: falcon.Response, exc: Exception, params: Any) -> None:
     """A page asked for after a cursor its list did not hand out (`projections.pages`)."""
     raise invalid([("after", str(exc))])

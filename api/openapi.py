@@ -13,11 +13,14 @@ from api.errors import Problem
 _PROBLEM_STATUSES = {
     400: "Malformed JSON",
     401: "Missing or invalid bearer token",
+    403: "The caller's role may not do this, or the body names another organisation's resource",
     404: "Not found",
     409: "Refused by a domain rule (the problem's `rule` names it)",
     412: "If-Match does not match the current version",
     413: "Body too large",
-    422: "Invalid fields (each listed with its JSON path)",
+    415: "The body is not application/json",
+    422: "Invalid fields (each listed with its JSON path; `min_position` beyond the log's head)",
+    429: "Too many of the caller's requests are waiting for min_position already (see Retry-After)",
     503: "The view has not caught up with min_position yet, or the database is briefly unavailable (see Retry-After)",
 }
 
@@ -130,9 +133,11 @@ class Document:
             success["content"] = {op.response_media: {"schema": schema}}
         out["responses"][str(op.status)] = success
         # Any operation may meet the database unavailable (a restart, a failover): 503 with Retry-After.
-        statuses = set(op.errors) | ({401} if not op.public else set()) | {503}
+        statuses = set(op.errors) | ({401, 403} if not op.public else set()) | {503}
         if op.request is not None:
-            statuses |= {400, 413, 422}
+            statuses |= {400, 413, 415, 422}
+        if MIN_POSITION in op.params:
+            statuses |= {422, 429}
         for status in sorted(statuses):
             out["responses"][str(status)] = {
                 "description": _PROBLEM_STATUSES.get(status, "Error"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -48,28 +47,20 @@ def _cut(q: QueryContext) -> payments.FinanceCut:
     )
 
 
-def _date(q: QueryContext, name: str, default: date | None = None) -> date | None:
-    raw = q.param(name)
-    if raw is None:
-        return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise invalid([(name, "must be a date, YYYY-MM-DD")]) from None
-
-
 def _spend(q: QueryContext) -> payments.Spend:
-    group_by = q.param("group_by") or "contract"
+    group_by = q.param("group_by")
+    group_by = "contract" if group_by is None else group_by  # given but empty is refused, not the default
     if group_by not in payments.GROUPS:
         raise invalid([("group_by", f"one of {', '.join(payments.GROUPS)}")])
-    axis = q.param("axis") or "effective"
+    axis = q.param("axis")
+    axis = "effective" if axis is None else axis
     if axis not in ("effective", "recorded"):
         raise invalid([("axis", "effective or recorded")])
-    return payments.spend(q.conn, _cut(q), group_by, as_of=_date(q, "as_of"), axis=axis)
+    return payments.spend(q.conn, _cut(q), group_by, as_of=q.day("as_of"), axis=axis)
 
 
 def _prompt(q: QueryContext) -> payments.PromptPayment:
-    start, end = _date(q, "from"), _date(q, "to")
+    start, end = q.day("from"), q.day("to")
     if start is None or end is None:
         raise invalid([(n, "required: a date, YYYY-MM-DD") for n, v in (("from", start), ("to", end)) if v is None])
     return payments.prompt_payment(q.conn, start, end)
@@ -364,9 +355,7 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "Approved, unpaid invoices by age",
-                    lambda q: payments.aged_payables(
-                        q.conn, _cut(q), _date(q, "as_of", q.ledger.now().date()) or q.ledger.now().date()
-                    ),
+                    lambda q: payments.aged_payables(q.conn, _cut(q), q.day("as_of") or q.ledger.now().date()),
                     payments.AgedPayables,
                     views=views,
                     params=(*CUT[:3], AS_OF),

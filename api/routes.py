@@ -108,13 +108,7 @@ def _eligibility(q: QueryContext) -> catalogue.EligibilityReport:
 
 
 def _day(q: QueryContext) -> date:
-    raw = q.param("as_of")
-    if raw is None:
-        return q.now().date()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise invalid([("as_of", "must be a date, YYYY-MM-DD")]) from None
+    return q.day("as_of") or q.now().date()
 
 
 def _contracts(q: QueryContext, *, live_only: bool = False) -> catalogue.ContractList:
@@ -154,12 +148,15 @@ def _opened_tenders(q: QueryContext, call_off_id: UUID) -> OpenedTenders:
     return OpenedTenders(call_off_id=call_off_id, tenders=items)
 
 
+AS_OF_DAY = Param(
+    "as_of", "query", {"type": "string", "format": "date"}, "The day 'live' is judged on (YYYY-MM-DD, default today)"
+)
 CONTRACT_FILTERS = (
     _text("region", "Probation region area code, e.g. region-a"),
     _text("category", "Service category code"),
     _uuid("commissioner_id", "A commissioner party to the contract"),
     _uuid("supplier_id", "The prime supplier"),
-    _text("as_of", "The day 'live' is judged on (YYYY-MM-DD, default today)"),
+    AS_OF_DAY,
 )
 
 
@@ -548,6 +545,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                     "A contract or grant",
                     lambda q, i: catalogue.get_contract(q.conn, i, _day(q)),
                     catalogue.ContractRecord,
+                    params=(AS_OF_DAY,),
                     etag=True,
                     tags=k,
                 ),

@@ -49,6 +49,8 @@ class Settings:
     port: int = 8000
     max_body_bytes: int = 1_048_576
     read_wait_seconds: float = 5.0
+    # How many requests of one caller may wait for `min_position` at once, per API process (ADR 23).
+    read_waiters_per_caller: int = 2
     jwt_secret: str | None = None
     jwt_public_key_file: Path | None = None
     jwks_file: Path | None = None
@@ -76,6 +78,7 @@ class Settings:
             port=_int("PORT", 8000),
             max_body_bytes=_int("MAX_BODY_BYTES", 1_048_576),
             read_wait_seconds=_float("READ_WAIT_SECONDS", 5.0),
+            read_waiters_per_caller=max(1, _int("READ_WAITERS_PER_CALLER", 2)),
             jwt_secret=os.environ.get("JWT_SECRET", "").strip() or None,
             jwt_public_key_file=Path(public_key) if public_key else None,
             jwks_file=Path(jwks) if jwks else None,

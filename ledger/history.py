@@ -28,6 +28,7 @@ from psycopg.rows import dict_row, tuple_row
 from ledger.aggregate import LedgerAggregate
 from ledger.envelope import start_of
 from ledger.store import EVENTS_TABLE, SNAPSHOTS_TABLE, Ledger
+from ledger.types import day_errors, moment_errors
 
 
 class Horizon(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,17 +61,37 @@ NOW = Horizon()
 def parse_moment(raw: str, *, lower_bound: bool = False) -> datetime:
     """An RFC 3339 date-time with a UTC offset, as UTC. A bare date (YYYY-MM-DD) means the end of that day, so
     that "as effective at D" counts the facts dated D (each effective from the start of its day); as the lower
-    bound of a range ("since D") it means the start of that day, so that the range includes them too."""
+    bound of a range ("since D") it means the start of that day, so that the range includes them too.
+
+    Every moment a client names (query parameters, CLI options) is read here, and must lie within the ledger's
+    calendar (`ledger.types`): outside it, no arithmetic on it is safe and no record can fall.
+    """
     try:
         if len(raw) == 10:
             day = date.fromisoformat(raw)
-            return start_of(day) if lower_bound else datetime.combine(day, time.max, tzinfo=UTC)
-        value = datetime.fromisoformat(raw)
+            value = start_of(day) if lower_bound else datetime.combine(day, time.max, tzinfo=UTC)
+        else:
+            value = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError("must be an RFC 3339 date-time or a date (YYYY-MM-DD)") from None
     if value.tzinfo is None:
         raise ValueError("give a UTC offset, e.g. 2026-03-02T09:00:00Z")
+    if errors := moment_errors(value, ""):
+        raise ValueError(errors[0][1])
     return value.astimezone(UTC)
+
+
+def parse_day(raw: str) -> date:
+    """A date (YYYY-MM-DD) within the ledger's calendar."""
+    try:
+        value = date.fromisoformat(raw) if len(raw) == 10 else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValueError("must be a date, YYYY-MM-DD")
+    if errors := day_errors(value, ""):
+        raise ValueError(errors[0][1])
+    return value
 
 
 class EventFilter(msgspec.Struct, kw_only=True):

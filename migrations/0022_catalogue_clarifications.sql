@@ -4,13 +4,14 @@
 -- are kept beside its reasons. The worker rebuilds the catalogue from the log.
 CREATE TABLE catalogue_clarification_questions (
     question_id uuid PRIMARY KEY,
+    position    bigint      NOT NULL,  -- the asking event's: questions in the order asked
     call_off_id uuid        NOT NULL REFERENCES catalogue_call_offs (call_off_id),
     supplier_id uuid        NOT NULL,
     question    text        NOT NULL,
     asked_at    timestamptz NOT NULL,
     answered_at timestamptz
 );
-CREATE INDEX catalogue_clarification_questions_call_off_idx ON catalogue_clarification_questions (call_off_id, asked_at);
+CREATE INDEX catalogue_clarification_questions_call_off_idx ON catalogue_clarification_questions (call_off_id, position);
 
 CREATE TABLE catalogue_clarifications (
     position     bigint PRIMARY KEY,  -- the publishing event's: clarifications in the order published

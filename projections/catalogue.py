@@ -245,9 +245,16 @@ class CatalogueView(View):
     def clarification_requested(cur: Cursor[Any], logged: LoggedEvent) -> None:
         e = logged.event
         cur.execute(
-            "INSERT INTO catalogue_clarification_questions (question_id, call_off_id, supplier_id, question, asked_at)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (e.question_id, logged.originator_id, e.supplier_id, e.question, logged.envelope.recorded_at),
+            "INSERT INTO catalogue_clarification_questions (question_id, position, call_off_id, supplier_id, question,"
+            " asked_at) VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                e.question_id,
+                logged.position,
+                logged.originator_id,
+                e.supplier_id,
+                e.question,
+                logged.envelope.recorded_at,
+            ),
         )
 
     @staticmethod
@@ -722,7 +729,7 @@ def get_call_off(
             (
                 "SELECT question_id, supplier_id, question, asked_at, answered_at"
                 f" FROM catalogue_clarification_questions WHERE call_off_id = %s AND {_OWN}"
-                " ORDER BY asked_at, question_id",
+                " ORDER BY position",
                 (call_off_id, supplier_id, supplier_id),
             ),
         ],

@@ -137,11 +137,12 @@ def test_bad_tokens_are_401(client, settings) -> None:
         assert 'error="invalid_token"' in result.headers["www-authenticate"], name
 
 
-def test_a_query_that_cannot_catch_up_is_503_with_retry_after(client, auth) -> None:
+def test_a_min_position_the_log_has_not_reached_is_422_not_a_wait(client, auth) -> None:
+    # Waiting until READ_WAIT_SECONDS and 503 is for written positions (tests/test_hostile_input.py, ADR 23).
     result = client.simulate_get("/suppliers", params={"min_position": 10**12}, headers=auth())
-    assert result.status_code == 503
-    assert result.headers["retry-after"] == "1"
+    assert result.status_code == 422
     assert result.headers["content-type"] == PROBLEM
+    assert result.json["errors"][0]["path"] == "min_position"
 
 
 def test_a_bad_min_position_is_422(client, auth) -> None:

@@ -495,17 +495,22 @@ def test_a_database_restart_under_load_loses_nothing_and_the_api_recovers_by_its
     refusals: list[Answer] = []
     load_over = threading.Event()
 
-    def call(method: str, path: str, body: Any = None) -> Answer:
-        return app_call(client, method, path, body, authority)
+    def call(method: str, path: str, body: Any = None, caller: dict[str, str] = authority) -> Answer:
+        return app_call(client, method, path, body, caller)
 
     def registering(n: int) -> None:
-        """A clerk registering suppliers and reading each back as soon as it is registered."""
+        """A clerk registering suppliers and reading each back as soon as it is registered (each clerk is someone:
+        one caller's reads waiting for min_position are bounded, ADR 23)."""
+        clerk = {
+            "Authorization": f"Bearer {issue_development_token(settings, role='authority', org='hmpps-commercial')}"
+        }
         while not load_over.is_set():
             body = registration()
-            answer = call("POST", "/suppliers", body)
+            answer = call("POST", "/suppliers", body, clerk)
             registrations.append((n, body, answer))
             if answer.accepted:
-                reads.append(call("GET", f"/suppliers/{answer.body['id']}?min_position={answer.body['position']}"))
+                path = f"/suppliers/{answer.body['id']}?min_position={answer.body['position']}"
+                reads.append(call("GET", path, caller=clerk))
 
     def refused() -> None:
         """A client whose request is wrong whatever the database is doing: it must always hear so (422)."""

@@ -97,6 +97,7 @@ def test_views_are_read_from_the_replica_after_it_replays_the_write_and_commands
                 with psycopg.connect(pair.primary_url, autocommit=True) as primary:
                     assert wait_for_position(primary, ["catalogue"], position, timeout=10)
                 # The primary's view has the write; the replica has not replayed it, so the read waits, then 503.
+                # (The position is in the log's head, read on the primary: waited for, not refused as unwritten.)
                 behind = client.simulate_get(
                     f"/suppliers/{later.json['id']}", params={"min_position": position}, headers=auth()
                 )
