@@ -314,6 +314,18 @@ class Endpoint:
     def operations(self) -> dict[str, Operation]:
         return {method: spec.operation() for method, spec in self.methods.items()}
 
+    def _known_params(self, req: falcon.Request, spec: Command | Query | Action) -> None:
+        """A query parameter the operation does not take is refused (422), never ignored: a mistyped
+        `as_recored` must not silently answer "now" to someone reconstructing the past."""
+        known = {p.name for p in spec.operation().params if p.where == "query"}
+        # Always allowed: the purpose of a personal-data read (or its header), and a position to read one's own
+        # writes at, which a query of the log itself (answered on the primary) already satisfies.
+        allowed = known | {"purpose"} | ({MIN_POSITION.name} if isinstance(spec, Query) else set())
+        unknown = sorted(set(req.params) - allowed)
+        if unknown:
+            takes = ", ".join(sorted(known)) or "none"
+            raise invalid([(name, f"not a parameter of this operation (it takes: {takes})") for name in unknown])
+
     def _ids(self, params: dict[str, str]) -> dict[str, Any]:
         """Path parameters in order: `*_id` ones as UUIDs (404 when malformed), others as given."""
         return {name: path_uuid(value, name) if name.endswith("_id") else value for name, value in params.items()}
@@ -342,6 +354,7 @@ class Endpoint:
 
     def run_command(self, spec: Command, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         rule = self._authorize(req)
+        self._known_params(req, spec)
         ids = self._ids(params)
         self._scope(req, rule, ids, None, write=True)  # the resource the path names: 404 outside scope
         args: list[Any] = [*ids.values()]
@@ -397,6 +410,7 @@ class Endpoint:
 
     def run_query(self, spec: Query, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         rule = self._authorize(req)
+        self._known_params(req, spec)
         ids = self._ids(params)
         self._scope(req, rule, ids, None, write=False)
         forced = policy.forced_filters(req.context.actor)
@@ -444,6 +458,7 @@ class Endpoint:
 
     def run_action(self, spec: Action, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         self._authorize(req)
+        self._known_params(req, spec)
         ids = self._ids(params)
         self._body(req, None)
         with self.services.primary() as conn:  # an action writes (e.g. a checkpoint): the primary

@@ -168,3 +168,27 @@ def test_strings_postgresql_cannot_store_are_refused_with_422(client, auth, data
     assert result.status_code == 422
     assert result.json["errors"][0]["path"] == "$.name"
     assert count_events(database_url) == before
+
+
+def test_a_query_parameter_the_operation_does_not_take_is_422_naming_it_never_ignored(
+    client, auth, database_url
+) -> None:
+    """A mistyped horizon must not silently answer "now" to someone reconstructing the past."""
+    typo = client.simulate_get(
+        "/catalogue/eligibility",
+        params={"category": "accommodation", "area": "kent", "as_recored": "2026-01-01"},
+        headers=auth(),
+    )
+    assert typo.status_code == 422 and typo.headers["content-type"] == PROBLEM
+    (error,) = typo.json["errors"]
+    assert error["path"] == "as_recored" and "as_recorded" in error["message"]
+    before = count_events(database_url)
+    command = client.simulate_post("/suppliers", params={"dry_run": "true"}, json=valid_body(), headers=auth())
+    assert command.status_code == 422 and command.json["errors"][0]["path"] == "dry_run"
+    assert count_events(database_url) == before
+    known = client.simulate_get(
+        "/catalogue/eligibility",
+        params={"category": "accommodation", "area": "kent", "as_recorded": "2026-01-01"},
+        headers=auth(),
+    )
+    assert known.status_code == 200
