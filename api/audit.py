@@ -10,6 +10,7 @@ import msgspec
 from psycopg_pool import ConnectionPool
 
 from ledger.envelope import utcnow
+from projections.sql import Where
 
 
 def record_personal_data_read(pool: ConnectionPool, req: falcon.Request, *, found: bool) -> None:
@@ -51,16 +52,10 @@ class PersonalDataReads(msgspec.Struct, kw_only=True):
 
 
 def list_reads(conn: Any, *, actor_id: str | None, since: datetime | None, limit: int) -> PersonalDataReads:
-    clauses, params = [], []
-    if actor_id:
-        clauses.append("actor_id = %s")
-        params.append(actor_id)
-    if since:
-        clauses.append("read_at >= %s")
-        params.append(since)
+    where = Where(empty_is_absent=True).given(actor_id, "actor_id = %s").given(since, "read_at >= %s")
     rows = conn.execute(
         "SELECT read_at, actor_id, actor_role, organisation_id, method, path, query, purpose, request_id, found"
-        f" FROM personal_data_reads WHERE {' AND '.join(clauses) or 'true'} ORDER BY read_at DESC LIMIT %s",
-        [*params, limit],
+        f" FROM personal_data_reads WHERE {where.sql} ORDER BY read_at DESC LIMIT %s",
+        [*where.params, limit],
     ).fetchall()
     return PersonalDataReads(items=[msgspec.convert(dict(r), PersonalDataRead) for r in rows])

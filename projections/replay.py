@@ -19,6 +19,7 @@ from ledger.codec import EventMapper
 from ledger.history import NOW, Horizon
 from ledger.store import EVENTS_TABLE
 from projections.base import EVENT_COLUMNS, View, decode
+from projections.sql import Where
 
 BATCH = 2000
 
@@ -71,15 +72,13 @@ def replay(
     start = min(low.values(), default=0)
     stop = None if any(h is None for h in high.values()) else max(h for h in high.values() if h is not None)
     topics = sorted(set().union(*(v.topics for v in views)))
-    clauses, params = horizon.clauses()
-    clauses.append("topic = ANY(%s)")
-    params.append(topics)
-    if stop is not None:
-        clauses.append("notification_id <= %s")
-        params.append(stop)
-    if aggregates is not None:
-        clauses.append("originator_id = ANY(%s)")
-        params.append(list(aggregates))
+    bounds, bound_params = horizon.clauses()
+    where = (
+        Where(tuple(bounds), tuple(bound_params))
+        .add("topic = ANY(%s)", topics)
+        .given(stop, "notification_id <= %s")
+        .given(None if aggregates is None else list(aggregates), "originator_id = ANY(%s)")
+    )
     mapper = EventMapper()
     reader = conn.cursor(row_factory=tuple_row)
     writer = conn.cursor(row_factory=tuple_row)
@@ -87,9 +86,9 @@ def replay(
     position = start
     while True:
         rows = reader.execute(
-            f"SELECT {EVENT_COLUMNS} FROM {EVENTS_TABLE} WHERE notification_id > %s AND {' AND '.join(clauses)}"
+            f"SELECT {EVENT_COLUMNS} FROM {EVENTS_TABLE} WHERE notification_id > %s AND {where.sql}"
             " ORDER BY notification_id LIMIT %s",
-            [position, *params, batch],
+            [position, *where.params, batch],
         ).fetchall()
         if not rows:
             return read
