@@ -9,8 +9,8 @@ from api.errors import invalid
 from api.openapi import Param
 from api.services import Services
 from ledger.cases import programmes, referrals, unpaid_work
-from projections import caseload
-from projections.caseload import CaseloadView
+from projections.caseload import models, queries, report
+from projections.caseload.handlers import CaseloadView
 from projections.catalogue import CatalogueView
 
 CUT = (
@@ -43,19 +43,19 @@ def _waiting_days(q: QueryContext) -> int:
     return q.int_param("waiting_days", default=10, low=0, high=365)
 
 
-def _list_route(services: Services, name: caseload.CaseloadList) -> tuple[str, Any]:
+def _list_route(services: Services, name: models.CaseloadList) -> tuple[str, Any]:
     response = {
-        caseload.CaseloadList.NOTIFICATIONS_PENDING: caseload.NotificationPage,
-        caseload.CaseloadList.UNPAID_WORK_AT_RISK: caseload.UnpaidWorkPage,
-        caseload.CaseloadList.UNPAID_WORK_STARTED_LATE: caseload.UnpaidWorkPage,
-    }.get(name, caseload.ReferralPage)
+        models.CaseloadList.NOTIFICATIONS_PENDING: models.NotificationPage,
+        models.CaseloadList.UNPAID_WORK_AT_RISK: models.UnpaidWorkPage,
+        models.CaseloadList.UNPAID_WORK_STARTED_LATE: models.UnpaidWorkPage,
+    }.get(name, models.ReferralPage)
     return (
         f"/caseload/{name}",
         endpoint(
             services,
             get=Query(
                 f"One list of the caseload, a page at a time, with its total: {LIST_SUMMARIES[name]}",
-                lambda q: caseload.read_list(
+                lambda q: queries.read_list(
                     q.conn,
                     _cut(q),
                     name,
@@ -69,7 +69,7 @@ def _list_route(services: Services, name: caseload.CaseloadList) -> tuple[str, A
                 views=("caseload", "catalogue"),
                 as_of=AsOf(lambda: [CatalogueView(), CaseloadView()]),
                 params=(*CUT, *_page_params(50))
-                + ((WAITING_DAYS,) if name is caseload.CaseloadList.WAITING_FOR_FIRST_APPOINTMENT else ()),
+                + ((WAITING_DAYS,) if name is models.CaseloadList.WAITING_FOR_FIRST_APPOINTMENT else ()),
                 tags=("caseload",),
             ),
         ),
@@ -77,20 +77,20 @@ def _list_route(services: Services, name: caseload.CaseloadList) -> tuple[str, A
 
 
 LIST_SUMMARIES = {
-    caseload.CaseloadList.UNASSIGNED: "open referrals with no caseworker, the longest waiting first",
-    caseload.CaseloadList.WAITING_FOR_FIRST_APPOINTMENT: "open referrals received more than waiting_days ago"
+    models.CaseloadList.UNASSIGNED: "open referrals with no caseworker, the longest waiting first",
+    models.CaseloadList.WAITING_FOR_FIRST_APPOINTMENT: "open referrals received more than waiting_days ago"
     " with no first appointment within waiting_days, the longest waiting first",
-    caseload.CaseloadList.NOTIFICATIONS_PENDING: "attendance notifications the practitioner has not acknowledged,"
+    models.CaseloadList.NOTIFICATIONS_PENDING: "attendance notifications the practitioner has not acknowledged,"
     " the oldest session first",
-    caseload.CaseloadList.UNPAID_WORK_AT_RISK: "open Unpaid Work orders whose hours left cannot be worked by the"
+    models.CaseloadList.UNPAID_WORK_AT_RISK: "open Unpaid Work orders whose hours left cannot be worked by the"
     " deadline at the weekly minimum, the nearest deadline first",
-    caseload.CaseloadList.UNPAID_WORK_STARTED_LATE: "open Unpaid Work orders not started within 7 working days of"
+    models.CaseloadList.UNPAID_WORK_STARTED_LATE: "open Unpaid Work orders not started within 7 working days of"
     " allocation, the earliest allocated first",
 }
 
 
-def _cut(q: QueryContext) -> caseload.CaseloadFilter:
-    return caseload.CaseloadFilter(
+def _cut(q: QueryContext) -> models.CaseloadFilter:
+    return models.CaseloadFilter(
         supplier_id=q.scoped_uuid("supplier_id"),
         caseworker_id=q.param("caseworker_id"),
         practitioner_id=q.param("practitioner_id"),
@@ -103,7 +103,7 @@ def _report(q: QueryContext) -> str:
     start, end = q.required_day("from"), q.required_day("to")
     if end < start:
         raise invalid([("to", "must not be before from")])
-    return caseload.performance_report(q.conn, _cut(q), start, end, q.ledger.keys)
+    return report.performance_report(q.conn, _cut(q), start, end, q.ledger.keys)
 
 
 def _referral_command(path: str, summary: str, handler: Any, body: type | None = None) -> tuple[str, Any]:
@@ -197,7 +197,7 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 ),
                 get=Query(
                     "Referrals in a cut of the caseload, the most recently received first, a page at a time",
-                    lambda q: caseload.list_referrals(
+                    lambda q: queries.list_referrals(
                         q.conn,
                         _cut(q),
                         q.ledger.keys,
@@ -205,7 +205,7 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                         after=q.param("after"),
                         limit=_limit(q, 100),
                     ),
-                    caseload.ReferralList,
+                    models.ReferralList,
                     views=("caseload",),
                     params=(
                         *CUT,
@@ -222,8 +222,8 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "A referral with its timeline, appointments and assignment history",
-                    lambda q, i: caseload.get_referral(q.conn, i, q.ledger.keys),
-                    caseload.ReferralRecord,
+                    lambda q, i: queries.get_referral(q.conn, i, q.ledger.keys),
+                    models.ReferralRecord,
                     views=("caseload",),
                     etag=True,
                     tags=("referrals",),
@@ -249,10 +249,10 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Unpaid Work orders: hours ordered and worked, weeks below minimum, risk of missing 12 months;"
                     " the most recently allocated first, a page at a time",
-                    lambda q: caseload.unpaid_work_orders(
+                    lambda q: queries.unpaid_work_orders(
                         q.conn, _cut(q), q.now().date(), q.ledger.keys, after=q.param("after"), limit=_limit(q, 100)
                     ),
-                    caseload.UnpaidWorkList,
+                    models.UnpaidWorkList,
                     views=("caseload",),
                     params=(*CUT, *_page_params(100)),
                     tags=upw,
@@ -265,8 +265,8 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "An Unpaid Work order: its contract and provider, hours ordered and worked, deadline and risk",
-                    lambda q, i: caseload.get_unpaid_work_order(q.conn, i, q.now().date(), q.ledger.keys),
-                    caseload.UnpaidWorkOrderRecord,
+                    lambda q, i: queries.get_unpaid_work_order(q.conn, i, q.now().date(), q.ledger.keys),
+                    models.UnpaidWorkOrderRecord,
                     views=("caseload",),
                     etag=True,
                     tags=upw,
@@ -347,8 +347,8 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "A programme group: its contract and provider, its participants now and before, its sessions"
                     " and who attended each",
-                    lambda q, i: caseload.get_programme_group(q.conn, i, q.ledger.keys),
-                    caseload.ProgrammeGroupRecord,
+                    lambda q, i: queries.get_programme_group(q.conn, i, q.ledger.keys),
+                    models.ProgrammeGroupRecord,
                     views=("caseload",),
                     as_of=AsOf(lambda: [CaseloadView()], aggregates=lambda group_id: [group_id]),
                     etag=True,
@@ -363,10 +363,10 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "The caseload for a provider, caseworker, practitioner, region or contract: its counts and"
                     " the first page of each list that needs attention (GET /caseload/{list} reads on)",
-                    lambda q: caseload.caseload(
+                    lambda q: queries.caseload(
                         q.conn, _cut(q), q.now(), q.ledger.keys, waiting_days=_waiting_days(q), limit=_limit(q, 20)
                     ),
-                    caseload.Caseload,
+                    models.Caseload,
                     views=("caseload", "catalogue"),
                     as_of=AsOf(lambda: [CatalogueView(), CaseloadView()]),
                     params=(
@@ -378,7 +378,7 @@ def build_caseload_routes(services: Services) -> list[tuple[str, Any]]:
                 ),
             ),
         ),
-        *[_list_route(services, name) for name in caseload.CaseloadList],
+        *[_list_route(services, name) for name in models.CaseloadList],
         (
             "/caseload/report.csv",
             endpoint(

@@ -20,7 +20,7 @@ from ledger.errors import NotFound
 from ledger.framework.commissioners import commissioner_id_for
 from ledger.roles import Role
 from ledger.store import Ledger
-from projections.caseload import CaseloadList
+from projections.caseload.models import CaseloadList
 
 PERSONAL_DATA = "personal_data"  # the privilege an auditor needs to read people's personal data
 

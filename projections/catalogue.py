@@ -21,6 +21,7 @@ from ledger.procurement.contracts import Contract
 from projections import pages
 from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
 from projections.pages import Listing
+from projections.sql import Where
 
 
 class CatalogueView(View):
@@ -970,13 +971,9 @@ def list_questionnaires(
 ) -> QuestionnairePage:
     """Questionnaires in one state (by default the Authority's worklist: those awaiting assessment), the first
     submitted (the longest waiting) first, a page at a time."""
-    where, params = "q.state = %s", [str(state)]
-    if supplier_id is not None:
-        where, params = f"{where} AND q.supplier_id = %s", [*params, supplier_id]
     listing = Listing(
         source=_QUESTIONNAIRE_SOURCE,
-        where=where,
-        params=params,
+        where=Where().add("q.state = %s", str(state)).given(supplier_id, "q.supplier_id = %s"),
         key="q.submitted_at",
         ident="q.questionnaire_id",
         columns=_QUESTIONNAIRE_COLUMNS,

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from projections.sql import Where
+
 
 class BadCursor(ValueError):
     """A cursor this list did not hand out."""
@@ -48,8 +50,7 @@ class Listing:
     """
 
     source: str
-    where: str
-    params: list[Any]
+    where: Where
     key: str
     ident: str
     columns: str
@@ -59,21 +60,20 @@ class Listing:
     column_params: list[Any] = field(default_factory=list)  # the parameters of `columns`
 
     def count(self) -> tuple[str, list[Any]]:
-        return f"SELECT count(*) AS n FROM {self.source} WHERE {self.where}", self.params
+        return f"SELECT count(*) AS n FROM {self.source} WHERE {self.where.sql}", self.where.params
 
     def page(self, after: Cursor | None, limit: int) -> tuple[str, list[Any]]:
         """The page after `after`: `limit` rows and one more, which says whether there is a next page."""
         direction, beyond = ("DESC", "<") if self.descending else ("ASC", ">")
-        where, params = self.where, [*self.column_params, *self.params]
+        where = self.where
         if after is not None:
-            where += f" AND ({self.key}, {self.ident}) {beyond} (%s, %s)"
-            params += [after.key, after.id]
+            where = where.add(f"({self.key}, {self.ident}) {beyond} (%s, %s)", after.key, after.id)
         inner = (
             f"SELECT {self.key} AS page_key, {self.ident} AS page_id, {self.columns} FROM {self.source}"
-            f" WHERE {where} ORDER BY {self.key} {direction}, {self.ident} {direction} LIMIT %s"
+            f" WHERE {where.sql} ORDER BY {self.key} {direction}, {self.ident} {direction} LIMIT %s"
         )
         sql = self.decorate.format(page=inner) + f" ORDER BY x.page_key {direction}, x.page_id {direction}"
-        return sql, [*params, limit + 1]
+        return sql, [*self.column_params, *where.params, limit + 1]
 
 
 def cut(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], str | None]:

@@ -15,7 +15,7 @@ from psycopg.rows import tuple_row
 from ledger.codec import EventMapper
 from ledger.store import EVENTS_TABLE
 from projections.base import EVENT_COLUMNS, LoggedEvent, View, decode
-from projections.caseload import CaseloadView
+from projections.caseload.handlers import CaseloadView
 from projections.catalogue import CatalogueView
 from projections.leadership import HOLDS_LOCK_SQL, Leadership, leadership_key, lock_identity, view_post
 from projections.payments import PaymentsView

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from projections.caseload import CaseloadView
+from projections.caseload.handlers import CaseloadView
 from projections.rebuild import rebuild
 from tests.market import Market
 from tests.test_unpaid_work_and_programmes import MAN, PERSON, join, schedule

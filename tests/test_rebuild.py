@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from projections.base import fetch_one
-from projections.caseload import CaseloadView
+from projections.caseload.handlers import CaseloadView
 from projections.catalogue import CatalogueView
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner, all_views

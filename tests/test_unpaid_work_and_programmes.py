@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from ledger.cases import unpaid_work
-from projections.caseload import CaseloadView
+from projections.caseload.handlers import CaseloadView
 from projections.rebuild import rebuild
 from tests.market import Market
 
