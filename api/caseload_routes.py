@@ -11,7 +11,7 @@ from api.services import Services
 from ledger.cases import programmes, referrals, unpaid_work
 from projections.caseload import models, queries, report
 from projections.caseload.handlers import CaseloadView
-from projections.catalogue import CatalogueView
+from projections.catalogue.handlers import CatalogueView
 
 CUT = (
     Param("supplier_id", "query", {"type": "string", "format": "uuid"}, "Provider"),

@@ -17,8 +17,8 @@ from api.services import Services
 from ledger.framework import categories, commissioners, geography, suppliers
 from ledger.payments import accounts
 from ledger.procurement import call_offs, contracts
-from projections import catalogue
-from projections.catalogue import CatalogueView
+from projections.catalogue import models, queries
+from projections.catalogue.handlers import CatalogueView
 from projections.reference import ReferenceView
 
 
@@ -56,27 +56,27 @@ class QuestionnaireAccepted(CommandAccepted, kw_only=True):
     questionnaire_id: UUID
 
 
-def _supplier(q: QueryContext, supplier_id: UUID) -> catalogue.SupplierRecord | None:
+def _supplier(q: QueryContext, supplier_id: UUID) -> models.SupplierRecord | None:
     """A supplier's page; its questionnaires only for the supplier itself and those who assess or audit them."""
-    record = catalogue.get_supplier(q.conn, supplier_id)
+    record = queries.get_supplier(q.conn, supplier_id)
     if record is not None and policy.reads_questionnaires(q.req.context.actor, supplier_id):
-        record.questionnaires = catalogue.supplier_questionnaires(q.conn, supplier_id)
+        record.questionnaires = queries.supplier_questionnaires(q.conn, supplier_id)
     return record
 
 
-def _call_off(q: QueryContext, call_off_id: UUID) -> catalogue.CallOffRecord | None:
+def _call_off(q: QueryContext, call_off_id: UUID) -> models.CallOffRecord | None:
     """A call-off's page: a supplier sees its own invitation, receipts and questions, never a competitor's."""
     own = policy.forced_filters(q.req.context.actor).get("supplier_id")
-    return catalogue.get_call_off(q.conn, call_off_id, supplier_id=own)
+    return queries.get_call_off(q.conn, call_off_id, supplier_id=own)
 
 
-def _questionnaires(q: QueryContext) -> catalogue.QuestionnairePage:
-    raw = q.param("status") or catalogue.QuestionnaireState.AWAITING_ASSESSMENT
+def _questionnaires(q: QueryContext) -> models.QuestionnairePage:
+    raw = q.param("status") or models.QuestionnaireState.AWAITING_ASSESSMENT
     try:
-        state = catalogue.QuestionnaireState(raw)
+        state = models.QuestionnaireState(raw)
     except ValueError:
-        raise invalid([("status", f"one of {', '.join(catalogue.QuestionnaireState)}")]) from None
-    return catalogue.list_questionnaires(
+        raise invalid([("status", f"one of {', '.join(models.QuestionnaireState)}")]) from None
+    return queries.list_questionnaires(
         q.conn,
         state,
         supplier_id=q.uuid_param("supplier_id"),
@@ -85,8 +85,8 @@ def _questionnaires(q: QueryContext) -> catalogue.QuestionnairePage:
     )
 
 
-def _suppliers(q: QueryContext) -> catalogue.SupplierPage:
-    return catalogue.list_suppliers(
+def _suppliers(q: QueryContext) -> models.SupplierPage:
+    return queries.list_suppliers(
         q.conn,
         name_contains=q.param("name"),
         category=q.param("category"),
@@ -96,7 +96,7 @@ def _suppliers(q: QueryContext) -> catalogue.SupplierPage:
     )
 
 
-def _eligibility(q: QueryContext) -> catalogue.EligibilityReport:
+def _eligibility(q: QueryContext) -> models.EligibilityReport:
     wanted, area = q.params("category"), q.param("area")
     errors = [("category", "give at least one category")] if not wanted else []
     errors += [("category", f"unknown service category {c!r}") for c in wanted if c not in categories.BY_CODE]
@@ -104,15 +104,15 @@ def _eligibility(q: QueryContext) -> catalogue.EligibilityReport:
     if errors:
         raise invalid(errors)
     assert area is not None
-    return catalogue.eligibility(q.conn, wanted, area)
+    return queries.eligibility(q.conn, wanted, area)
 
 
 def _day(q: QueryContext) -> date:
     return q.day("as_of") or q.now().date()
 
 
-def _contracts(q: QueryContext, *, live_only: bool = False) -> catalogue.ContractList:
-    return catalogue.list_contracts(
+def _contracts(q: QueryContext, *, live_only: bool = False) -> models.ContractList:
+    return queries.list_contracts(
         q.conn,
         _day(q),
         region=q.scoped("region"),
@@ -123,8 +123,8 @@ def _contracts(q: QueryContext, *, live_only: bool = False) -> catalogue.Contrac
     )
 
 
-def _pipeline(q: QueryContext) -> catalogue.Pipeline:
-    return catalogue.pipeline(
+def _pipeline(q: QueryContext) -> models.Pipeline:
+    return queries.pipeline(
         q.conn,
         status=q.param("status"),
         commissioner_id=q.scoped_uuid("commissioner_id"),
@@ -180,7 +180,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "List suppliers in the catalogue",
                     _suppliers,
-                    catalogue.SupplierPage,
+                    models.SupplierPage,
                     params=(
                         _text("name", "Only suppliers whose name contains this text"),
                         _text("category", "Only suppliers appointed to this lot"),
@@ -199,7 +199,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                     "A supplier: lots, declared areas and standing (and, for the supplier itself, the Authority and"
                     " auditors, its questionnaires)",
                     _supplier,
-                    catalogue.SupplierRecord,
+                    models.SupplierRecord,
                     etag=True,
                     tags=s,
                 ),
@@ -233,10 +233,10 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "A questionnaire: the lots it sought, each pending, passed, failed (with the reason) or withdrawn",
-                    lambda q, supplier_id, questionnaire_id: catalogue.get_questionnaire(
+                    lambda q, supplier_id, questionnaire_id: queries.get_questionnaire(
                         q.conn, supplier_id, questionnaire_id
                     ),
-                    catalogue.QuestionnaireRecord,
+                    models.QuestionnaireRecord,
                     tags=s,
                 ),
             ),
@@ -249,12 +249,12 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                     "The Authority's worklist: questionnaires awaiting assessment (or assessed, or withdrawn), the"
                     " longest waiting first, a page at a time, with the list's total",
                     _questionnaires,
-                    catalogue.QuestionnairePage,
+                    models.QuestionnairePage,
                     params=(
                         Param(
                             "status",
                             "query",
-                            {"type": "string", "enum": list(catalogue.QuestionnaireState)},
+                            {"type": "string", "enum": list(models.QuestionnaireState)},
                             "Which questionnaires (awaiting-assessment)",
                         ),
                         _uuid("supplier_id", "Only this supplier's"),
@@ -337,8 +337,8 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 ),
                 get=Query(
                     "List commissioning bodies",
-                    lambda q: catalogue.list_commissioners(q.conn),
-                    catalogue.CommissionerList,
+                    lambda q: queries.list_commissioners(q.conn),
+                    models.CommissionerList,
                     tags=("commissioners",),
                 ),
             ),
@@ -349,8 +349,8 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "A commissioning body",
-                    lambda q, i: catalogue.get_commissioner(q.conn, i),
-                    catalogue.CommissionerRecord,
+                    lambda q, i: queries.get_commissioner(q.conn, i),
+                    models.CommissionerRecord,
                     etag=True,
                     tags=("commissioners",),
                 ),
@@ -383,7 +383,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "The call-off pipeline: counts by status and matching call-offs",
                     _pipeline,
-                    catalogue.Pipeline,
+                    models.Pipeline,
                     params=(
                         _text("status", "draft, open, evaluating, bafo, evaluated, standstill, awarded, ..."),
                         _uuid("commissioner_id", "Lead or partner commissioner"),
@@ -401,7 +401,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                     "A call-off with its invitations (and why), tender receipts (never content), the clarifications"
                     " published and the questions asked (a supplier sees its own)",
                     _call_off,
-                    catalogue.CallOffRecord,
+                    models.CallOffRecord,
                     etag=True,
                     tags=co,
                 ),
@@ -531,7 +531,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Contracts and grants, with value and dates",
                     _contracts,
-                    catalogue.ContractList,
+                    models.ContractList,
                     params=(*CONTRACT_FILTERS, Param("live", "query", {"type": "boolean"}, "Only live ones")),
                     tags=k,
                 ),
@@ -543,8 +543,8 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "A contract or grant",
-                    lambda q, i: catalogue.get_contract(q.conn, i, _day(q)),
-                    catalogue.ContractRecord,
+                    lambda q, i: queries.get_contract(q.conn, i, _day(q)),
+                    models.ContractRecord,
                     params=(AS_OF_DAY,),
                     etag=True,
                     tags=k,
@@ -576,7 +576,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Suppliers that could be invited for these lots in this area (now, or as of a horizon), and why",
                     _eligibility,
-                    catalogue.EligibilityReport,
+                    models.EligibilityReport,
                     params=(
                         Param("category", "query", {"type": "array", "items": {"type": "string"}}, "Lot code(s)", True),
                         Param("area", "query", {"type": "string"}, "Area code", True),
@@ -593,7 +593,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Live contracts by region, category, commissioner or supplier",
                     partial(_contracts, live_only=True),
-                    catalogue.ContractList,
+                    models.ContractList,
                     params=CONTRACT_FILTERS,
                     tags=("catalogue",),
                 ),
@@ -606,7 +606,7 @@ def build_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "The call-off pipeline (draft, open, evaluating, standstill, awarded, cancelled ...)",
                     _pipeline,
-                    catalogue.Pipeline,
+                    models.Pipeline,
                     tags=("catalogue",),
                 ),
             ),

@@ -14,7 +14,7 @@ from ledger.envelope import SYSTEM, make_envelope
 from ledger.errors import ConcurrencyConflict, RuleViolation
 from ledger.procurement import call_offs
 from ledger.store import Ledger
-from projections import catalogue
+from projections.catalogue import queries
 from projections.leadership import SCHEDULER_POST, Leadership
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def open_due_tenders(ledger: Ledger, conn: psycopg.Connection[Any]) -> int:
     """
     now = ledger.now()
     opened = 0
-    for call_off_id in catalogue.due_for_opening(conn, now):
+    for call_off_id in queries.due_for_opening(conn, now):
         envelope = make_envelope(
             SYSTEM,
             correlation_id=f"deadline:{call_off_id}",

@@ -16,7 +16,7 @@ from ledger.codec import EventMapper
 from ledger.store import EVENTS_TABLE
 from projections.base import EVENT_COLUMNS, LoggedEvent, View, decode
 from projections.caseload.handlers import CaseloadView
-from projections.catalogue import CatalogueView
+from projections.catalogue.handlers import CatalogueView
 from projections.leadership import HOLDS_LOCK_SQL, Leadership, leadership_key, lock_identity, view_post
 from projections.payments import PaymentsView
 from projections.reference import ReferenceView

@@ -150,12 +150,12 @@ def test_a_bad_min_position_is_422(client, auth) -> None:
 
 
 def test_an_unexpected_failure_is_500_without_a_stack_trace(app, client, auth, monkeypatch) -> None:
-    import projections.catalogue
+    import projections.catalogue.queries
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(projections.catalogue, "list_suppliers", explode)
+    monkeypatch.setattr(projections.catalogue.queries, "list_suppliers", explode)
     result = client.simulate_get("/suppliers", headers=auth())
     assert result.status_code == 500
     assert result.headers["content-type"] == PROBLEM

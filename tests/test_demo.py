@@ -8,7 +8,7 @@ import psycopg
 
 from ledger.demo import load_demo
 from ledger.store import Ledger
-from projections.catalogue import eligibility, list_contracts, pipeline
+from projections.catalogue.queries import eligibility, list_contracts, pipeline
 from projections.runner import ProjectionRunner
 
 

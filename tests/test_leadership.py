@@ -23,7 +23,7 @@ from ledger.payments.budgets import SetBudgetLine, set_budget_line
 from ledger.store import Ledger
 from projections.base import LoggedEvent, View
 from projections.caseload.handlers import CaseloadView
-from projections.catalogue import CatalogueView
+from projections.catalogue.handlers import CatalogueView
 from projections.leadership import leadership_key, lock_identity, view_post
 from projections.payments import PaymentsView
 from projections.rebuild import rebuild

@@ -16,7 +16,7 @@ from ledger.envelope import Actor
 from ledger.framework.reference import seed
 from ledger.store import Ledger
 from projections.base import LoggedEvent
-from projections.catalogue import CatalogueView
+from projections.catalogue.handlers import CatalogueView
 from projections.reference import ReferenceView
 from projections.runner import ProjectionFailed, ProjectionRunner, lag, positions
 from tests.support import register_test_supplier

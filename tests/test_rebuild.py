@@ -14,7 +14,7 @@ import pytest
 
 from projections.base import fetch_one
 from projections.caseload.handlers import CaseloadView
-from projections.catalogue import CatalogueView
+from projections.catalogue.handlers import CatalogueView
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner, all_views
 from tests.market import Market
