@@ -12,8 +12,8 @@ from api.errors import invalid
 from api.openapi import Param
 from api.services import Services
 from ledger.payments import accounts, budgets
-from projections import payments
-from projections.payments import PaymentsView
+from projections.payments import exports, models, queries
+from projections.payments.handlers import PaymentsView
 
 FINANCE = ("finance",)
 CUT = (
@@ -36,8 +36,8 @@ class BudgetList(msgspec.Struct, kw_only=True):
     items: list[dict[str, Any]]
 
 
-def _cut(q: QueryContext) -> payments.FinanceCut:
-    return payments.FinanceCut(
+def _cut(q: QueryContext) -> models.FinanceCut:
+    return models.FinanceCut(
         supplier_id=q.scoped_uuid("supplier_id"),
         contract_id=q.uuid_param("contract_id"),
         commissioner_id=q.scoped_uuid("commissioner_id"),
@@ -47,23 +47,23 @@ def _cut(q: QueryContext) -> payments.FinanceCut:
     )
 
 
-def _spend(q: QueryContext) -> payments.Spend:
+def _spend(q: QueryContext) -> models.Spend:
     group_by = q.param("group_by")
     group_by = "contract" if group_by is None else group_by  # given but empty is refused, not the default
-    if group_by not in payments.GROUPS:
-        raise invalid([("group_by", f"one of {', '.join(payments.GROUPS)}")])
+    if group_by not in queries.GROUPS:
+        raise invalid([("group_by", f"one of {', '.join(queries.GROUPS)}")])
     axis = q.param("axis")
     axis = "effective" if axis is None else axis
     if axis not in ("effective", "recorded"):
         raise invalid([("axis", "effective or recorded")])
-    return payments.spend(q.conn, _cut(q), group_by, as_of=q.day("as_of"), axis=axis)
+    return queries.spend(q.conn, _cut(q), group_by, as_of=q.day("as_of"), axis=axis)
 
 
-def _prompt(q: QueryContext) -> payments.PromptPayment:
+def _prompt(q: QueryContext) -> models.PromptPayment:
     start, end = q.day("from"), q.day("to")
     if start is None or end is None:
         raise invalid([(n, "required: a date, YYYY-MM-DD") for n, v in (("from", start), ("to", end)) if v is None])
-    return payments.prompt_payment(q.conn, start, end)
+    return queries.prompt_payment(q.conn, start, end)
 
 
 def _invoices(q: QueryContext) -> InvoiceList:
@@ -141,7 +141,7 @@ def _budgets(q: QueryContext) -> BudgetList:
 
 
 def _export(q: QueryContext, table: str) -> str | None:
-    return payments.export_csv(q.conn, table)
+    return exports.export_csv(q.conn, table)
 
 
 def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
@@ -239,8 +239,8 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "The contract's account: schedules, charges, invoices, balances (now, or as of a horizon)",
-                    lambda q, i: payments.account_summary(q.conn, i),
-                    payments.AccountSummary,
+                    lambda q, i: queries.account_summary(q.conn, i),
+                    models.AccountSummary,
                     views=views,
                     etag=True,
                     tags=FINANCE,
@@ -332,14 +332,14 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
                     "Committed, charged, invoiced, paid and remaining, grouped by supplier, contract, commissioner,"
                     " region, category, financial year or month",
                     _spend,
-                    payments.Spend,
+                    models.Spend,
                     views=views,
                     params=(
                         *CUT,
                         Param(
                             "group_by",
                             "query",
-                            {"type": "string", "enum": list(payments.GROUPS)},
+                            {"type": "string", "enum": list(queries.GROUPS)},
                             "Grouping (contract)",
                         ),
                         AS_OF,
@@ -355,8 +355,8 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
                 services,
                 get=Query(
                     "Approved, unpaid invoices by age",
-                    lambda q: payments.aged_payables(q.conn, _cut(q), q.day("as_of") or q.ledger.now().date()),
-                    payments.AgedPayables,
+                    lambda q: queries.aged_payables(q.conn, _cut(q), q.day("as_of") or q.ledger.now().date()),
+                    models.AgedPayables,
                     views=views,
                     params=(*CUT[:3], AS_OF),
                     tags=FINANCE,
@@ -370,7 +370,7 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Share of valid invoices paid within 30 days, per commissioner (Procurement Act 2023 s.69)",
                     _prompt,
-                    payments.PromptPayment,
+                    models.PromptPayment,
                     views=views,
                     params=(
                         Param("from", "query", {"type": "string", "format": "date"}, "First day", True),

@@ -18,7 +18,7 @@ from projections.base import EVENT_COLUMNS, LoggedEvent, View, decode
 from projections.caseload.handlers import CaseloadView
 from projections.catalogue.handlers import CatalogueView
 from projections.leadership import HOLDS_LOCK_SQL, Leadership, leadership_key, lock_identity, view_post
-from projections.payments import PaymentsView
+from projections.payments.handlers import PaymentsView
 from projections.reference import ReferenceView
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from projections.base import LoggedEvent, View
 from projections.caseload.handlers import CaseloadView
 from projections.catalogue.handlers import CatalogueView
 from projections.leadership import leadership_key, lock_identity, view_post
-from projections.payments import PaymentsView
+from projections.payments.handlers import PaymentsView
 from projections.rebuild import rebuild
 from projections.reference import ReferenceView
 from projections.runner import ProjectionRunner, positions

@@ -1,0 +1,114 @@
+"""The payments view's answers: spend, aged payables, prompt payment, a contract's account, invoices, payments
+and budget lines; and the cut of finance a query asks about."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+
+class SpendLine(msgspec.Struct, kw_only=True):
+    key: str | None
+    committed: Decimal
+    charged: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    remaining: Decimal
+
+
+class Spend(msgspec.Struct, kw_only=True):
+    """Committed, charged, invoiced (approved net of credit notes), paid and remaining (committed - paid)."""
+
+    group_by: str
+    as_of: date | None
+    axis: str
+    lines: list[SpendLine]
+    total: SpendLine
+
+
+class FinanceCut(msgspec.Struct, kw_only=True):
+    supplier_id: UUID | None = None
+    contract_id: UUID | None = None
+    commissioner_id: UUID | None = None
+    region: str | None = None
+    category: str | None = None
+    financial_year: str | None = None
+
+
+class AgedPayable(msgspec.Struct, kw_only=True):
+    invoice_id: UUID
+    invoice_number: str
+    contract_id: UUID
+    supplier_id: UUID
+    submitted_on: date
+    outstanding: Decimal
+    age_days: int
+    bucket: str
+
+
+class AgedPayables(msgspec.Struct, kw_only=True):
+    as_of: date
+    buckets: dict[str, Decimal]
+    items: list[AgedPayable]
+
+
+class PromptPaymentLine(msgspec.Struct, kw_only=True):
+    commissioner_id: UUID
+    valid_invoices: int
+    paid_within_30_days: int
+    share: Decimal | None
+
+
+class PromptPayment(msgspec.Struct, kw_only=True):
+    """Procurement Act 2023 s.69: the share of valid invoices paid within 30 days, per commissioner."""
+
+    period_start: date
+    period_end: date
+    lines: list[PromptPaymentLine]
+
+
+class ChargeLine(msgspec.Struct, kw_only=True):
+    """A charge the contract earned: what a supplier's invoice lines name (`charge_ids`) to be matched."""
+
+    charge_id: UUID
+    clause: str
+    schedule_version: int
+    basis: dict[str, Any]
+    amount: Decimal
+    earned_on: date
+    recorded_at: datetime
+    reversed: bool
+    reversal_reason: str | None
+    invoice_id: UUID | None  # the invoice whose approved line it was matched to
+
+
+class RefusedCharge(msgspec.Struct, kw_only=True):
+    """A charge refused because it would have taken the contract beyond its value (the cap)."""
+
+    position: int
+    clause: str
+    basis: dict[str, Any]
+    amount: Decimal
+    cap: Decimal
+    charged: Decimal
+    recorded_at: datetime
+
+
+class AccountSummary(msgspec.Struct, kw_only=True):
+    contract_id: UUID
+    supplier_id: UUID
+    commissioner_id: UUID
+    schedules: list[dict[str, Any]]
+    unfunded: list[Any]
+    charged: Decimal
+    refused_by_cap: Decimal
+    invoices: list[dict[str, Any]]
+    balances: dict[str, Decimal]
+    version: int
+    charges: list[ChargeLine] = []  # earned, oldest first (reversed ones too, marked)
+    refused_charges: list[RefusedCharge] = []
+    account_id: UUID | None = None  # the account's own record in the log (GET /audit/aggregates/{id})
