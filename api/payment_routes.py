@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import msgspec
-
 from api.endpoints import AsOf, Command, Query, QueryContext, endpoint
 from api.errors import invalid
 from api.openapi import Param
@@ -26,14 +24,6 @@ CUT = (
 )
 AS_OF = Param("as_of", "query", {"type": "string", "format": "date"}, "Answer as at the end of this day")
 AXIS = Param("axis", "query", {"type": "string", "enum": ["effective", "recorded"]}, "Which clock as_of reads")
-
-
-class InvoiceList(msgspec.Struct, kw_only=True):
-    items: list[dict[str, Any]]
-
-
-class BudgetList(msgspec.Struct, kw_only=True):
-    items: list[dict[str, Any]]
 
 
 def _cut(q: QueryContext) -> models.FinanceCut:
@@ -66,78 +56,22 @@ def _prompt(q: QueryContext) -> models.PromptPayment:
     return queries.prompt_payment(q.conn, start, end)
 
 
-def _invoices(q: QueryContext) -> InvoiceList:
-    cut = _cut(q)
-    clauses, params = [], []
-    for column, value in (
-        ("supplier_id", cut.supplier_id),
-        ("contract_id", cut.contract_id),
-        ("commissioner_id", cut.commissioner_id),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = %s")
-            params.append(value)
-    where = " AND ".join(clauses) or "true"
-    rows = q.conn.execute(
-        "SELECT invoice_id::text, contract_id::text, supplier_id::text, invoice_number, period_start::text,"
-        " period_end::text, submitted_at::text, claimed::text, approved::text, credited::text, paid::text,"
-        f" flagged_lines, disputed_lines, fully_paid_on::text FROM finance_invoices WHERE {where}"
-        " ORDER BY submitted_at DESC LIMIT 500",
-        params,
-    ).fetchall()
-    return InvoiceList(items=[dict(r) for r in rows])
+def _invoices(q: QueryContext) -> models.InvoiceList:
+    return queries.list_invoices(q.conn, _cut(q))
 
 
-def _invoice(q: QueryContext, invoice_id: UUID) -> dict[str, Any] | None:
-    supplier, commissioner = q.forced.get("supplier_id"), q.forced.get("commissioner_id")
-    row = q.conn.execute(
-        "SELECT invoice_id::text, contract_id::text, supplier_id::text, invoice_number, period_start::text,"
-        " period_end::text, submitted_at::text, claimed::text, approved::text, credited::text, paid::text,"
-        " flagged_lines, disputed_lines, fully_paid_on::text, lines,"
-        " (SELECT coalesce(json_agg(json_build_object('payment_id', payment_id, 'amount', amount::text,"
-        "   'paid_on', paid_on, 'reversed', reversed) ORDER BY paid_on), '[]') FROM finance_payments p"
-        "   WHERE p.invoice_id = i.invoice_id) AS payments"
-        " FROM finance_invoices i WHERE invoice_id = %s AND (%s::uuid IS NULL OR supplier_id = %s)"
-        " AND (%s::uuid IS NULL OR commissioner_id = %s)",
-        (invoice_id, supplier, supplier, commissioner, commissioner),
-    ).fetchone()
-    return dict(row) if row else None
+def _invoice(q: QueryContext, invoice_id: UUID) -> models.InvoiceRecord | None:
+    """An invoice the caller's scope holds (a supplier's own, a commissioner's own; any, for finance)."""
+    scope = models.FinanceCut(supplier_id=q.forced.get("supplier_id"), commissioner_id=q.forced.get("commissioner_id"))
+    return queries.get_invoice(q.conn, invoice_id, scope)
 
 
-class PaymentList(msgspec.Struct, kw_only=True):
-    items: list[dict[str, Any]]
+def _payments(q: QueryContext) -> models.PaymentList:
+    return queries.list_payments(q.conn, _cut(q))
 
 
-def _payments(q: QueryContext) -> PaymentList:
-    cut = _cut(q)
-    clauses, params = [], []
-    for column, value in (
-        ("p.contract_id", cut.contract_id),
-        ("i.supplier_id", cut.supplier_id),
-        ("i.commissioner_id", cut.commissioner_id),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = %s")
-            params.append(value)
-    rows = q.conn.execute(
-        "SELECT p.payment_id::text, p.invoice_id::text, p.contract_id::text, i.supplier_id::text, p.amount::text,"
-        " p.paid_on::text, p.remittance, p.reversed, p.reversal_reason FROM finance_payments p"
-        f" JOIN finance_invoices i USING (invoice_id) WHERE {' AND '.join(clauses) or 'true'}"
-        " ORDER BY p.paid_on DESC LIMIT 500",
-        params,
-    ).fetchall()
-    return PaymentList(items=[dict(r) for r in rows])
-
-
-def _budgets(q: QueryContext) -> BudgetList:
-    commissioner = q.scoped_uuid("commissioner_id")
-    rows = q.conn.execute(
-        "SELECT line_id::text, commissioner_id::text, financial_year, code, name, amount::text, ring_fenced,"
-        " overrun::text, committed::text, (amount + overrun - committed)::text AS available FROM finance_budget_lines"
-        " WHERE %s::uuid IS NULL OR commissioner_id = %s ORDER BY commissioner_id, financial_year, code",
-        (commissioner, commissioner),
-    ).fetchall()
-    return BudgetList(items=[dict(r) for r in rows])
+def _budgets(q: QueryContext) -> models.BudgetList:
+    return queries.list_budget_lines(q.conn, commissioner_id=q.scoped_uuid("commissioner_id"))
 
 
 def _export(q: QueryContext, table: str) -> str | None:
@@ -263,7 +197,7 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Invoices, by supplier, contract or commissioner",
                     _invoices,
-                    InvoiceList,
+                    models.InvoiceList,
                     views=views,
                     params=CUT[:3],
                     tags=FINANCE,
@@ -277,7 +211,7 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "An invoice: lines with their match, approvals, payments",
                     _invoice,
-                    {"type": "object"},
+                    models.InvoiceRecord,
                     views=views,
                     tags=FINANCE,
                 ),
@@ -288,7 +222,12 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
             endpoint(
                 services,
                 get=Query(
-                    "Payments made (and reversed)", _payments, PaymentList, views=views, params=CUT[:3], tags=FINANCE
+                    "Payments made (and reversed)",
+                    _payments,
+                    models.PaymentList,
+                    views=views,
+                    params=CUT[:3],
+                    tags=FINANCE,
                 ),
             ),
         ),
@@ -306,7 +245,7 @@ def build_payment_routes(services: Services) -> list[tuple[str, Any]]:
                 get=Query(
                     "Budget lines: amount, overrun, committed, available",
                     _budgets,
-                    BudgetList,
+                    models.BudgetList,
                     views=views,
                     tags=FINANCE,
                 ),

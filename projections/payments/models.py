@@ -112,3 +112,75 @@ class AccountSummary(msgspec.Struct, kw_only=True):
     charges: list[ChargeLine] = []  # earned, oldest first (reversed ones too, marked)
     refused_charges: list[RefusedCharge] = []
     account_id: UUID | None = None  # the account's own record in the log (GET /audit/aggregates/{id})
+
+
+class InvoiceSummary(msgspec.Struct, kw_only=True):
+    """An invoice's figures: claimed, approved, credited and paid, and its flagged and disputed lines."""
+
+    invoice_id: UUID
+    contract_id: UUID
+    supplier_id: UUID
+    invoice_number: str
+    period_start: date
+    period_end: date
+    submitted_at: str  # PostgreSQL's text form ("2026-03-12 10:15:00.123+00"), as the API has always answered it
+    claimed: Decimal
+    approved: Decimal
+    credited: Decimal
+    paid: Decimal
+    flagged_lines: int
+    disputed_lines: int
+    fully_paid_on: date | None
+
+
+class InvoiceList(msgspec.Struct, kw_only=True):
+    items: list[InvoiceSummary]
+
+
+class InvoicePayment(msgspec.Struct, kw_only=True):
+    payment_id: UUID
+    amount: Decimal
+    paid_on: date
+    reversed: bool
+
+
+class InvoiceRecord(InvoiceSummary, kw_only=True):
+    """An invoice: its figures, its lines as submitted with their match to charges, and the payments made."""
+
+    lines: list[dict[str, Any]]
+    payments: list[InvoicePayment]
+
+
+class PaymentLine(msgspec.Struct, kw_only=True):
+    payment_id: UUID
+    invoice_id: UUID
+    contract_id: UUID
+    supplier_id: UUID
+    amount: Decimal
+    paid_on: date
+    remittance: str
+    reversed: bool
+    reversal_reason: str | None
+
+
+class PaymentList(msgspec.Struct, kw_only=True):
+    items: list[PaymentLine]
+
+
+class BudgetLineRecord(msgspec.Struct, kw_only=True):
+    """A budget line: its amount and approved overrun, what is committed against it and what is still available."""
+
+    line_id: UUID
+    commissioner_id: UUID
+    financial_year: str
+    code: str
+    name: str
+    amount: Decimal
+    ring_fenced: bool
+    overrun: Decimal
+    committed: Decimal
+    available: Decimal
+
+
+class BudgetList(msgspec.Struct, kw_only=True):
+    items: list[BudgetLineRecord]

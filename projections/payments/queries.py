@@ -12,12 +12,20 @@ import msgspec
 import psycopg
 from psycopg.rows import dict_row
 
+from projections.base import fetch_rows
 from projections.payments.models import (
     AccountSummary,
     AgedPayable,
     AgedPayables,
+    BudgetLineRecord,
+    BudgetList,
     ChargeLine,
     FinanceCut,
+    InvoiceList,
+    InvoiceRecord,
+    InvoiceSummary,
+    PaymentLine,
+    PaymentList,
     PromptPayment,
     PromptPaymentLine,
     RefusedCharge,
@@ -239,3 +247,67 @@ def account_summary(conn: psycopg.Connection[Any], contract_id: UUID) -> Account
         balances=balances,
         version=account["version"],
     )
+
+
+# An invoice's figures; its time in PostgreSQL's text form, as the API has always answered it.
+_INVOICE_COLUMNS = (
+    "invoice_id, contract_id, supplier_id, invoice_number, period_start, period_end, submitted_at::text,"
+    " claimed, approved, credited, paid, flagged_lines, disputed_lines, fully_paid_on"
+)
+
+
+def list_invoices(conn: psycopg.Connection[Any], cut: FinanceCut) -> InvoiceList:
+    """The cut's invoices (by supplier, contract and commissioner), the latest submitted first: 500 at most."""
+    where = _invoices_of(cut, "i")
+    rows = fetch_rows(
+        conn,
+        f"SELECT {_INVOICE_COLUMNS} FROM finance_invoices i WHERE {where.sql} ORDER BY submitted_at DESC LIMIT 500",
+        where.params,
+    )
+    return InvoiceList(items=[InvoiceSummary(**row) for row in rows])
+
+
+def get_invoice(conn: psycopg.Connection[Any], invoice_id: UUID, scope: FinanceCut) -> InvoiceRecord | None:
+    """An invoice with its lines and payments, if it is within `scope` (a supplier's own, a commissioner's own)."""
+    where = Where().add("invoice_id = %s", invoice_id) & _invoices_of(scope, "i")
+    rows = fetch_rows(
+        conn,
+        f"SELECT {_INVOICE_COLUMNS}, lines,"
+        " (SELECT coalesce(json_agg(json_build_object('payment_id', payment_id, 'amount', amount::text,"
+        "   'paid_on', paid_on, 'reversed', reversed) ORDER BY paid_on), '[]') FROM finance_payments p"
+        "   WHERE p.invoice_id = i.invoice_id) AS payments"
+        f" FROM finance_invoices i WHERE {where.sql}",
+        where.params,
+    )
+    return msgspec.convert(rows[0], InvoiceRecord) if rows else None
+
+
+def list_payments(conn: psycopg.Connection[Any], cut: FinanceCut) -> PaymentList:
+    """Payments made (and reversed) under the cut's contracts, the latest paid first: 500 at most."""
+    where = (
+        Where()
+        .given(cut.contract_id, "p.contract_id = %s")
+        .given(cut.supplier_id, "i.supplier_id = %s")
+        .given(cut.commissioner_id, "i.commissioner_id = %s")
+    )
+    rows = fetch_rows(
+        conn,
+        "SELECT p.payment_id, p.invoice_id, p.contract_id, i.supplier_id, p.amount, p.paid_on, p.remittance,"
+        " p.reversed, p.reversal_reason FROM finance_payments p"
+        f" JOIN finance_invoices i USING (invoice_id) WHERE {where.sql} ORDER BY p.paid_on DESC LIMIT 500",
+        where.params,
+    )
+    return PaymentList(items=[PaymentLine(**row) for row in rows])
+
+
+def list_budget_lines(conn: psycopg.Connection[Any], *, commissioner_id: UUID | None = None) -> BudgetList:
+    """Budget lines (a commissioner's, or everyone's), by commissioner, financial year and code."""
+    where = Where().given(commissioner_id, "commissioner_id = %s")
+    rows = fetch_rows(
+        conn,
+        "SELECT line_id, commissioner_id, financial_year, code, name, amount, ring_fenced, overrun, committed,"
+        f" amount + overrun - committed AS available FROM finance_budget_lines WHERE {where.sql}"
+        " ORDER BY commissioner_id, financial_year, code",
+        where.params,
+    )
+    return BudgetList(items=[BudgetLineRecord(**row) for row in rows])
