@@ -14,7 +14,6 @@ import psycopg
 from psycopg import Cursor
 
 from ledger.audit.erasure import DataSubject
-from ledger.audit.keys import ERASED, KeyRing, Revealer, Sealed, load_sealed, store_sealed
 from ledger.cases import unpaid_work
 from ledger.cases.outcomes import Achievement
 from ledger.cases.programmes import RULES as PROGRAMME_RULES
@@ -29,6 +28,7 @@ from ledger.cases.referrals import (
     ReferralPersonalData,
 )
 from ledger.cases.unpaid_work import UnpaidWorkOrder
+from ledger.personal_data import ERASED, KeyRing, Revealer, Sealed, load_sealed, store_sealed
 from projections import pages
 from projections.base import LoggedEvent, View, fetch_pipelined, fetch_rows, update_row
 from projections.export import csv_text

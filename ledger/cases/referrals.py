@@ -14,7 +14,6 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.audit.keys import Sealed
 from ledger.cases.outcomes import DESIRED_OUTCOMES, Achievement, EndReason
 from ledger.envelope import Envelope, effective
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
@@ -23,6 +22,7 @@ from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.ids import chooser, new_id
 from ledger.payments import accounts
 from ledger.payments.accounts import ContractAccount
+from ledger.personal_data import Sealed
 from ledger.procurement.contracts import Contract, Gender
 from ledger.store import Ledger, Recorded
 from ledger.types import LongText, Name, Reason, ShortText, UtcDateTime

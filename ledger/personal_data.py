@@ -6,6 +6,9 @@ Each subject has a 256-bit data key, stored wrapped (AES-GCM) under the master k
 the database. Sealed values are AES-256-GCM with the subject id as associated data, so a ciphertext
 cannot be passed off as another person's. Erasure (see `ledger.audit.erasure`) deletes the wrapped key
 and the blind index: the events keep their ciphertext, and their hashes, and nobody can read them again.
+
+Shared plumbing, beside the store that holds the key ring: the caseload seals with it, the views reveal with it,
+the audit trail's erasure destroys keys. It knows none of them (ADR 29).
 """
 
 from __future__ import annotations
