@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -33,6 +33,9 @@ from ledger.ids import new_id
 
 T = TypeVar("T")
 _NONCE = 12
+
+# A person's case reference number: what the key ring indexes (blindly) to find their subject.
+Crn = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][0-9]{6}$", description="Case reference number, e.g. X123456")]
 
 
 class Sealed(msgspec.Struct, frozen=True, kw_only=True):

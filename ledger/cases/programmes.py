@@ -14,10 +14,10 @@ from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
 from ledger.cases.outcomes import EndReason
-from ledger.cases.referrals import Absence, Attended, Crn, Identity, PersonDetails
+from ledger.cases.referrals import Absence, Attended, Identity, PersonDetails
 from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
-from ledger.personal_data import Sealed
+from ledger.personal_data import Crn, Sealed
 from ledger.procurement.contracts import Contract
 from ledger.store import Ledger, Recorded
 from ledger.types import Name, ShortText

@@ -22,12 +22,10 @@ from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.ids import chooser, new_id
 from ledger.payments import accounts
 from ledger.payments.accounts import ContractAccount
-from ledger.personal_data import Sealed
+from ledger.personal_data import Crn, Sealed
 from ledger.procurement.contracts import Contract, Gender
 from ledger.store import Ledger, Recorded
 from ledger.types import LongText, Name, Reason, ShortText, UtcDateTime
-
-Crn = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][0-9]{6}$", description="Case reference number, e.g. X123456")]
 
 
 class SentenceType(enum.StrEnum):

@@ -14,10 +14,10 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.cases.referrals import Crn, Identity, PersonDetails
+from ledger.cases.referrals import Identity, PersonDetails
 from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, RuleViolation
-from ledger.personal_data import Sealed
+from ledger.personal_data import Crn, Sealed
 from ledger.procurement.contracts import Contract, add_months
 from ledger.store import Ledger, Recorded
 from ledger.types import Reason, ShortText
