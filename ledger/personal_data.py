@@ -193,9 +193,6 @@ class KeyRing:
         nonce = os.urandom(_NONCE)
         return Sealed(subject=subject, ciphertext=nonce + key.encrypt(nonce, msgspec.json.encode(value), subject.bytes))
 
-    def seal_optional(self, subject: UUID, value: Any) -> Sealed | None:
-        return None if value is None else self.seal(subject, value)
-
     def revealer(self, sealed: Iterable[Sealed | None]) -> Revealer:
         """Fetch, in one query, the keys needed to reveal these sealed values."""
         return Revealer(self._data_keys(s.subject for s in sealed if s is not None))

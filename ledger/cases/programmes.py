@@ -380,7 +380,7 @@ def withdraw_participant(ledger: Ledger, envelope: Envelope, group_id: UUID, com
     subject = ledger.keys.find_subject(command.crn)
     if subject is None or subject not in group.participants:
         raise RuleViolation("not in the group", f"{command.crn} is not a participant")
-    detail = ledger.keys.seal_optional(subject, command.detail)
+    detail = None if command.detail is None else ledger.keys.seal(subject, command.detail)
 
     def withdraw() -> ProgrammeGroup:
         group.withdraw(
