@@ -6,9 +6,8 @@ asks it to decide. A refusal names its rule and records nothing; an allowed comm
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -16,7 +15,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.utils import get_topic
 
-from ledger.envelope import Actor, make_envelope, stamping
+from ledger.envelope import Actor, Envelope
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework.commissioners import USER_AGREEMENT_VERSION, Commissioner
 from ledger.framework.suppliers import LotStatus, SupplierStanding, SupplierStatus
@@ -34,6 +33,7 @@ from ledger.procurement.call_offs import (
     TenderContent,
 )
 from ledger.procurement.contracts import Contract, Eligibility
+from tests.support import recording, refused
 
 COMMISSIONER = Actor(id="commissioner:ops", role="commissioner", organisation_id="pcc-durham")
 PUBLISHED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -42,11 +42,8 @@ LEAD = uuid4()
 SUPPLIER, OTHER = uuid4(), uuid4()
 
 
-@contextmanager
-def at(moment: datetime) -> Iterator[None]:
-    """Events triggered in the block are recorded at `moment`, by the commissioner."""
-    with stamping(make_envelope(COMMISSIONER, recorded_at=moment)):
-        yield
+def at(moment: datetime) -> AbstractContextManager[Envelope]:
+    return recording(COMMISSIONER, moment)
 
 
 def draft(**changes: object) -> DraftCallOff:
@@ -140,11 +137,6 @@ def awarded() -> tuple[CallOff, datetime]:
     with at(decided):
         call_off.decide_award(SUPPLIER, "Highest ranked.", None, decided)
     return call_off, decided
-
-
-def refused(rule: str) -> AbstractContextManager[pytest.ExceptionInfo[RuleViolation]]:
-    """The command is refused by `rule`: the name the API answers with as the problem's title."""
-    return pytest.raises(RuleViolation, match=f"^{re.escape(rule)}: ")
 
 
 def contract_for(call_off: CallOff) -> Contract:

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
-import pytest
-
-from ledger.envelope import Actor, make_envelope, stamping
-from ledger.errors import RuleViolation
+from ledger.envelope import Actor, Envelope
 from ledger.procurement.call_offs import AwardType
 from ledger.procurement.contracts import Contract, ContractStatus, Eligibility
+from tests.support import recording, refused
 
 COMMISSIONER = Actor(id="commissioner:ops", role="commissioner", organisation_id="pcc-durham")
 CONCLUDED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = CONCLUDED_AT + timedelta(days=40)
 
 
-@contextmanager
-def at(moment: datetime) -> Iterator[None]:
-    with stamping(make_envelope(COMMISSIONER, recorded_at=moment)):
-        yield
-
-
-def refused(rule: str) -> AbstractContextManager[pytest.ExceptionInfo[RuleViolation]]:
-    return pytest.raises(RuleViolation, match=f"^{re.escape(rule)}: ")
+def at(moment: datetime) -> AbstractContextManager[Envelope]:
+    return recording(COMMISSIONER, moment)
 
 
 def concluded() -> Contract:

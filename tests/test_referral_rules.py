@@ -6,9 +6,7 @@ records what it was given, so each test can also say that nothing is sealed abou
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -42,26 +40,21 @@ from ledger.cases.referrals import (
     SentenceType,
     SubmitActionPlan,
 )
-from ledger.envelope import Actor, make_envelope, stamping
-from ledger.errors import InvalidCommand, RuleViolation
+from ledger.envelope import Actor, Envelope
+from ledger.errors import InvalidCommand
 from ledger.framework.categories import Complexity
 from ledger.personal_data import Sealed
 from ledger.procurement.call_offs import AwardType
 from ledger.procurement.contracts import Contract, Eligibility, Gender
+from tests.support import recording, refused
 
 CASEWORKER = Actor(id="caseworker:kim", role="provider_caseworker", organisation_id="pennine")
 MADE_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OUTCOMES = ("Obtains or sustains suitable accommodation", "Homelessness is prevented")
 
 
-@contextmanager
-def at(moment: datetime) -> Iterator[None]:
-    with stamping(make_envelope(CASEWORKER, recorded_at=moment)):
-        yield
-
-
-def refused(rule: str) -> AbstractContextManager[pytest.ExceptionInfo[RuleViolation]]:
-    return pytest.raises(RuleViolation, match=f"^{re.escape(rule)}: ")
+def at(moment: datetime) -> AbstractContextManager[Envelope]:
+    return recording(CASEWORKER, moment)
 
 
 class Sealing:

@@ -415,10 +415,7 @@ class Referral(LedgerAggregate):
 
     def reschedule_appointment(self, command: RescheduleAppointment, seal: Seal) -> None:
         """Move an appointment that is neither cancelled nor recorded, with a reason (about the person: sealed)."""
-        self._require_open()
-        appointment = self._appointment(command.appointment_id)
-        if appointment.cancelled or appointment.attended is not None:
-            raise RuleViolation("appointment already closed", "a cancelled or recorded appointment cannot move")
+        appointment = self._still_open(command.appointment_id, "a cancelled or recorded appointment cannot move")
         self._appointment_rescheduled(
             appointment_id=appointment.id,
             starts_at=command.starts_at,
@@ -429,10 +426,9 @@ class Referral(LedgerAggregate):
 
     def cancel_appointment(self, command: CancelAppointment, seal: Seal) -> None:
         """Cancel an appointment that is neither cancelled nor recorded, with a reason (sealed)."""
-        self._require_open()
-        appointment = self._appointment(command.appointment_id)
-        if appointment.cancelled or appointment.attended is not None:
-            raise RuleViolation("appointment already closed", "a cancelled or recorded appointment cannot be cancelled")
+        appointment = self._still_open(
+            command.appointment_id, "a cancelled or recorded appointment cannot be cancelled"
+        )
         self._appointment_cancelled(appointment_id=appointment.id, reason=seal(command.reason))
 
     def record_attendance(self, command: RecordAttendance, now: datetime, seal: Seal) -> None:
@@ -573,6 +569,14 @@ class Referral(LedgerAggregate):
         appointment = self.appointments.get(appointment_id)
         if appointment is None:
             raise RuleViolation("unknown appointment", f"the referral has no appointment {appointment_id}")
+        return appointment
+
+    def _still_open(self, appointment_id: UUID, refusal: str) -> Appointment:
+        """An appointment of an open referral that is neither cancelled nor recorded (`refusal` says what cannot be)."""
+        self._require_open()
+        appointment = self._appointment(appointment_id)
+        if appointment.cancelled or appointment.attended is not None:
+            raise RuleViolation("appointment already closed", refusal)
         return appointment
 
     def _taking_effect_when_withdrawn(self, withdrawn_on: date | None) -> AbstractContextManager[object]:
