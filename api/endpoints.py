@@ -492,6 +492,3 @@ def endpoint(services: Services, **methods: Command | Query | Action) -> Endpoin
         responders[f"on_{method.lower()}"] = responder
     kind = type("Endpoint_" + "_".join(sorted(methods)), (Endpoint,), responders)
     return kind(services=services, methods={m.upper(): s for m, s in methods.items()})
-
-
-Routes = Sequence[tuple[str, Any]]

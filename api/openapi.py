@@ -72,8 +72,10 @@ class Document:
         types = {Problem}
         for _, _, op in self.operations:
             types.update(t for t in (op.request, op.response) if t is not None and not isinstance(t, dict))
+        # By name, then module: two types of one name (a view's record and the FOI record) come in the same order
+        # whatever order their modules were imported in.
         (_, components) = msgspec.json.schema_components(
-            sorted(types, key=lambda t: getattr(t, "__name__", str(t))),
+            sorted(types, key=lambda t: (getattr(t, "__name__", str(t)), getattr(t, "__module__", ""))),
             ref_template="#/components/schemas/{name}",
         )
         paths: dict[str, dict[str, Any]] = {}

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from ledger.envelope import current_envelope
+from ledger.envelope import Envelope, current_envelope
 from ledger.ids import new_id
 
 
@@ -53,3 +53,9 @@ class LedgerAggregate(Aggregate):
     def event_time(self) -> datetime:
         """Inside an @event method body: the time of the event being applied."""
         return self.__dict__.get("_event_time", self.modified_on)
+
+    def latest_envelope(self) -> Envelope:
+        """The envelope of the event this command triggered last. What the event causes on other aggregates in the
+        same transaction is stamped alike: a session's charge takes effect when the attendance that earned it did."""
+        latest: Any = self.pending_events[-1]
+        return latest.envelope

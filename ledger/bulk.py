@@ -21,10 +21,10 @@ from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
 from ledger.aggregate import LedgerAggregate
-from ledger.audit.keys import KeyRing
 from ledger.codec import EnvelopedStoredEvent
 from ledger.envelope import Envelope, stamping, utcnow
 from ledger.errors import ConcurrencyConflict, NotFound, ProgrammingError, StaleVersion
+from ledger.personal_data import KeyRing
 from ledger.store import (
     _ENVELOPE_COLUMNS,
     EVENTS_TABLE,

@@ -144,3 +144,14 @@ def effective(
     if floor is not None:
         at = max(at, floor[1])
     return msgspec.structs.replace(envelope, effective_at=at)
+
+
+@contextmanager
+def taking_effect(
+    when: date | datetime, *, fact: str, field: str, after: tuple[str, datetime] | None = None
+) -> Iterator[Envelope]:
+    """Inside a command: the events triggered in the block take effect `when` (`effective` applied to the command's
+    envelope, refused the same way). For an aggregate whose rules say when its fact happened: attendance at the
+    session, a withdrawal on the day it was withdrawn."""
+    with stamping(effective(current_envelope(), when, fact=fact, field=field, after=after)) as envelope:
+        yield envelope

@@ -19,12 +19,12 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from ledger.aggregate import LedgerAggregate
-from ledger.audit.keys import KeyRing
 from ledger.codec import EnvelopedStoredEvent, EventMapper
 from ledger.config import Settings
 from ledger.database import check_on_checkout, eventsourcing_env
 from ledger.envelope import Envelope, stamping, utcnow
 from ledger.errors import ConcurrencyConflict, NotFound, ProgrammingError, StaleVersion
+from ledger.personal_data import KeyRing
 
 EVENTS_TABLE = "ledger_events"
 

@@ -56,7 +56,6 @@ Name = Annotated[str, _text(1, 200, "")]
 ShortText = Annotated[str, _text(1, 500, "")]
 LongText = Annotated[str, _text(1, 20_000, "", free_text=True)]
 Reason = Annotated[str, _text(3, 2_000, "Why: recorded with the decision. ", free_text=True)]
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9\-]*$")]
 DocumentRef = Annotated[str, msgspec.Meta(min_length=1, max_length=300, description="Document store reference")]
 
 # -- decimals: money, scores, hours ----------------------------------------------------------------
@@ -88,7 +87,6 @@ Money = Annotated[
 Score = Annotated[
     Decimal, msgspec.Meta(description='0 to 100, as a decimal string, e.g. "72.5"', extra_json_schema=_DECIMAL_SCHEMA)
 ]
-Weight = Annotated[int, msgspec.Meta(ge=1, le=100)]
 
 
 MAX_MONEY = Decimal("100000000000")

@@ -1,12 +1,18 @@
-"""Helpers shared by the tests (reading counts, making unique identifiers)."""
+"""Helpers shared by the tests (reading counts, making unique identifiers, aggregates in memory)."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 
 import psycopg
+import pytest
 
-from ledger.envelope import Actor, Envelope, make_envelope
+from ledger.envelope import Actor, Envelope, make_envelope, stamping
+from ledger.errors import RuleViolation
 from ledger.framework.suppliers import OrganisationType, RegisterSupplier, register_supplier
 from ledger.store import Ledger, Recorded
 
@@ -44,3 +50,16 @@ def recorded_payload(url: str, originator_id: str, event_type: str) -> dict:
             (originator_id, event_type),
         ).fetchone()
     return payload
+
+
+@contextmanager
+def recording(actor: Actor, moment: datetime) -> Iterator[Envelope]:
+    """Events triggered in the block are stamped as recorded by `actor` at `moment`: an aggregate's commands run in
+    memory, without a ledger (ADR 28)."""
+    with stamping(make_envelope(actor, recorded_at=moment)) as envelope:
+        yield envelope
+
+
+def refused(rule: str) -> AbstractContextManager[pytest.ExceptionInfo[RuleViolation]]:
+    """Expect the command to be refused by `rule`: the name the API answers with as the problem's title."""
+    return pytest.raises(RuleViolation, match=f"^{re.escape(rule)}: ")

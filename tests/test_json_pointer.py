@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.audit import pointer
+from ledger import json_pointer
 
 RFC_DOCUMENT = {
     "foo": ["bar", "baz"],
@@ -38,25 +38,25 @@ RFC_DOCUMENT = {
     ],
 )
 def test_the_rfc_6901_examples_resolve(text: str, value: object) -> None:
-    assert pointer.resolve(RFC_DOCUMENT, text) == value
+    assert json_pointer.resolve(RFC_DOCUMENT, text) == value
 
 
 @pytest.mark.parametrize("text", ["foo", "/foo/2", "/foo/01", "/foo/-", "/nope", "/foo/0/x", "/m~2n"])
 def test_a_pointer_that_names_nothing_is_refused(text: str) -> None:
-    with pytest.raises(pointer.PointerError):
-        pointer.resolve(RFC_DOCUMENT, text)
+    with pytest.raises(json_pointer.PointerError):
+        json_pointer.resolve(RFC_DOCUMENT, text)
 
 
 def test_replace_changes_only_the_named_value_and_never_the_whole_document() -> None:
     document = {"a/b": [1, {"c": 2}], "d": 3}
-    pointer.replace(document, "/a~1b/1/c", "[withheld]")
+    json_pointer.replace(document, "/a~1b/1/c", "[withheld]")
     assert document == {"a/b": [1, {"c": "[withheld]"}], "d": 3}
-    with pytest.raises(pointer.PointerError):
-        pointer.replace(document, "", "[withheld]")
+    with pytest.raises(json_pointer.PointerError):
+        json_pointer.replace(document, "", "[withheld]")
 
 
 def test_join_escapes_and_contains_compares_whole_tokens() -> None:
-    assert pointer.join("a/b", 0, "m~n") == "/a~1b/0/m~0n"
-    assert pointer.contains("/tenders/1", "/tenders/1/price")
-    assert pointer.contains("/tenders/1", "/tenders/1")
-    assert not pointer.contains("/tenders/1", "/tenders/10")
+    assert json_pointer.join("a/b", 0, "m~n") == "/a~1b/0/m~0n"
+    assert json_pointer.contains("/tenders/1", "/tenders/1/price")
+    assert json_pointer.contains("/tenders/1", "/tenders/1")
+    assert not json_pointer.contains("/tenders/1", "/tenders/10")

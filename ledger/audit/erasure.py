@@ -12,9 +12,9 @@ from eventsourcing.domain import event
 from psycopg import Cursor
 
 from ledger.aggregate import LedgerAggregate
-from ledger.cases.referrals import Crn
 from ledger.envelope import Envelope
 from ledger.errors import RuleViolation
+from ledger.personal_data import Crn
 from ledger.store import Ledger, Recorded
 from ledger.types import Reason
 

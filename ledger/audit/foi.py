@@ -13,9 +13,9 @@ import msgspec
 import psycopg
 from eventsourcing.domain import event
 
-from ledger import history
+from ledger import history, json_pointer, working_days
 from ledger.aggregate import LedgerAggregate
-from ledger.audit import calendar, decisions, pointer
+from ledger.audit import decisions
 from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, NotFound, RuleViolation
 from ledger.framework.reference import LEDGER_NAMESPACE
@@ -26,6 +26,11 @@ from ledger.store import Ledger, Recorded
 from ledger.types import LongText, Name, Reason
 
 EXTENSION_LIMIT = 20  # s.10(3): a reasonable extension; the ICO holds it to 20 further working days
+
+
+def foi_due_date(received_on: date) -> date:
+    """FOIA s.10(1): the 20th working day following the date of receipt."""
+    return working_days.add_working_days(received_on, 20)
 
 
 class Ground(enum.StrEnum):
@@ -279,8 +284,8 @@ def receive_request(ledger: Ledger, envelope: Envelope, command: ReceiveRequest)
             received_on=command.received_on,
             call_off_id=command.call_off_id,
             supplier_id=command.supplier_id,
-            due_on=calendar.foi_due_date(command.received_on),
-            calendar=calendar.CALENDAR_RULE,
+            due_on=foi_due_date(command.received_on),
+            calendar=working_days.CALENDAR_RULE,
         ),
     )
 
@@ -315,7 +320,7 @@ def receive_clarification(
         request.receive_clarification(
             clarification=command.clarification,
             received_on=command.received_on,
-            due_on=calendar.foi_due_date(command.received_on),  # s.1(3): the clock starts again
+            due_on=foi_due_date(command.received_on),  # s.1(3): the clock starts again
         )
         return request
 
@@ -333,7 +338,7 @@ def extend_deadline(ledger: Ledger, envelope: Envelope, request_id: UUID, comman
         raise RuleViolation("an extension needs a reason", "say why more time is needed for the public interest test")
     if command.new_due_on <= due:
         raise RuleViolation("an extension moves the deadline later", f"the deadline is already {due}")
-    latest = calendar.add_working_days(request.statutory_due_on, EXTENSION_LIMIT)
+    latest = working_days.add_working_days(request.statutory_due_on, EXTENSION_LIMIT)
     if command.new_due_on > latest:
         raise RuleViolation(
             f"extension of at most {EXTENSION_LIMIT} further working days",
@@ -388,9 +393,9 @@ def _disclosure_source(request: FoiRequest) -> PinnedSource:
 
 def apply_redaction(ledger: Ledger, envelope: Envelope, request_id: UUID, command: ApplyRedaction) -> Recorded:
     try:
-        if not pointer.tokens(command.pointer):
-            raise pointer.PointerError("the whole document cannot be withheld: respond with the outcome refused")
-    except pointer.PointerError as exc:
+        if not json_pointer.tokens(command.pointer):
+            raise json_pointer.PointerError("the whole document cannot be withheld: respond with the outcome refused")
+    except json_pointer.PointerError as exc:
         raise InvalidCommand([("$.pointer", str(exc))]) from None
     request = ledger.load(FoiRequest, request_id)
     _require_open(request)
@@ -402,13 +407,13 @@ def apply_redaction(ledger: Ledger, envelope: Envelope, request_id: UUID, comman
             "outweighs the public interest in disclosing",
         )
     for held, _ in request.redactions.values():
-        if pointer.contains(held, command.pointer) or pointer.contains(command.pointer, held):
+        if json_pointer.contains(held, command.pointer) or json_pointer.contains(command.pointer, held):
             raise RuleViolation("redactions must not overlap", f"{held} is already withheld")
     with ledger.datastore.get_connection() as conn:
         document = source_document(ledger, conn, source)
     try:
-        pointer.resolve(document, command.pointer)
-    except pointer.PointerError as exc:
+        json_pointer.resolve(document, command.pointer)
+    except json_pointer.PointerError as exc:
         raise RuleViolation("pointer not in the disclosed document", str(exc)) from None
 
     def redact() -> FoiRequest:
@@ -558,7 +563,7 @@ def _disclosure(ledger: Ledger, conn: psycopg.Connection[Any], request: FoiReque
     for entry in _redactions(decisions.read_stream(ledger, conn, request.id)):
         if entry.withdrawn_position is not None:
             continue
-        pointer.replace(document, entry.pointer, marker(entry.ground))
+        json_pointer.replace(document, entry.pointer, marker(entry.ground))
         withheld.append(WithheldItem(**{f: getattr(entry, f) for f in WithheldItem.__struct_fields__}))
     return Disclosure(request_id=request.id, source=source, withheld=withheld, document=document)
 
@@ -605,8 +610,8 @@ def suggested_redactions(ledger: Ledger, conn: psycopg.Connection[Any], request_
             if content is None or receipt["supplier_id"] == winner:
                 continue
             for field in ("price", "method_statement", "social_value"):
-                at = pointer.join("tenders", i, "receipts", j, "content", field)
-                if content.get(field) is None or any(pointer.contains(h, at) for h in held):
+                at = json_pointer.join("tenders", i, "receipts", j, "content", field)
+                if content.get(field) is None or any(json_pointer.contains(h, at) for h in held):
                     continue
                 suggestions.append(
                     SuggestedRedaction(
@@ -656,7 +661,7 @@ def summary(request: FoiRequest, today: date) -> RequestSummary:
         statutory_due_on=request.statutory_due_on,
         due_on=due,
         extended=due is not None and due != request.statutory_due_on,
-        working_days_left=calendar.working_days_between(today, running) if running else None,
+        working_days_left=working_days.working_days_between(today, running) if running else None,
         overdue=running is not None and today > running,
         responded_on=response.responded_on if response else None,
         outcome=response.outcome if response else None,

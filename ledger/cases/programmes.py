@@ -13,11 +13,11 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.audit.keys import Sealed
 from ledger.cases.outcomes import EndReason
-from ledger.cases.referrals import Absence, Attended, Crn, Identity, PersonDetails
+from ledger.cases.referrals import Absence, Attended, Identity, PersonDetails
 from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
+from ledger.personal_data import Crn, Sealed
 from ledger.procurement.contracts import Contract
 from ledger.store import Ledger, Recorded
 from ledger.types import Name, ShortText
@@ -380,7 +380,7 @@ def withdraw_participant(ledger: Ledger, envelope: Envelope, group_id: UUID, com
     subject = ledger.keys.find_subject(command.crn)
     if subject is None or subject not in group.participants:
         raise RuleViolation("not in the group", f"{command.crn} is not a participant")
-    detail = ledger.keys.seal_optional(subject, command.detail)
+    detail = None if command.detail is None else ledger.keys.seal(subject, command.detail)
 
     def withdraw() -> ProgrammeGroup:
         group.withdraw(

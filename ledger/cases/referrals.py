@@ -6,6 +6,7 @@ import enum
 import random
 import string
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID, uuid5
@@ -14,20 +15,18 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.audit.keys import Sealed
 from ledger.cases.outcomes import DESIRED_OUTCOMES, Achievement, EndReason
-from ledger.envelope import Envelope, effective
+from ledger.envelope import Envelope, stamping, taking_effect
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
 from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.ids import chooser, new_id
 from ledger.payments import accounts
 from ledger.payments.accounts import ContractAccount
+from ledger.personal_data import Crn, Sealed
 from ledger.procurement.contracts import Contract, Gender
 from ledger.store import Ledger, Recorded
 from ledger.types import LongText, Name, Reason, ShortText, UtcDateTime
-
-Crn = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][0-9]{6}$", description="Case reference number, e.g. X123456")]
 
 
 class SentenceType(enum.StrEnum):
@@ -294,7 +293,14 @@ def referral_id_for(reference_number: str) -> UUID:
     return uuid5(LEDGER_NAMESPACE, f"referral:{reference_number}")
 
 
+Seal = Callable[[object], Sealed]  # seals a value with the person's key (refused once their data is erased)
+
+
 class Referral(LedgerAggregate):
+    """A referral and its delivery. Its commands are the public methods: each checks the rules and then triggers an
+    @event method, which only records (ADR 28). What the person said or is said about them is sealed by the `seal`
+    the command is given, after the rules allow it: sealing is refused once the person's data is erased."""
+
     @staticmethod
     def create_id(reference_number: str) -> UUID:
         return referral_id_for(reference_number)
@@ -330,23 +336,277 @@ class Referral(LedgerAggregate):
         self.ended_with: EndReason | None = None
         self.outcomes_reported = False
 
-    @event("ReferralAcknowledged")
+    # -- commands: the rules, then the event -------------------------------------------------------
+
+    @staticmethod
+    def check_may_refer(command: MakeReferral, contract: Contract, today: date) -> None:
+        """A referral goes to a contract live today that delivers its category at its complexity level and covers the
+        person's area, for a person the contract's eligibility admits, with its completion deadline still ahead.
+
+        Checked before the referral exists, and before the person's data is sealed (sealing keeps a key for them),
+        with the plain values of the command (ADR 16).
+        """
+        category = categories.BY_CODE[command.category]
+        if not contract.is_live(today):
+            raise RuleViolation(
+                "contract not live",
+                f"the contract runs {contract.start_date} to {contract.end_date}"
+                + (f", terminated {contract.terminated_on}" if contract.terminated_on else ""),
+            )
+        if command.category not in (contract.need, contract.cohort):
+            raise RuleViolation(
+                "category not delivered under this contract",
+                f"the contract delivers {contract.need or contract.cohort}, not {command.category}",
+            )
+        if command.complexity not in category.complexity_levels:
+            raise RuleViolation("complexity level not offered", f"{category.name} has no {command.complexity} level")
+        outside = geography.uncovered(command.area, contract.areas)
+        if outside:
+            raise RuleViolation(
+                "contract does not cover the person's area",
+                f"{', '.join(outside)}{'' if outside == (command.area,) else f' of {command.area}'}"
+                f" is outside {', '.join(contract.areas)}",
+            )
+        rules = contract.eligibility
+        if rules.gender is Gender.WOMEN and command.person.gender != "female":
+            raise RuleViolation("person not eligible: gender", "the service is for women only")
+        if rules.gender is Gender.MEN and command.person.gender != "male":
+            raise RuleViolation("person not eligible: gender", "the service is for men only")
+        age = _age_on(command.person.date_of_birth, today)
+        if (rules.min_age is not None and age < rules.min_age) or (rules.max_age is not None and age > rules.max_age):
+            raise RuleViolation(
+                "person not eligible: age",
+                f"the person is {age}; the service is for ages {rules.min_age or 0}-{rules.max_age or 'any'}",
+            )
+        if command.completion_deadline <= today:
+            raise RuleViolation("completion deadline in the future", f"{command.completion_deadline} has passed")
+
     def acknowledge(self) -> None:
+        """The provider accepts the referral, once."""
+        self._require_open()
+        if self.acknowledged:
+            raise RuleViolation("referral already acknowledged", "the provider acknowledged it already")
+        self._acknowledged()
+
+    def assign_caseworker(self, caseworker_id: str) -> None:
+        """A caseworker (another than the one holding it) takes the referral."""
+        self._require_open()
+        if self.caseworker_id == caseworker_id:
+            raise RuleViolation("caseworker already assigned", f"{caseworker_id} already holds this referral")
+        self._caseworker_assigned(caseworker_id=caseworker_id, previous_caseworker_id=self.caseworker_id)
+
+    def schedule_appointment(self, command: ScheduleAppointment) -> None:
+        """The assigned caseworker books an appointment; sessions once the action plan is approved."""
+        self._require_open()
+        if self.caseworker_id is None:
+            raise RuleViolation("assign a caseworker first", "appointments are made by the assigned caseworker")
+        if command.kind is AppointmentKind.SESSION and not self.action_plan_approved:
+            raise RuleViolation("sessions need an approved action plan", "schedule the initial assessment first")
+        self._appointment_scheduled(
+            appointment=Appointment(
+                id=new_id(),
+                kind=command.kind,
+                starts_at=command.starts_at,
+                duration_minutes=command.duration_minutes,
+                delivery_method=command.delivery_method,
+                session_type=command.session_type,
+            )
+        )
+
+    def reschedule_appointment(self, command: RescheduleAppointment, seal: Seal) -> None:
+        """Move an appointment that is neither cancelled nor recorded, with a reason (about the person: sealed)."""
+        appointment = self._still_open(command.appointment_id, "a cancelled or recorded appointment cannot move")
+        self._appointment_rescheduled(
+            appointment_id=appointment.id,
+            starts_at=command.starts_at,
+            previous_starts_at=appointment.starts_at,
+            reason=seal(command.reason),
+            requested_by=command.requested_by,
+        )
+
+    def cancel_appointment(self, command: CancelAppointment, seal: Seal) -> None:
+        """Cancel an appointment that is neither cancelled nor recorded, with a reason (sealed)."""
+        appointment = self._still_open(
+            command.appointment_id, "a cancelled or recorded appointment cannot be cancelled"
+        )
+        self._appointment_cancelled(appointment_id=appointment.id, reason=seal(command.reason))
+
+    def record_attendance(self, command: RecordAttendance, now: datetime, seal: Seal) -> None:
+        """What happened at a session, once, not before it starts and not beyond the RAR days ordered; effective when
+        the session started, whenever it is recorded. An unacceptable absence always notifies the practitioner."""
+        self._require_open()
+        appointment = self._appointment(command.appointment_id)
+        if appointment.cancelled:
+            raise RuleViolation("appointment cancelled", "attendance cannot be recorded for a cancelled appointment")
+        if appointment.attended is not None:
+            raise RuleViolation("attendance already recorded", "correct it instead of recording it twice")
+        if now < appointment.starts_at:
+            raise RuleViolation("attendance before the session", f"the session starts {appointment.starts_at}")
+        if command.counts_towards_rar and self.rar_days() + 1 > self.details.max_enforceable_days:
+            raise RuleViolation(
+                "RAR days exceed the maximum enforceable days", f"{self.details.max_enforceable_days} days were ordered"
+            )
+        notify = command.notify_practitioner or command.absence is Absence.UNACCEPTABLE
+        attendance = msgspec.structs.replace(command.facts(), notify_practitioner=notify)
+        notes = (
+            seal(AttendanceNotes(behaviour=command.behaviour, concerns=command.concerns))
+            if command.behaviour or command.concerns
+            else None
+        )
+        with _at_session(appointment):
+            self._attendance_recorded(attendance=attendance, notes=notes, session_starts_at=appointment.starts_at)
+
+    def correct_attendance(self, command: CorrectAttendance, seal: Seal) -> None:
+        """Correct a recorded attendance, with a reason (about the person: sealed, not copied into the envelope);
+        effective when the session started."""
+        self._require_open()
+        appointment = self._appointment(command.appointment_id)
+        if appointment.attended is None:
+            raise RuleViolation("no attendance to correct", "record the attendance first")
+        if appointment.attended is command.attended:
+            raise RuleViolation("attendance unchanged", f"the attendance is already {command.attended}")
+        with _at_session(appointment):
+            self._attendance_corrected(
+                appointment_id=appointment.id,
+                attended=command.attended,
+                absence=command.absence,
+                reason=seal(command.reason),
+            )
+
+    def acknowledge_notification(self, appointment_id: UUID) -> None:
+        """The practitioner acknowledges a notification waiting for them."""
+        appointment = self._appointment(appointment_id)
+        if not appointment.notify or appointment.acknowledged:
+            raise RuleViolation("no notification to acknowledge", "nothing is waiting for the practitioner here")
+        self._notification_acknowledged(appointment_id=appointment.id)
+
+    def submit_action_plan(self, command: SubmitActionPlan, seal: Seal) -> None:
+        """The provider's plan (its activities sealed), once the initial assessment was attended."""
+        self._require_open()
+        if not any(
+            a.kind is AppointmentKind.INITIAL_ASSESSMENT and a.attended in (Attended.YES, Attended.LATE)
+            for a in self.appointments.values()
+        ):
+            raise RuleViolation("action plan after the initial assessment", "record the initial assessment first")
+        self._action_plan_submitted(activities=seal(command.activities), number_of_sessions=command.number_of_sessions)
+
+    def approve_action_plan(self) -> None:
+        """The practitioner approves the plan awaiting approval."""
+        self._require_open()
+        if self.planned_sessions is None or self.action_plan_approved:
+            raise RuleViolation("no action plan awaiting approval", "the provider must submit one first")
+        self._action_plan_approved()
+
+    def amend(self, command: AmendReferral, seal: Seal) -> None:
+        """Amend what the referral asks for, within its category; the reason is sealed."""
+        self._require_open()
+        if (command.complexity, command.desired_outcomes, command.completion_deadline, command.practitioner_id) == (
+            None,
+            None,
+            None,
+            None,
+        ):
+            raise InvalidCommand(
+                [("$", "amend at least one of complexity, desired_outcomes, completion_deadline, practitioner_id")]
+            )
+        category = self.details.category
+        if command.desired_outcomes is not None and (
+            errors := _check_outcomes(category, command.desired_outcomes, "$.desired_outcomes")
+        ):
+            raise InvalidCommand(errors)
+        if command.complexity is not None and command.complexity not in categories.BY_CODE[category].complexity_levels:
+            raise RuleViolation("complexity level not offered", f"{category} has no {command.complexity} level")
+        self._amended(
+            complexity=command.complexity,
+            desired_outcomes=command.desired_outcomes,
+            completion_deadline=command.completion_deadline,
+            practitioner_id=command.practitioner_id,
+            reason=seal(command.reason),
+        )
+
+    def add_case_note(self, command: AddCaseNote, seal: Seal) -> None:
+        """A note about the person (sealed), whatever the referral's state."""
+        self._case_note_added(note=seal(CaseNote(subject=command.subject, body=command.body)))
+
+    def withdraw(self, command: EndReferral, seal: Seal) -> None:
+        """End the referral: cancelled if no session was attended, else ended early. Withdrawn as of `withdrawn_on`,
+        it takes effect that day: not in the future, and not before the referral was made nor before the last
+        session recorded for it (which it ends)."""
+        self._require_open()
+        with self._taking_effect_when_withdrawn(command.withdrawn_on):
+            end_state = EndState.CANCELLED if self.attended_sessions() == 0 else EndState.ENDED_EARLY
+            detail = None if command.detail is None else seal(command.detail)
+            self._withdrawn(reason_code=command.reason_code, detail=detail, end_state=end_state)
+
+    def report_end_of_service(self, command: ReportEndOfService, seal: Seal) -> None:
+        """Rate every desired outcome once, after some delivery (the summary and notes sealed); the referral
+        concludes, completed if every planned session was attended."""
+        self._require_open()
+        rated = [r.outcome for r in command.outcomes]
+        missing = [o for o in self.desired_outcomes if o not in rated]
+        extra = [o for o in rated if o not in self.desired_outcomes]
+        if missing or extra or len(set(rated)) != len(rated):
+            detail = "rate each desired outcome of the referral exactly once"
+            raise InvalidCommand([("$.outcomes", detail + (f"; missing: {'; '.join(missing)}" if missing else ""))])
+        if self.attended_sessions() == 0:
+            raise RuleViolation(
+                "end-of-service report needs delivery", "no session has been attended; withdraw instead"
+            )
+        narrative = seal(
+            EndOfServiceNarrative(
+                summary=command.summary, notes={r.outcome: r.notes for r in command.outcomes if r.notes}
+            )
+        )
+        ratings = tuple(OutcomeAchievement(outcome=r.outcome, achievement=r.achievement) for r in command.outcomes)
+        self._end_of_service_reported(outcomes=ratings, narrative=narrative)
+        self._concluded(end_state=self.derived_end_state())
+
+    def _require_open(self) -> None:
+        if self.status is ReferralStatus.CONCLUDED:
+            raise RuleViolation("referral concluded", f"the referral ended {self.end_state}")
+
+    def _appointment(self, appointment_id: UUID) -> Appointment:
+        appointment = self.appointments.get(appointment_id)
+        if appointment is None:
+            raise RuleViolation("unknown appointment", f"the referral has no appointment {appointment_id}")
+        return appointment
+
+    def _still_open(self, appointment_id: UUID, refusal: str) -> Appointment:
+        """An appointment of an open referral that is neither cancelled nor recorded (`refusal` says what cannot be)."""
+        self._require_open()
+        appointment = self._appointment(appointment_id)
+        if appointment.cancelled or appointment.attended is not None:
+            raise RuleViolation("appointment already closed", refusal)
+        return appointment
+
+    def _taking_effect_when_withdrawn(self, withdrawn_on: date | None) -> AbstractContextManager[object]:
+        if withdrawn_on is None:
+            return nullcontext()
+        recorded = [a.starts_at for a in self.appointments.values() if a.attended is not None]
+        follows = ("the referral was made", self.created_on)
+        if recorded and max(recorded) > follows[1]:
+            follows = ("the last session recorded", max(recorded))
+        return taking_effect(withdrawn_on, fact="withdrawal", field="$.withdrawn_on", after=follows)
+
+    # -- events: what was decided, recorded --------------------------------------------------------
+
+    @event("ReferralAcknowledged")
+    def _acknowledged(self) -> None:
         self.acknowledged = True
 
     @event("CaseworkerAssigned")
-    def assign(self, caseworker_id: str, previous_caseworker_id: str | None) -> None:
+    def _caseworker_assigned(self, caseworker_id: str, previous_caseworker_id: str | None) -> None:
         self.caseworker_id = caseworker_id
         if self.status is ReferralStatus.SENT:
             self.status = ReferralStatus.ASSIGNED
 
     @event("AppointmentScheduled")
-    def schedule(self, appointment: Appointment) -> None:
+    def _appointment_scheduled(self, appointment: Appointment) -> None:
         # A copy: the aggregate's state changes later, the event's payload never does.
         self.appointments[appointment.id] = msgspec.structs.replace(appointment)
 
     @event("AppointmentRescheduled")
-    def reschedule(
+    def _appointment_rescheduled(
         self,
         appointment_id: UUID,
         starts_at: datetime,
@@ -357,18 +617,20 @@ class Referral(LedgerAggregate):
         self.appointments[appointment_id].starts_at = starts_at
 
     @event("AppointmentCancelled")
-    def cancel_appointment(self, appointment_id: UUID, reason: Sealed) -> None:
+    def _appointment_cancelled(self, appointment_id: UUID, reason: Sealed) -> None:
         self.appointments[appointment_id].cancelled = True
 
     @event("AttendanceRecorded")
-    def record_attendance(self, attendance: AttendanceFacts, notes: Sealed | None, session_starts_at: datetime) -> None:
+    def _attendance_recorded(
+        self, attendance: AttendanceFacts, notes: Sealed | None, session_starts_at: datetime
+    ) -> None:
         appointment = self.appointments[attendance.appointment_id]
         appointment.attended = attendance.attended
         appointment.rar = attendance.counts_towards_rar
         appointment.notify = attendance.notify_practitioner
 
     @event("AttendanceCorrected")
-    def correct_attendance(
+    def _attendance_corrected(
         self, appointment_id: UUID, attended: Attended, absence: Absence | None, reason: Sealed
     ) -> None:
         self.appointments[appointment_id].attended = attended
@@ -376,21 +638,21 @@ class Referral(LedgerAggregate):
             self.appointments[appointment_id].rar = False
 
     @event("PractitionerNotificationAcknowledged")
-    def acknowledge_notification(self, appointment_id: UUID) -> None:
+    def _notification_acknowledged(self, appointment_id: UUID) -> None:
         self.appointments[appointment_id].acknowledged = True
 
     @event("ActionPlanSubmitted")
-    def submit_action_plan(self, activities: Sealed, number_of_sessions: int) -> None:
+    def _action_plan_submitted(self, activities: Sealed, number_of_sessions: int) -> None:
         self.planned_sessions = number_of_sessions
         self.action_plan_approved = False
 
     @event("ActionPlanApproved")
-    def approve_action_plan(self) -> None:
+    def _action_plan_approved(self) -> None:
         self.action_plan_approved = True
         self.status = ReferralStatus.IN_PROGRESS
 
     @event("ReferralAmended")
-    def amend(
+    def _amended(
         self,
         complexity: categories.Complexity | None,
         desired_outcomes: tuple[str, ...] | None,
@@ -408,21 +670,21 @@ class Referral(LedgerAggregate):
             self.practitioner_id = practitioner_id
 
     @event("CaseNoteAdded")
-    def add_note(self, note: Sealed) -> None:
+    def _case_note_added(self, note: Sealed) -> None:
         pass
 
     @event("ReferralWithdrawn")
-    def withdraw(self, reason_code: EndReason, detail: Sealed | None, end_state: EndState) -> None:
+    def _withdrawn(self, reason_code: EndReason, detail: Sealed | None, end_state: EndState) -> None:
         self.ended_with = reason_code
         self.end_state = end_state
         self.status = ReferralStatus.CONCLUDED
 
     @event("EndOfServiceReported")
-    def report_end_of_service(self, outcomes: tuple[OutcomeAchievement, ...], narrative: Sealed) -> None:
+    def _end_of_service_reported(self, outcomes: tuple[OutcomeAchievement, ...], narrative: Sealed) -> None:
         self.outcomes_reported = True
 
     @event("ReferralConcluded")
-    def conclude(self, end_state: EndState) -> None:
+    def _concluded(self, end_state: EndState) -> None:
         self.end_state = end_state
         self.status = ReferralStatus.CONCLUDED
 
@@ -433,6 +695,15 @@ class Referral(LedgerAggregate):
             1
             for a in self.appointments.values()
             if a.kind is AppointmentKind.SESSION and a.attended in (Attended.YES, Attended.LATE)
+        )
+
+    def earns_session_fee(self, appointment_id: UUID) -> bool:
+        """Whether the appointment is a session attended (in time or late): what the session fee is earned by."""
+        appointment = self.appointments.get(appointment_id)
+        return (
+            appointment is not None
+            and appointment.kind is AppointmentKind.SESSION
+            and appointment.attended in (Attended.YES, Attended.LATE)
         )
 
     def rar_days(self) -> int:
@@ -446,6 +717,11 @@ class Referral(LedgerAggregate):
         return EndState.ENDED_EARLY
 
 
+def _at_session(appointment: Appointment) -> AbstractContextManager[Envelope]:
+    """Attendance, and its correction, are facts of the session: effective when it started."""
+    return taking_effect(appointment.starts_at, fact="attendance", field="the session's starts_at")
+
+
 def _age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
@@ -457,10 +733,12 @@ def _check_outcomes(category: str, outcomes: tuple[str, ...], path: str) -> list
     ]
 
 
-def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> Recorded:
+# -- commands: load, gather what the aggregate cannot know, let it decide, record -----------------------
+
+
+def _request_errors(command: MakeReferral) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
-    category = categories.BY_CODE.get(command.category)
-    if category is None:
+    if command.category not in categories.BY_CODE:
         errors.append(("$.category", f"unknown service category {command.category!r}"))
     else:
         errors += _check_outcomes(command.category, command.desired_outcomes, "$.desired_outcomes")
@@ -468,44 +746,15 @@ def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> 
         errors.append(("$.area", f"unknown area {command.area!r}"))
     if command.setting is Setting.CUSTODY and command.expected_release_date is None:
         errors.append(("$.expected_release_date", "required for a person in custody"))
+    return errors
+
+
+def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> Recorded:
+    errors = _request_errors(command)
     if errors:
         raise InvalidCommand(errors)
-    assert category is not None
     contract = ledger.load(Contract, command.contract_id)
-    today = envelope.effective_at.date()
-    if not contract.is_live(today):
-        raise RuleViolation(
-            "contract not live",
-            f"the contract runs {contract.start_date} to {contract.end_date}"
-            + (f", terminated {contract.terminated_on}" if contract.terminated_on else ""),
-        )
-    if command.category not in (contract.need, contract.cohort):
-        raise RuleViolation(
-            "category not delivered under this contract",
-            f"the contract delivers {contract.need or contract.cohort}, not {command.category}",
-        )
-    if command.complexity not in category.complexity_levels:
-        raise RuleViolation("complexity level not offered", f"{category.name} has no {command.complexity} level")
-    outside = geography.uncovered(command.area, contract.areas)
-    if outside:
-        raise RuleViolation(
-            "contract does not cover the person's area",
-            f"{', '.join(outside)}{'' if outside == (command.area,) else f' of {command.area}'}"
-            f" is outside {', '.join(contract.areas)}",
-        )
-    rules = contract.eligibility
-    if rules.gender is Gender.WOMEN and command.person.gender != "female":
-        raise RuleViolation("person not eligible: gender", "the service is for women only")
-    if rules.gender is Gender.MEN and command.person.gender != "male":
-        raise RuleViolation("person not eligible: gender", "the service is for men only")
-    age = _age_on(command.person.date_of_birth, today)
-    if (rules.min_age is not None and age < rules.min_age) or (rules.max_age is not None and age > rules.max_age):
-        raise RuleViolation(
-            "person not eligible: age",
-            f"the person is {age}; the service is for ages {rules.min_age or 0}-{rules.max_age or 'any'}",
-        )
-    if command.completion_deadline <= today:
-        raise RuleViolation("completion deadline in the future", f"{command.completion_deadline} has passed")
+    Referral.check_may_refer(command, contract, envelope.effective_at.date())
     regions = [
         a for a in geography.ancestors(command.area) if geography.BY_CODE[a].kind is geography.AreaKind.PROBATION_REGION
     ]
@@ -541,14 +790,9 @@ def make_referral(ledger: Ledger, envelope: Envelope, command: MakeReferral) -> 
     raise ConcurrencyConflict("could not draw a free reference number; try again")
 
 
-def _seal(ledger: Ledger, referral: Referral, value: object) -> Sealed:
+def _sealer(ledger: Ledger, referral: Referral) -> Seal:
     """Free text about the person is sealed with their key, like everything else that identifies them."""
-    return ledger.keys.seal(referral.subject_id, value)
-
-
-def _open(referral: Referral) -> None:
-    if referral.status is ReferralStatus.CONCLUDED:
-        raise RuleViolation("referral concluded", f"the referral ended {referral.end_state}")
+    return lambda value: ledger.keys.seal(referral.subject_id, value)
 
 
 def _run(
@@ -558,12 +802,15 @@ def _run(
     change: Callable[[], object],
     money: Callable[[], ContractAccount | None] | None = None,
 ) -> Recorded:
-    """Record `change` on the referral, with whatever the fact earns (or reverses) on the contract's account
-    in the same transaction."""
+    """Record `change` on the referral, with whatever the fact earns (or reverses) on the contract's account in the
+    same transaction, stamped as the fact was (a session's charge takes effect when the session did)."""
 
     def command() -> list[LedgerAggregate]:
         change()
-        account = money() if money is not None else None
+        if money is None:
+            return [referral]
+        with stamping(referral.latest_envelope()):
+            account = money()
         return [referral] if account is None else [referral, account]
 
     return ledger.execute(envelope, command)
@@ -574,9 +821,6 @@ def acknowledge_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID) 
 
     def attempt() -> Recorded:
         referral = ledger.load(Referral, referral_id)
-        _open(referral)
-        if referral.acknowledged:
-            raise RuleViolation("referral already acknowledged", "the provider acknowledged it already")
         fact = accounts.Billable(
             contract_id=referral.contract_id,
             basis=accounts.Basis(kind="referral_accepted", referral_id=referral.id),
@@ -590,80 +834,26 @@ def acknowledge_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID) 
 
 def assign_caseworker(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AssignCaseworker) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    if referral.caseworker_id == command.caseworker_id:
-        raise RuleViolation("caseworker already assigned", f"{command.caseworker_id} already holds this referral")
-    return _run(
-        ledger,
-        envelope,
-        referral,
-        lambda: referral.assign(caseworker_id=command.caseworker_id, previous_caseworker_id=referral.caseworker_id),
-    )
+    return _run(ledger, envelope, referral, lambda: referral.assign_caseworker(command.caseworker_id))
 
 
 def schedule_appointment(
     ledger: Ledger, envelope: Envelope, referral_id: UUID, command: ScheduleAppointment
 ) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    if referral.caseworker_id is None:
-        raise RuleViolation("assign a caseworker first", "appointments are made by the assigned caseworker")
-    if command.kind is AppointmentKind.SESSION and not referral.action_plan_approved:
-        raise RuleViolation("sessions need an approved action plan", "schedule the initial assessment first")
-    appointment = Appointment(
-        id=new_id(),
-        kind=command.kind,
-        starts_at=command.starts_at,
-        duration_minutes=command.duration_minutes,
-        delivery_method=command.delivery_method,
-        session_type=command.session_type,
-    )
-    return _run(ledger, envelope, referral, lambda: referral.schedule(appointment=appointment))
-
-
-def _appointment(referral: Referral, appointment_id: UUID) -> Appointment:
-    appointment = referral.appointments.get(appointment_id)
-    if appointment is None:
-        raise RuleViolation("unknown appointment", f"the referral has no appointment {appointment_id}")
-    return appointment
+    return _run(ledger, envelope, referral, lambda: referral.schedule_appointment(command))
 
 
 def reschedule_appointment(
     ledger: Ledger, envelope: Envelope, referral_id: UUID, command: RescheduleAppointment
 ) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    appointment = _appointment(referral, command.appointment_id)
-    if appointment.cancelled or appointment.attended is not None:
-        raise RuleViolation("appointment already closed", "a cancelled or recorded appointment cannot move")
-    return _run(
-        ledger,
-        envelope,
-        referral,
-        lambda: referral.reschedule(
-            appointment_id=appointment.id,
-            starts_at=command.starts_at,
-            previous_starts_at=appointment.starts_at,
-            reason=_seal(ledger, referral, command.reason),
-            requested_by=command.requested_by,
-        ),
-    )
+    return _run(ledger, envelope, referral, lambda: referral.reschedule_appointment(command, _sealer(ledger, referral)))
 
 
 def cancel_appointment(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: CancelAppointment) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    appointment = _appointment(referral, command.appointment_id)
-    if appointment.cancelled or appointment.attended is not None:
-        raise RuleViolation("appointment already closed", "a cancelled or recorded appointment cannot be cancelled")
-    return _run(
-        ledger,
-        envelope,
-        referral,
-        lambda: referral.cancel_appointment(
-            appointment_id=appointment.id, reason=_seal(ledger, referral, command.reason)
-        ),
-    )
+    return _run(ledger, envelope, referral, lambda: referral.cancel_appointment(command, _sealer(ledger, referral)))
 
 
 def record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: RecordAttendance) -> Recorded:
@@ -676,7 +866,8 @@ def record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, com
     return accounts.with_retries(lambda: _record_attendance(ledger, envelope, referral_id, command))
 
 
-def _session_fact(referral: Referral, appointment: Appointment) -> accounts.Billable:
+def _session_fact(referral: Referral, appointment_id: UUID) -> accounts.Billable:
+    appointment = referral.appointments[appointment_id]
     return accounts.Billable(
         contract_id=referral.contract_id,
         basis=accounts.Basis(kind="session_attended", referral_id=referral.id, appointment_id=appointment.id),
@@ -684,41 +875,20 @@ def _session_fact(referral: Referral, appointment: Appointment) -> accounts.Bill
     )
 
 
-def _at_session(envelope: Envelope, appointment: Appointment) -> Envelope:
-    """Attendance, and its correction, are facts of the session: effective when it started."""
-    return effective(envelope, appointment.starts_at, fact="attendance", field="the session's starts_at")
-
-
 def _record_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: RecordAttendance) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    appointment = _appointment(referral, command.appointment_id)
-    if appointment.cancelled:
-        raise RuleViolation("appointment cancelled", "attendance cannot be recorded for a cancelled appointment")
-    if appointment.attended is not None:
-        raise RuleViolation("attendance already recorded", "correct it instead of recording it twice")
-    if envelope.recorded_at < appointment.starts_at:
-        raise RuleViolation("attendance before the session", f"the session starts {appointment.starts_at}")
-    if command.counts_towards_rar and referral.rar_days() + 1 > referral.details.max_enforceable_days:
-        raise RuleViolation(
-            "RAR days exceed the maximum enforceable days", f"{referral.details.max_enforceable_days} days were ordered"
-        )
-    notify = command.notify_practitioner or command.absence is Absence.UNACCEPTABLE
-    attendance = msgspec.structs.replace(command.facts(), notify_practitioner=notify)
-    notes = (
-        _seal(ledger, referral, AttendanceNotes(behaviour=command.behaviour, concerns=command.concerns))
-        if command.behaviour or command.concerns
-        else None
-    )
-    # The record takes effect when the session happened, whenever it is written down.
-    at_session = _at_session(envelope, appointment)
-    billable = appointment.kind is AppointmentKind.SESSION and command.attended is not Attended.NO
+
+    def session_fee() -> ContractAccount | None:
+        if not referral.earns_session_fee(command.appointment_id):
+            return None
+        return accounts.charge(ledger, _session_fact(referral, command.appointment_id))
+
     return _run(
         ledger,
-        at_session,
+        envelope,
         referral,
-        lambda: referral.record_attendance(attendance=attendance, notes=notes, session_starts_at=appointment.starts_at),
-        (lambda: accounts.charge(ledger, _session_fact(referral, appointment))) if billable else None,
+        lambda: referral.record_attendance(command, envelope.recorded_at, _sealer(ledger, referral)),
+        session_fee,
     )
 
 
@@ -729,30 +899,23 @@ def correct_attendance(ledger: Ledger, envelope: Envelope, referral_id: UUID, co
 
     def attempt() -> Recorded:
         referral = ledger.load(Referral, referral_id)
-        _open(referral)
-        appointment = _appointment(referral, command.appointment_id)
-        if appointment.attended is None:
-            raise RuleViolation("no attendance to correct", "record the attendance first")
-        if appointment.attended is command.attended:
-            raise RuleViolation("attendance unchanged", f"the attendance is already {command.attended}")
-        was, now = appointment.attended is not Attended.NO, command.attended is not Attended.NO
-        basis = _session_fact(referral, appointment).basis
-        money: Callable[[], ContractAccount | None] | None = None
-        if appointment.kind is AppointmentKind.SESSION and was and not now:
-            money = lambda: accounts.reverse_charges(ledger, referral.contract_id, basis, command.reason)  # noqa: E731
-        elif appointment.kind is AppointmentKind.SESSION and now and not was:
-            money = lambda: accounts.charge(ledger, _session_fact(referral, appointment))  # noqa: E731
-        # The reason is about the person: it is sealed in the event, not copied into the envelope.
-        at_session = _at_session(envelope, appointment)
-        reason = _seal(ledger, referral, command.reason)
+        earned = referral.earns_session_fee(command.appointment_id)
+
+        def session_fee() -> ContractAccount | None:
+            earns = referral.earns_session_fee(command.appointment_id)
+            fact = _session_fact(referral, command.appointment_id)
+            if earned and not earns:
+                return accounts.reverse_charges(ledger, referral.contract_id, fact.basis, command.reason)
+            if earns and not earned:
+                return accounts.charge(ledger, fact)
+            return None
+
         return _run(
             ledger,
-            at_session,
+            envelope,
             referral,
-            lambda: referral.correct_attendance(
-                appointment_id=appointment.id, attended=command.attended, absence=command.absence, reason=reason
-            ),
-            money,
+            lambda: referral.correct_attendance(command, _sealer(ledger, referral)),
+            session_fee,
         )
 
     return accounts.with_retries(attempt)
@@ -762,99 +925,34 @@ def acknowledge_notification(
     ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AcknowledgeNotification
 ) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    appointment = _appointment(referral, command.appointment_id)
-    if not appointment.notify or appointment.acknowledged:
-        raise RuleViolation("no notification to acknowledge", "nothing is waiting for the practitioner here")
-    return _run(ledger, envelope, referral, lambda: referral.acknowledge_notification(appointment_id=appointment.id))
+    return _run(ledger, envelope, referral, lambda: referral.acknowledge_notification(command.appointment_id))
 
 
 def submit_action_plan(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: SubmitActionPlan) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    if not any(
-        a.kind is AppointmentKind.INITIAL_ASSESSMENT and a.attended in (Attended.YES, Attended.LATE)
-        for a in referral.appointments.values()
-    ):
-        raise RuleViolation("action plan after the initial assessment", "record the initial assessment first")
-    return _run(
-        ledger,
-        envelope,
-        referral,
-        lambda: referral.submit_action_plan(
-            activities=_seal(ledger, referral, command.activities), number_of_sessions=command.number_of_sessions
-        ),
-    )
+    return _run(ledger, envelope, referral, lambda: referral.submit_action_plan(command, _sealer(ledger, referral)))
 
 
 def approve_action_plan(ledger: Ledger, envelope: Envelope, referral_id: UUID) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    if referral.planned_sessions is None or referral.action_plan_approved:
-        raise RuleViolation("no action plan awaiting approval", "the provider must submit one first")
     return _run(ledger, envelope, referral, referral.approve_action_plan)
 
 
 def amend_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AmendReferral) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    if (command.complexity, command.desired_outcomes, command.completion_deadline, command.practitioner_id) == (
-        None,
-        None,
-        None,
-        None,
-    ):
-        raise InvalidCommand(
-            [("$", "amend at least one of complexity, desired_outcomes, completion_deadline, practitioner_id")]
-        )
-    category = referral.details.category
-    if command.desired_outcomes is not None and (
-        errors := _check_outcomes(category, command.desired_outcomes, "$.desired_outcomes")
-    ):
-        raise InvalidCommand(errors)
-    if command.complexity is not None and command.complexity not in categories.BY_CODE[category].complexity_levels:
-        raise RuleViolation("complexity level not offered", f"{category} has no {command.complexity} level")
-    return _run(
-        ledger,
-        envelope,
-        referral,
-        lambda: referral.amend(
-            complexity=command.complexity,
-            desired_outcomes=command.desired_outcomes,
-            completion_deadline=command.completion_deadline,
-            practitioner_id=command.practitioner_id,
-            reason=_seal(ledger, referral, command.reason),
-        ),
-    )
+    return _run(ledger, envelope, referral, lambda: referral.amend(command, _sealer(ledger, referral)))
 
 
 def add_case_note(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: AddCaseNote) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    note = _seal(ledger, referral, CaseNote(subject=command.subject, body=command.body))
-    return _run(ledger, envelope, referral, lambda: referral.add_note(note=note))
+    return _run(ledger, envelope, referral, lambda: referral.add_case_note(command, _sealer(ledger, referral)))
 
 
 def withdraw_referral(ledger: Ledger, envelope: Envelope, referral_id: UUID, command: EndReferral) -> Recorded:
     if command.reason_code is EndReason.OTHER and not command.detail:
         raise InvalidCommand([("$.detail", "required when the reason is OTH (other)")])
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    # Withdrawn as of an earlier day: effective then, and after every session already recorded (which it ends).
-    withdrawn = envelope
-    if command.withdrawn_on is not None:
-        recorded = [a.starts_at for a in referral.appointments.values() if a.attended is not None]
-        follows = ("the referral was made", referral.created_on)
-        if recorded and max(recorded) > follows[1]:
-            follows = ("the last session recorded", max(recorded))
-        withdrawn = effective(envelope, command.withdrawn_on, fact="withdrawal", field="$.withdrawn_on", after=follows)
-    # Withdrawn before any session was delivered: cancelled; after some delivery: ended early.
-    end_state = EndState.CANCELLED if referral.attended_sessions() == 0 else EndState.ENDED_EARLY
-    detail = None if command.detail is None else _seal(ledger, referral, command.detail)
-    return _run(
-        ledger,
-        withdrawn,
-        referral,
-        lambda: referral.withdraw(reason_code=command.reason_code, detail=detail, end_state=end_state),
-    )
+    return _run(ledger, envelope, referral, lambda: referral.withdraw(command, _sealer(ledger, referral)))
 
 
 def report_end_of_service(
@@ -868,15 +966,6 @@ def _report_end_of_service(
     ledger: Ledger, envelope: Envelope, referral_id: UUID, command: ReportEndOfService
 ) -> Recorded:
     referral = ledger.load(Referral, referral_id)
-    _open(referral)
-    rated = [r.outcome for r in command.outcomes]
-    missing = [o for o in referral.desired_outcomes if o not in rated]
-    extra = [o for o in rated if o not in referral.desired_outcomes]
-    if missing or extra or len(set(rated)) != len(rated):
-        detail = "rate each desired outcome of the referral exactly once"
-        raise InvalidCommand([("$.outcomes", detail + (f"; missing: {'; '.join(missing)}" if missing else ""))])
-    if referral.attended_sessions() == 0:
-        raise RuleViolation("end-of-service report needs delivery", "no session has been attended; withdraw instead")
     achieved = sum(1 for r in command.outcomes if r.achievement is Achievement.ACHIEVED)
     fact = accounts.Billable(
         contract_id=referral.contract_id,
@@ -884,16 +973,10 @@ def _report_end_of_service(
         earned_on=envelope.effective_at.date(),
         count=achieved,
     )
-
-    narrative = _seal(
+    return _run(
         ledger,
+        envelope,
         referral,
-        EndOfServiceNarrative(summary=command.summary, notes={r.outcome: r.notes for r in command.outcomes if r.notes}),
+        lambda: referral.report_end_of_service(command, _sealer(ledger, referral)),
+        (lambda: accounts.charge(ledger, fact)) if achieved else None,
     )
-    ratings = tuple(OutcomeAchievement(outcome=r.outcome, achievement=r.achievement) for r in command.outcomes)
-
-    def report() -> None:
-        referral.report_end_of_service(outcomes=ratings, narrative=narrative)
-        referral.conclude(end_state=referral.derived_end_state())
-
-    return _run(ledger, envelope, referral, report, (lambda: accounts.charge(ledger, fact)) if achieved else None)

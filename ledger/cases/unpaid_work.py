@@ -14,14 +14,14 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.audit.calendar import add_working_days
-from ledger.audit.keys import Sealed
-from ledger.cases.referrals import Crn, Identity, PersonDetails
+from ledger.cases.referrals import Identity, PersonDetails
 from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, RuleViolation
+from ledger.personal_data import Crn, Sealed
 from ledger.procurement.contracts import Contract, add_months
 from ledger.store import Ledger, Recorded
 from ledger.types import Reason, ShortText
+from ledger.working_days import add_working_days
 
 MIN_HOURS, MAX_HOURS = 40, 300
 TRAINING_SHARE = Decimal("0.20")  # up to 20% of ordered hours on employment-related training

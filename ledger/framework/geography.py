@@ -173,11 +173,6 @@ def uncovered(target: str, areas: Iterable[str]) -> tuple[str, ...]:
     return walk(target)
 
 
-def covered_by(target: str, areas: Iterable[str]) -> bool:
-    """True when `areas`, together, cover the whole of `target`."""
-    return not uncovered(target, areas)
-
-
 def names(codes: Iterable[str]) -> str:
     """Areas as people read them: "Durham, Cleveland"."""
     return ", ".join(BY_CODE[code].name for code in codes)

@@ -2,6 +2,10 @@
 
 One stream per contract, so that its invariants hold under concurrency: never charge beyond the cap,
 never approve more than was charged, never pay more than was approved.
+
+Concluding and varying a contract are procurement's commands, with procurement's rules
+(`ledger.procurement.contracts`); `conclude_contract` and `vary_contract` here hand them what payments records in
+the same transaction: the new contract's account and the commitment of its value, or the commitment's change.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.payments import budgets, money
 from ledger.payments.money import Posting
-from ledger.procurement.contracts import ConcludeContract, Contract, VaryContract, contract_builder, variation
+from ledger.procurement import contracts
+from ledger.procurement.contracts import ConcludeContract, Contract, VaryContract
 from ledger.store import Ledger, Recorded
 from ledger.types import Money, Reason, ShortText, money_errors
 
@@ -724,51 +729,47 @@ def reverse_payment(ledger: Ledger, envelope: Envelope, contract_id: UUID, comma
 
 
 def conclude_contract(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: ConcludeContract) -> Recorded:
-    """Conclude the contract, open its account and commit its value against the budget lines, at once."""
-    build = contract_builder(ledger, envelope, call_off_id, command)
+    """Conclude the contract (procurement's command and rules) with its account opened and its value committed
+    against the lead commissioner's budget lines, in the same transaction."""
+    return contracts.conclude_contract(
+        ledger,
+        envelope,
+        call_off_id,
+        command,
+        with_contract=lambda contract: _open_account(ledger, contract, command.budget_line),
+    )
 
-    def conclude() -> list[LedgerAggregate]:
-        contract, call_off = build()
-        assert isinstance(contract, Contract)
-        lead = contract.commissioner_ids[0]
-        lines = budgets.commitments(
-            ledger, lead, contract.id, contract.value, contract.start_date, contract.end_date, command.budget_line
-        )
-        funded = {line.financial_year for line in lines}
-        unfunded = tuple(
-            (fy, amount)
-            for fy, amount in budgets.split_by_financial_year(contract.value, contract.start_date, contract.end_date)
-            if fy not in funded
-        )
-        account = ContractAccount(
-            contract_id=contract.id,
-            supplier_id=contract.supplier_id,
-            commissioner_id=lead,
-            category=contract.need or contract.cohort or "",
-            regions=tuple(geography.probation_regions(contract.areas)),
-            unfunded=unfunded,
-        )
-        return [contract, call_off, account, *lines]
 
-    return ledger.execute(envelope, conclude)
+def _open_account(ledger: Ledger, contract: Contract, budget_line: str) -> list[LedgerAggregate]:
+    """A new contract's account and the commitment of its value across the years it spans; years with no budget line
+    are recorded on the account as unfunded."""
+    lead = contract.commissioner_ids[0]
+    lines = budgets.commitments(
+        ledger, lead, contract.id, contract.value, contract.start_date, contract.end_date, budget_line
+    )
+    funded = {line.financial_year for line in lines}
+    unfunded = tuple(
+        (fy, amount)
+        for fy, amount in budgets.split_by_financial_year(contract.value, contract.start_date, contract.end_date)
+        if fy not in funded
+    )
+    account = ContractAccount(
+        contract_id=contract.id,
+        supplier_id=contract.supplier_id,
+        commissioner_id=lead,
+        category=contract.need or contract.cohort or "",
+        regions=tuple(geography.probation_regions(contract.areas)),
+        unfunded=unfunded,
+    )
+    return [account, *lines]
 
 
 def vary_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: VaryContract) -> Recorded:
-    """Vary a contract; a change of value adjusts its commitment in the same transaction (and so its cap)."""
-    if command.new_value is None and command.new_end_date is None:
-        raise InvalidCommand([("$", "give new_value, new_end_date or both")])
-    if command.new_value is not None and (errors := money_errors(command.new_value, "$.new_value")):
-        raise InvalidCommand(errors)
-    before = ledger.load(Contract, contract_id)
-    at, vary = variation(ledger, envelope, contract_id, command)
-    delta = (command.new_value - before.value) if command.new_value is not None else Decimal(0)
+    """Vary a contract (procurement's command and rules); a change of value moves its commitment, and so its cap, in
+    the same transaction: in the financial year of the day the variation took effect."""
 
-    def varied() -> list[LedgerAggregate]:
-        contract = vary()
-        # The commitment moves in the financial year of the day the variation took effect.
-        line = budgets.adjust_commitment(
-            ledger, contract.commissioner_ids[0], contract_id, delta, at.effective_at.date()
-        )
-        return [contract] if line is None else [contract, line]
+    def commitment(contract: Contract, change: Decimal, on: date) -> list[LedgerAggregate]:
+        line = budgets.adjust_commitment(ledger, contract.commissioner_ids[0], contract.id, change, on)
+        return [] if line is None else [line]
 
-    return ledger.execute(at, varied, reason=command.reason)
+    return contracts.vary_contract(ledger, envelope, contract_id, command, with_variation=commitment)

@@ -4,9 +4,10 @@ sealed tenders, opening, BAFO, evaluation, award, standstill, cancellation."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 from uuid import UUID, uuid5
 
 import msgspec
@@ -18,7 +19,7 @@ from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework import categories, geography
 from ledger.framework.commissioners import Commissioner
 from ledger.framework.reference import LEDGER_NAMESPACE
-from ledger.framework.suppliers import Supplier, SupplierStatus
+from ledger.framework.suppliers import Supplier, SupplierStanding, SupplierStatus
 from ledger.ids import new_id
 from ledger.procurement import invitations
 from ledger.procurement.invitations import InvitationBasis
@@ -44,6 +45,8 @@ SHORTENED_WINDOW_FLOOR = timedelta(days=10)
 MIN_BAFO_WINDOW = timedelta(days=10)
 DEFAULT_STANDSTILL_DAYS = 10
 RANKING_RULE = "weighted-moderated-scores-v1"
+
+A = TypeVar("A", bound=LedgerAggregate)
 
 
 class ShortWindowGround(enum.StrEnum):
@@ -176,6 +179,27 @@ class RankedTender(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CallOff(LedgerAggregate):
+    """A call-off competition, from draft to award. Its commands are the public methods: each checks the rules and
+    then triggers an @event method, which only records (ADR 28)."""
+
+    @classmethod
+    def create(cls, draft: DraftCallOff, commissioners: Iterable[Commissioner]) -> CallOff:
+        """Draft a call-off: a well-formed draft whose criteria weigh 100 in all, for commissioners who have each
+        signed the user agreement (taken one by one: the first who has not is named)."""
+        errors = _draft_errors(draft)
+        if errors:
+            raise InvalidCommand(errors)
+        total = sum(c.weight for c in draft.criteria)
+        if total != 100:
+            raise RuleViolation("evaluation weights must sum to 100", f"the criteria weights sum to {total}")
+        for commissioner in commissioners:
+            if not commissioner.may_commission:
+                raise RuleViolation(
+                    "user agreement not signed",
+                    f"{commissioner.name} must sign the framework user agreement before commissioning",
+                )
+        return cls(draft=draft)
+
     @event("CallOffDrafted")
     def __init__(self, draft: DraftCallOff) -> None:
         self.draft = draft
@@ -194,8 +218,179 @@ class CallOff(LedgerAggregate):
         self.standstill_ends: datetime | None = None
         self.contract_id: UUID | None = None
 
+    # -- commands: the rules, then the event -------------------------------------------------------
+
+    def publish(self, now: datetime, as_of_position: int, standings: Iterable[SupplierStanding]) -> None:
+        """Publish the draft with its invitation list: the invitation rule decides from the suppliers' standings as
+        they stood at `as_of_position`. Only a draft, only with its deadline ahead and a window the rules allow."""
+        if self.status is not CallOffStatus.DRAFT:
+            raise RuleViolation("only a draft can be published", f"the call-off is {self.status}")
+        deadline = self.draft.response_deadline
+        if deadline <= now:
+            raise RuleViolation("response deadline must be in the future", f"the deadline {deadline} has passed")
+        check_response_window(deadline - now, self.draft.short_window_ground)
+        basis = invitations.invitation_basis(standings, self.lots, self.draft.geography)
+        self._published(
+            invited=tuple(b.supplier_id for b in basis if b.invited),
+            basis=basis,
+            rule=invitations.INVITATION_RULE,
+            as_of_position=as_of_position,
+            response_deadline=deadline,
+            short_window_justification=self.draft.short_window_justification,
+            short_window_ground=self.draft.short_window_ground,
+        )
+
+    def tendering_stage(self, supplier_id: UUID, now: datetime) -> Stage:
+        """The stage a supplier's tender (or question) goes into now: refused unless the call-off takes tenders, the
+        supplier may tender at this stage, and the stage's deadline has not passed."""
+        if self.status not in (CallOffStatus.OPEN, CallOffStatus.BAFO):
+            raise RuleViolation("call-off not open for tenders", f"the call-off is {self.status}")
+        if not self.may_tender(supplier_id):
+            raise RuleViolation("supplier not invited to this call-off", f"supplier {supplier_id} was not invited")
+        if now > self.deadline():
+            raise RuleViolation("tender after the deadline", f"the deadline was {self.deadline()}")
+        return self.stage
+
+    def request_clarification(self, supplier_id: UUID, question: str, now: datetime) -> None:
+        """An invited supplier asks a question while it may still tender, if the call-off has a clarification stage."""
+        if not self.draft.clarification_stage:
+            raise RuleViolation("no clarification stage", "this call-off was published without a clarification stage")
+        self.tendering_stage(supplier_id, now)
+        self._clarification_requested(question_id=new_id(), supplier_id=supplier_id, question=question)
+
+    def publish_clarification(self, question_id: UUID | None, question: str, answer: str, now: datetime) -> None:
+        """A question and its answer go to every invited supplier, while the call-off is open."""
+        if self.status is not CallOffStatus.OPEN or now > self.draft.response_deadline:
+            raise RuleViolation("clarifications only while open", f"the call-off is {self.status}")
+        self._clarification_published(
+            question_id=question_id, question=question, answer=answer, recipients=self.invited
+        )
+
+    def open_tenders(self, now: datetime, tenders: Sequence[Tender]) -> None:
+        """Unseal the current stage's `tenders`: only while they are sealed, and only at or after its deadline."""
+        if self.status not in (CallOffStatus.OPEN, CallOffStatus.BAFO) or not self.is_sealed():
+            raise RuleViolation("no sealed tenders to open", f"the call-off is {self.status}")
+        if now < self.deadline():
+            raise RuleViolation("tenders are sealed until the deadline", f"the deadline is {self.deadline()}")
+        self._tenders_opened(
+            stage=self.stage, tenders=tuple(t.id for t in tenders), suppliers=tuple(t.supplier_id for t in tenders)
+        )
+
+    def invite_bafo(
+        self, supplier_ids: Sequence[UUID], deadline: datetime, reason: str, now: datetime, tendered: Collection[UUID]
+    ) -> None:
+        """Narrow the competition to named suppliers among those who `tendered` at the initial stage, once its
+        tenders are opened, with a deadline at least MIN_BAFO_WINDOW away; only where the draft has a BAFO stage."""
+        if not self.draft.bafo_stage:
+            raise RuleViolation("no BAFO stage", "this call-off was published without a best-and-final-offer stage")
+        if self.status is not CallOffStatus.EVALUATING or self.stage is Stage.BAFO:
+            raise RuleViolation("BAFO only after the initial tenders are opened", f"the call-off is {self.status}")
+        outsiders = [s for s in supplier_ids if s not in tendered]
+        if outsiders:
+            raise RuleViolation("BAFO only for suppliers who tendered", f"{outsiders[0]} did not tender")
+        if deadline <= now:
+            raise RuleViolation("response deadline must be in the future", f"the BAFO deadline {deadline} has passed")
+        if deadline - now < MIN_BAFO_WINDOW:
+            raise RuleViolation(
+                "BAFO response window of at least 10 days",
+                f"the window is {_days(deadline - now)}; suppliers get 10 days to refine a bid",
+            )
+        self._bafo_invited(supplier_ids=tuple(dict.fromkeys(supplier_ids)), deadline=deadline, reason=reason)
+
+    def record_scores(
+        self, evaluator_id: str, supplier_id: UUID, scores: dict[str, Decimal], comments: str, opened: Collection[UUID]
+    ) -> None:
+        """One evaluator's scores for a tender of the stage being evaluated (`opened`: the suppliers whose tenders
+        were opened): every criterion, 0-100."""
+        self._check_scores(scores)
+        if supplier_id not in opened:
+            raise RuleViolation("no opened tender from this supplier", f"{supplier_id} has no opened tender")
+        self._scores_recorded(evaluator_id=evaluator_id, supplier_id=supplier_id, scores=scores, comments=comments)
+
+    def moderate_scores(self, supplier_id: UUID, scores: dict[str, Decimal], rationale: str) -> None:
+        """The moderated scores of a tender that evaluators have scored."""
+        self._check_scores(scores)
+        if not any(supplier == supplier_id for supplier, _ in self.evaluator_scores):
+            raise RuleViolation("moderation needs evaluators' scores", "no evaluator has scored this tender yet")
+        self._scores_moderated(supplier_id=supplier_id, scores=scores, rationale=rationale)
+
+    def complete_evaluation(self, opened: Collection[UUID]) -> None:
+        """Rank the tenders once every opened one (`opened`: their suppliers) has moderated scores."""
+        if self.status is not CallOffStatus.EVALUATING:
+            raise RuleViolation("evaluation only of opened tenders", f"the call-off is {self.status}")
+        if not opened:
+            raise RuleViolation("nothing to evaluate", "no tender was received; record no award instead")
+        unmoderated = set(opened) - set(self.moderated)
+        if unmoderated:
+            raise RuleViolation("every tender needs moderated scores", f"{len(unmoderated)} tender(s) not moderated")
+        self._evaluation_completed(
+            ranking=rank(self), rule=RANKING_RULE, weights={c.name: c.weight for c in self.draft.criteria}
+        )
+
+    def decide_award(self, supplier_id: UUID, rationale: str, departure_reason: str | None, now: datetime) -> None:
+        """Award to a ranked tender (any but the top-ranked one needs a departure reason); standstill starts now."""
+        if self.status is not CallOffStatus.EVALUATED:
+            raise RuleViolation("award only after evaluation", f"the call-off is {self.status}")
+        if supplier_id not in {r.supplier_id for r in self.ranking}:
+            raise RuleViolation("award only to an evaluated tender", f"{supplier_id} was not ranked")
+        top = self.ranking[0].supplier_id
+        if supplier_id != top and not departure_reason:
+            raise RuleViolation(
+                "departure from the ranking needs a reason",
+                "the award does not go to the top-ranked tender: say why in departure_reason",
+            )
+        self._award_decided(
+            supplier_id=supplier_id,
+            rationale=rationale,
+            departure_reason=departure_reason,
+            top_ranked_supplier_id=top,
+            standstill_ends=now + timedelta(days=self.draft.standstill_days),
+        )
+
+    def conclude_contract(self, now: datetime, areas: Iterable[str], contract: Callable[[], A]) -> A:
+        """The award becomes a contract: only from an award, once standstill has ended, for areas within the call-off's
+        geography. `contract` makes it (procurement's `Contract`, which this module cannot import); the call-off
+        records which."""
+        if self.status is not CallOffStatus.STANDSTILL or self.awarded_supplier is None:
+            raise RuleViolation("contract only from an award", f"the call-off is {self.status}")
+        assert self.standstill_ends is not None
+        if now < self.standstill_ends:
+            raise RuleViolation("standstill period not over", f"standstill ends {self.standstill_ends}")
+        outside = [a for a in areas if not geography.covers(self.draft.geography, a)]
+        if outside:
+            raise RuleViolation(
+                "contract areas within the call-off geography", f"{outside[0]} is outside {self.draft.geography}"
+            )
+        concluded = contract()
+        self._contract_concluded(contract_id=concluded.id)
+        return concluded
+
+    def close(self, reason: str, no_award: bool) -> None:
+        """Cancel the call-off, or close it without award once published; never once closed."""
+        if self.status in (CallOffStatus.AWARDED, CallOffStatus.CANCELLED, CallOffStatus.NO_AWARD):
+            raise RuleViolation("call-off already closed", f"the call-off is {self.status}")
+        if no_award and self.status is CallOffStatus.DRAFT:
+            raise RuleViolation("no award only after publication", "a draft is cancelled, not closed without award")
+        if no_award:
+            self._no_award_decided(reason=reason, stage=self.status)
+        else:
+            self._cancelled(reason=reason, stage=self.status)
+
+    def _check_scores(self, scores: dict[str, Decimal]) -> None:
+        criteria = {c.name for c in self.draft.criteria}
+        errors = [(f"$.scores.{name}", "not a criterion of this call-off") for name in scores if name not in criteria]
+        errors += [(f"$.scores.{name}", "missing: score every criterion") for name in sorted(criteria - set(scores))]
+        for name, value in scores.items():
+            errors += score_errors(value, f"$.scores.{name}")
+        if errors:
+            raise InvalidCommand(errors)
+        if self.status is not CallOffStatus.EVALUATING:
+            raise RuleViolation("scores only while evaluating opened tenders", f"the call-off is {self.status}")
+
+    # -- events: what was decided, recorded (replayed as they are, never checked again) ------------
+
     @event("CallOffPublished")
-    def publish(
+    def _published(
         self,
         invited: tuple[UUID, ...],
         basis: tuple[InvitationBasis, ...],
@@ -210,23 +405,23 @@ class CallOff(LedgerAggregate):
         self.published_at = self.event_time
 
     @event("ClarificationRequested")
-    def request_clarification(self, question_id: UUID, supplier_id: UUID, question: str) -> None:
+    def _clarification_requested(self, question_id: UUID, supplier_id: UUID, question: str) -> None:
         pass
 
     @event("ClarificationPublished")
-    def publish_clarification(
+    def _clarification_published(
         self, question_id: UUID | None, question: str, answer: str, recipients: tuple[UUID, ...]
     ) -> None:
         self.clarifications.append((question, answer))
 
     @event("TendersOpened")
-    def open_tenders(self, stage: Stage, tenders: tuple[UUID, ...], suppliers: tuple[UUID, ...]) -> None:
+    def _tenders_opened(self, stage: Stage, tenders: tuple[UUID, ...], suppliers: tuple[UUID, ...]) -> None:
         self.opened[stage] = len(tenders)
         self.opened_at[stage] = self.event_time
         self.status = CallOffStatus.EVALUATING
 
     @event("BafoInvited")
-    def invite_bafo(self, supplier_ids: tuple[UUID, ...], deadline: datetime, reason: str) -> None:
+    def _bafo_invited(self, supplier_ids: tuple[UUID, ...], deadline: datetime, reason: str) -> None:
         self.bafo_suppliers = supplier_ids
         self.bafo_deadline = deadline
         self.status = CallOffStatus.BAFO
@@ -234,20 +429,20 @@ class CallOff(LedgerAggregate):
         self.moderated.clear()
 
     @event("ScoresRecorded")
-    def record_scores(self, evaluator_id: str, supplier_id: UUID, scores: dict[str, Decimal], comments: str) -> None:
+    def _scores_recorded(self, evaluator_id: str, supplier_id: UUID, scores: dict[str, Decimal], comments: str) -> None:
         self.evaluator_scores[(supplier_id, evaluator_id)] = scores
 
     @event("ScoresModerated")
-    def moderate(self, supplier_id: UUID, scores: dict[str, Decimal], rationale: str) -> None:
+    def _scores_moderated(self, supplier_id: UUID, scores: dict[str, Decimal], rationale: str) -> None:
         self.moderated[supplier_id] = scores
 
     @event("EvaluationCompleted")
-    def complete_evaluation(self, ranking: tuple[RankedTender, ...], rule: str, weights: dict[str, int]) -> None:
+    def _evaluation_completed(self, ranking: tuple[RankedTender, ...], rule: str, weights: dict[str, int]) -> None:
         self.ranking = ranking
         self.status = CallOffStatus.EVALUATED
 
     @event("AwardDecided")
-    def decide_award(
+    def _award_decided(
         self,
         supplier_id: UUID,
         rationale: str,
@@ -260,16 +455,16 @@ class CallOff(LedgerAggregate):
         self.status = CallOffStatus.STANDSTILL
 
     @event("CallOffContractConcluded")
-    def record_contract(self, contract_id: UUID) -> None:
+    def _contract_concluded(self, contract_id: UUID) -> None:
         self.contract_id = contract_id
         self.status = CallOffStatus.AWARDED
 
     @event("CallOffCancelled")
-    def cancel(self, reason: str, stage: CallOffStatus) -> None:
+    def _cancelled(self, reason: str, stage: CallOffStatus) -> None:
         self.status = CallOffStatus.CANCELLED
 
     @event("NoAwardDecided")
-    def no_award(self, reason: str, stage: CallOffStatus) -> None:
+    def _no_award_decided(self, reason: str, stage: CallOffStatus) -> None:
         self.status = CallOffStatus.NO_AWARD
 
     # -- derived facts ---------------------------------------------------------------------------
@@ -310,13 +505,21 @@ class Tender(LedgerAggregate):
         self.submissions: dict[str, TenderContent] = {}
         self.submission_count: dict[str, int] = {}
 
+    def submit(self, stage: Stage, content: TenderContent, supplier_status: SupplierStatus) -> None:
+        """Submit (or resubmit) into the stage the call-off gave (`CallOff.tendering_stage`), while the supplier is
+        active; a resubmission replaces the earlier one, which is kept."""
+        if supplier_status is not SupplierStatus.ACTIVE:
+            raise RuleViolation("supplier not active", f"the supplier is {supplier_status}")
+        count = self.submission_count.get(stage, 0)
+        self._submitted(stage=stage, submission=count + 1, content=content, replaces_earlier=count > 0)
+
     @event("TenderSubmitted")
-    def submit(self, stage: Stage, submission: int, content: TenderContent, replaces_earlier: bool) -> None:
+    def _submitted(self, stage: Stage, submission: int, content: TenderContent, replaces_earlier: bool) -> None:
         self.submissions[stage] = content
         self.submission_count[stage] = submission
 
 
-# -- commands ---------------------------------------------------------------------------------------
+# -- commands: load, gather what the aggregate cannot know, let it decide, record -----------------------
 
 
 def _draft_errors(draft: DraftCallOff) -> list[tuple[str, str]]:
@@ -350,20 +553,11 @@ def _draft_errors(draft: DraftCallOff) -> list[tuple[str, str]]:
 
 
 def draft_call_off(ledger: Ledger, envelope: Envelope, command: DraftCallOff) -> Recorded:
-    errors = _draft_errors(command)
-    if errors:
-        raise InvalidCommand(errors)
-    total = sum(c.weight for c in command.criteria)
-    if total != 100:
-        raise RuleViolation("evaluation weights must sum to 100", f"the criteria weights sum to {total}")
-    for commissioner_id in (command.lead_commissioner_id, *command.partner_commissioner_ids):
-        commissioner = ledger.load(Commissioner, commissioner_id)
-        if not commissioner.may_commission:
-            raise RuleViolation(
-                "user agreement not signed",
-                f"{commissioner.name} must sign the framework user agreement before commissioning",
-            )
-    return ledger.execute(envelope, lambda: CallOff(draft=command))
+    commissioners = (
+        ledger.load(Commissioner, commissioner_id)
+        for commissioner_id in (command.lead_commissioner_id, *command.partner_commissioner_ids)
+    )
+    return ledger.execute(envelope, lambda: CallOff.create(command, commissioners))
 
 
 def _days(window: timedelta) -> str:
@@ -389,41 +583,15 @@ def check_response_window(window: timedelta, ground: ShortWindowGround | None) -
 
 def publish_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    if call_off.status is not CallOffStatus.DRAFT:
-        raise RuleViolation("only a draft can be published", f"the call-off is {call_off.status}")
-    now = envelope.recorded_at
-    deadline = call_off.draft.response_deadline
-    if deadline <= now:
-        raise RuleViolation("response deadline must be in the future", f"the deadline {deadline} has passed")
-    check_response_window(deadline - now, call_off.draft.short_window_ground)
     as_of = ledger.head()
-    standings = (supplier.standing() for supplier in ledger.load_all(Supplier, up_to=as_of))
-    basis = invitations.invitation_basis(standings, call_off.lots, call_off.draft.geography)
-    invited = tuple(b.supplier_id for b in basis if b.invited)
+    standings = [supplier.standing() for supplier in ledger.load_all(Supplier, up_to=as_of)]
 
     def publish() -> CallOff:
-        call_off.publish(
-            invited=invited,
-            basis=basis,
-            rule=invitations.INVITATION_RULE,
-            as_of_position=as_of,
-            response_deadline=deadline,
-            short_window_justification=call_off.draft.short_window_justification,
-            short_window_ground=call_off.draft.short_window_ground,
-        )
+        call_off.publish(envelope.recorded_at, as_of, standings)
         return call_off
 
     ground, justification = call_off.draft.short_window_ground, call_off.draft.short_window_justification
     return ledger.execute(envelope, publish, reason=f"{ground}: {justification}" if ground else None)
-
-
-def _require_open_for_tenders(call_off: CallOff, supplier_id: UUID, now: datetime) -> None:
-    if call_off.status not in (CallOffStatus.OPEN, CallOffStatus.BAFO):
-        raise RuleViolation("call-off not open for tenders", f"the call-off is {call_off.status}")
-    if not call_off.may_tender(supplier_id):
-        raise RuleViolation("supplier not invited to this call-off", f"supplier {supplier_id} was not invited")
-    if now > call_off.deadline():
-        raise RuleViolation("tender after the deadline", f"the deadline was {call_off.deadline()}")
 
 
 def submit_tender(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: SubmitTender) -> Recorded:
@@ -431,18 +599,14 @@ def submit_tender(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command
     if errors:
         raise InvalidCommand(errors)
     call_off = ledger.load(CallOff, call_off_id)
-    _require_open_for_tenders(call_off, command.supplier_id, envelope.recorded_at)
+    stage = call_off.tendering_stage(command.supplier_id, envelope.recorded_at)
     supplier = ledger.load(Supplier, command.supplier_id)
-    if supplier.status is not SupplierStatus.ACTIVE:
-        raise RuleViolation("supplier not active", f"the supplier is {supplier.status}")
     tender_id = tender_id_for(call_off_id, command.supplier_id)
     existing = ledger.load(Tender, tender_id) if ledger.exists(tender_id) else None
-    stage = call_off.stage
 
     def submit() -> Tender:
         tender = existing or Tender(call_off_id=call_off_id, supplier_id=command.supplier_id)
-        count = tender.submission_count.get(stage, 0)
-        tender.submit(stage=stage, submission=count + 1, content=command.content, replaces_earlier=count > 0)
+        tender.submit(stage, command.content, supplier.status)
         return tender
 
     return ledger.execute(envelope, submit)
@@ -450,12 +614,9 @@ def submit_tender(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command
 
 def request_clarification(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: AskClarification) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    if not call_off.draft.clarification_stage:
-        raise RuleViolation("no clarification stage", "this call-off was published without a clarification stage")
-    _require_open_for_tenders(call_off, command.supplier_id, envelope.recorded_at)
 
     def ask() -> CallOff:
-        call_off.request_clarification(question_id=new_id(), supplier_id=command.supplier_id, question=command.question)
+        call_off.request_clarification(command.supplier_id, command.question, envelope.recorded_at)
         return call_off
 
     return ledger.execute(envelope, ask)
@@ -465,16 +626,9 @@ def publish_clarification(
     ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: PublishClarification
 ) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    if call_off.status is not CallOffStatus.OPEN or envelope.recorded_at > call_off.draft.response_deadline:
-        raise RuleViolation("clarifications only while open", f"the call-off is {call_off.status}")
 
     def answer() -> CallOff:
-        call_off.publish_clarification(
-            question_id=command.question_id,
-            question=command.question,
-            answer=command.answer,
-            recipients=call_off.invited,
-        )
+        call_off.publish_clarification(command.question_id, command.question, command.answer, envelope.recorded_at)
         return call_off
 
     return ledger.execute(envelope, answer)
@@ -495,17 +649,10 @@ def _tenders_for(ledger: Ledger, call_off: CallOff, stage: Stage) -> list[Tender
 def open_tenders(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> Recorded:
     """Unseal the tenders of the current stage: only at or after its deadline."""
     call_off = ledger.load(CallOff, call_off_id)
-    if call_off.status not in (CallOffStatus.OPEN, CallOffStatus.BAFO) or not call_off.is_sealed():
-        raise RuleViolation("no sealed tenders to open", f"the call-off is {call_off.status}")
-    if envelope.recorded_at < call_off.deadline():
-        raise RuleViolation("tenders are sealed until the deadline", f"the deadline is {call_off.deadline()}")
-    stage = call_off.stage
-    tenders = _tenders_for(ledger, call_off, stage)
+    tenders = _tenders_for(ledger, call_off, call_off.stage)
 
     def unseal() -> CallOff:
-        call_off.open_tenders(
-            stage=stage, tenders=tuple(t.id for t in tenders), suppliers=tuple(t.supplier_id for t in tenders)
-        )
+        call_off.open_tenders(envelope.recorded_at, tenders)
         return call_off
 
     return ledger.execute(envelope, unseal)
@@ -526,60 +673,27 @@ def opened_tenders(ledger: Ledger, call_off_id: UUID) -> tuple[Stage, list[Tende
     return call_off.stage, _tenders_for(ledger, call_off, call_off.stage)
 
 
+def _opened_suppliers(ledger: Ledger, call_off: CallOff, stage: Stage) -> set[UUID]:
+    return {t.supplier_id for t in _tenders_for(ledger, call_off, stage)}
+
+
 def invite_bafo(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: InviteBafo) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    if not call_off.draft.bafo_stage:
-        raise RuleViolation("no BAFO stage", "this call-off was published without a best-and-final-offer stage")
-    if call_off.status is not CallOffStatus.EVALUATING or call_off.stage is Stage.BAFO:
-        raise RuleViolation("BAFO only after the initial tenders are opened", f"the call-off is {call_off.status}")
-    tendered = {t.supplier_id for t in _tenders_for(ledger, call_off, Stage.INITIAL)}
-    outsiders = [s for s in command.supplier_ids if s not in tendered]
-    if outsiders:
-        raise RuleViolation("BAFO only for suppliers who tendered", f"{outsiders[0]} did not tender")
-    if command.deadline <= envelope.recorded_at:
-        raise RuleViolation(
-            "response deadline must be in the future", f"the BAFO deadline {command.deadline} has passed"
-        )
-    if command.deadline - envelope.recorded_at < MIN_BAFO_WINDOW:
-        raise RuleViolation(
-            "BAFO response window of at least 10 days",
-            f"the window is {_days(command.deadline - envelope.recorded_at)}; suppliers get 10 days to refine a bid",
-        )
+    tendered = _opened_suppliers(ledger, call_off, Stage.INITIAL)
 
     def invite() -> CallOff:
-        call_off.invite_bafo(
-            supplier_ids=tuple(dict.fromkeys(command.supplier_ids)), deadline=command.deadline, reason=command.reason
-        )
+        call_off.invite_bafo(command.supplier_ids, command.deadline, command.reason, envelope.recorded_at, tendered)
         return call_off
 
     return ledger.execute(envelope, invite, reason=command.reason)
 
 
-def _check_scores(call_off: CallOff, supplier_id: UUID, scores: dict[str, Decimal]) -> None:
-    criteria = {c.name for c in call_off.draft.criteria}
-    errors = [(f"$.scores.{name}", "not a criterion of this call-off") for name in scores if name not in criteria]
-    errors += [(f"$.scores.{name}", "missing: score every criterion") for name in sorted(criteria - set(scores))]
-    for name, value in scores.items():
-        errors += score_errors(value, f"$.scores.{name}")
-    if errors:
-        raise InvalidCommand(errors)
-    if call_off.status is not CallOffStatus.EVALUATING:
-        raise RuleViolation("scores only while evaluating opened tenders", f"the call-off is {call_off.status}")
-
-
 def record_scores(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: RecordScores) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    _check_scores(call_off, command.supplier_id, command.scores)
-    if command.supplier_id not in {t.supplier_id for t in _tenders_for(ledger, call_off, call_off.stage)}:
-        raise RuleViolation("no opened tender from this supplier", f"{command.supplier_id} has no opened tender")
+    opened = _opened_suppliers(ledger, call_off, call_off.stage)
 
     def score() -> CallOff:
-        call_off.record_scores(
-            evaluator_id=envelope.actor_id,
-            supplier_id=command.supplier_id,
-            scores=command.scores,
-            comments=command.comments,
-        )
+        call_off.record_scores(envelope.actor_id, command.supplier_id, command.scores, command.comments, opened)
         return call_off
 
     return ledger.execute(envelope, score)
@@ -587,12 +701,9 @@ def record_scores(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command
 
 def moderate_scores(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: ModerateScores) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    _check_scores(call_off, command.supplier_id, command.scores)
-    if not any(supplier == command.supplier_id for supplier, _ in call_off.evaluator_scores):
-        raise RuleViolation("moderation needs evaluators' scores", "no evaluator has scored this tender yet")
 
     def moderate() -> CallOff:
-        call_off.moderate(supplier_id=command.supplier_id, scores=command.scores, rationale=command.rationale)
+        call_off.moderate_scores(command.supplier_id, command.scores, command.rationale)
         return call_off
 
     return ledger.execute(envelope, moderate, reason=command.rationale)
@@ -614,19 +725,10 @@ def rank(call_off: CallOff) -> tuple[RankedTender, ...]:
 
 def complete_evaluation(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    if call_off.status is not CallOffStatus.EVALUATING:
-        raise RuleViolation("evaluation only of opened tenders", f"the call-off is {call_off.status}")
-    opened = {t.supplier_id for t in _tenders_for(ledger, call_off, call_off.stage)}
-    unmoderated = opened - set(call_off.moderated)
-    if not opened:
-        raise RuleViolation("nothing to evaluate", "no tender was received; record no award instead")
-    if unmoderated:
-        raise RuleViolation("every tender needs moderated scores", f"{len(unmoderated)} tender(s) not moderated")
+    opened = _opened_suppliers(ledger, call_off, call_off.stage)
 
     def complete() -> CallOff:
-        call_off.complete_evaluation(
-            ranking=rank(call_off), rule=RANKING_RULE, weights={c.name: c.weight for c in call_off.draft.criteria}
-        )
+        call_off.complete_evaluation(opened)
         return call_off
 
     return ledger.execute(envelope, complete)
@@ -634,27 +736,9 @@ def complete_evaluation(ledger: Ledger, envelope: Envelope, call_off_id: UUID) -
 
 def decide_award(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: DecideAward) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    if call_off.status is not CallOffStatus.EVALUATED:
-        raise RuleViolation("award only after evaluation", f"the call-off is {call_off.status}")
-    ranked = {r.supplier_id for r in call_off.ranking}
-    if command.supplier_id not in ranked:
-        raise RuleViolation("award only to an evaluated tender", f"{command.supplier_id} was not ranked")
-    top = call_off.ranking[0].supplier_id
-    if command.supplier_id != top and not command.departure_reason:
-        raise RuleViolation(
-            "departure from the ranking needs a reason",
-            "the award does not go to the top-ranked tender: say why in departure_reason",
-        )
-    standstill_ends = envelope.recorded_at + timedelta(days=call_off.draft.standstill_days)
 
     def award() -> CallOff:
-        call_off.decide_award(
-            supplier_id=command.supplier_id,
-            rationale=command.rationale,
-            departure_reason=command.departure_reason,
-            top_ranked_supplier_id=top,
-            standstill_ends=standstill_ends,
-        )
+        call_off.decide_award(command.supplier_id, command.rationale, command.departure_reason, envelope.recorded_at)
         return call_off
 
     reason = command.rationale
@@ -665,16 +749,9 @@ def decide_award(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command:
 
 def cancel_call_off(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: CancelCallOff) -> Recorded:
     call_off = ledger.load(CallOff, call_off_id)
-    if call_off.status in (CallOffStatus.AWARDED, CallOffStatus.CANCELLED, CallOffStatus.NO_AWARD):
-        raise RuleViolation("call-off already closed", f"the call-off is {call_off.status}")
-    if command.no_award and call_off.status is CallOffStatus.DRAFT:
-        raise RuleViolation("no award only after publication", "a draft is cancelled, not closed without award")
 
     def close() -> CallOff:
-        if command.no_award:
-            call_off.no_award(reason=command.reason, stage=call_off.status)
-        else:
-            call_off.cancel(reason=command.reason, stage=call_off.status)
+        call_off.close(command.reason, command.no_award)
         return call_off
 
     return ledger.execute(envelope, close, reason=command.reason)

@@ -1,9 +1,17 @@
-"""Contracts and grants concluded from awards: variations, extensions and termination."""
+"""Contracts and grants concluded from awards: variations, extensions and termination.
+
+Conclusion and variation live here, once. `conclude_contract` and `vary_contract` are the commands; what another
+capability records with them, in the same transaction, it hands them (`with_contract`, `with_variation`): payments
+opens the new contract's account and commits its value, or moves the commitment by the change of value
+(`ledger.payments.accounts`, whose commands of the same names the API calls). Procurement imports nothing of
+payments, and payments repeats no rule of the contract's.
+"""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -13,10 +21,10 @@ import msgspec
 from eventsourcing.domain import event
 
 from ledger.aggregate import LedgerAggregate
-from ledger.envelope import Envelope, effective
+from ledger.envelope import Envelope, stamping, taking_effect
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework import geography
-from ledger.procurement.call_offs import AwardType, CallOff, CallOffStatus
+from ledger.procurement.call_offs import AwardType, CallOff
 from ledger.store import Ledger, Recorded
 from ledger.types import Money, Name, Reason, ShortText, money_errors
 
@@ -101,6 +109,9 @@ def add_months(day: date, months: int) -> date:
 
 
 class Contract(LedgerAggregate):
+    """A contract (or grant) concluded from an award. Its commands are the public methods: each checks the rules and
+    then triggers an @event method, which only records (ADR 28)."""
+
     @event("ContractConcluded")
     def __init__(
         self,
@@ -134,22 +145,74 @@ class Contract(LedgerAggregate):
         self.terminated_on: date | None = None
         self.price_schedule_id: UUID | None = None  # the payments capability attaches one
 
+    # -- commands: the rules, then the event -------------------------------------------------------
+
+    def vary(
+        self, new_value: Decimal | None, new_end_date: date | None, reason: str, effective_date: date | None
+    ) -> None:
+        """Vary the value or the end date (never to or before the start) of an active contract, effective on
+        `effective_date` (not after today, not before the conclusion), else when recorded."""
+        self._require_active()
+        if new_end_date is not None and new_end_date <= self.start_date:
+            raise RuleViolation("end after start", "the new end date must be after the start date")
+        with (
+            nullcontext()
+            if effective_date is None
+            else taking_effect(effective_date, fact="variation", field="$.effective_date", after=self._conclusion())
+        ):
+            self._varied(new_value=new_value, new_end_date=new_end_date, reason=reason)
+
+    def extend(self, months: int, reason: str) -> None:
+        """Extend an active contract by one of its remaining extension options (each is taken once)."""
+        self._require_active()
+        if months not in self.extension_options:
+            raise RuleViolation(
+                "extension must use an option of the contract",
+                f"remaining options (months): {self.extension_options or 'none'}",
+            )
+        self._extended(months=months, new_end_date=add_months(self.end_date, months), reason=reason)
+
+    def terminate(self, grounds: str, effective_date: date, now: datetime) -> None:
+        """Terminate an active contract from a day within its term: a day up to today is when it took effect (not
+        before the conclusion); a later one is notice given now, effective when recorded (live until that day)."""
+        self._require_active()
+        if effective_date > self.end_date:
+            raise RuleViolation("termination within the term", f"the contract ends {self.end_date} anyway")
+        with (
+            nullcontext()
+            if effective_date > now.date()
+            else taking_effect(effective_date, fact="termination", field="$.effective_date", after=self._conclusion())
+        ):
+            self._terminated(grounds=grounds, effective_date=effective_date)
+
+    def _require_active(self) -> None:
+        if self.status is ContractStatus.TERMINATED:
+            raise RuleViolation("contract terminated", f"the contract was terminated on {self.terminated_on}")
+
+    def _conclusion(self) -> tuple[str, datetime]:
+        """What every change to a contract follows: its conclusion (effective when recorded)."""
+        return "the contract's conclusion", self.created_on
+
+    # -- events: what was decided, recorded --------------------------------------------------------
+
     @event("ContractVaried")
-    def vary(self, new_value: Decimal | None, new_end_date: date | None, reason: str) -> None:
+    def _varied(self, new_value: Decimal | None, new_end_date: date | None, reason: str) -> None:
         if new_value is not None:
             self.value = new_value
         if new_end_date is not None:
             self.end_date = new_end_date
 
     @event("ContractExtended")
-    def extend(self, months: int, new_end_date: date, reason: str) -> None:
+    def _extended(self, months: int, new_end_date: date, reason: str) -> None:
         self.extension_options.remove(months)
         self.end_date = new_end_date
 
     @event("ContractTerminated")
-    def terminate(self, grounds: str, effective_date: date) -> None:
+    def _terminated(self, grounds: str, effective_date: date) -> None:
         self.status = ContractStatus.TERMINATED
         self.terminated_on = effective_date
+
+    # -- derived -----------------------------------------------------------------------------------
 
     def is_live(self, day: date) -> bool:
         if self.status is ContractStatus.TERMINATED and self.terminated_on is not None and day >= self.terminated_on:
@@ -157,18 +220,10 @@ class Contract(LedgerAggregate):
         return self.start_date <= day <= self.end_date
 
 
-def conclude_contract(ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: ConcludeContract) -> Recorded:
-    return ledger.execute(envelope, contract_builder(ledger, envelope, call_off_id, command))
+# -- commands: load, gather what the aggregate cannot know, let it decide, record -----------------------
 
 
-def contract_builder(
-    ledger: Ledger, envelope: Envelope, call_off_id: UUID, command: ConcludeContract
-) -> Callable[[], list[LedgerAggregate]]:
-    """Check that the award may become a contract now; return the command that creates it.
-
-    The command returns [contract, call-off]; callers may add aggregates of their own (the payments
-    capability opens the contract's account and commits its value) to the same transaction.
-    """
+def _terms_errors(command: ConcludeContract) -> list[tuple[str, str]]:
     errors = money_errors(command.value, "$.value")
     if command.end_date <= command.start_date:
         errors.append(("$.end_date", "must be after start_date"))
@@ -180,95 +235,97 @@ def contract_builder(
     eligibility = command.eligibility
     if eligibility.min_age and eligibility.max_age and eligibility.min_age > eligibility.max_age:
         errors.append(("$.eligibility.min_age", "must not exceed max_age"))
+    return errors
+
+
+def _contract(call_off: CallOff, command: ConcludeContract) -> Contract:
+    """The contract an award becomes, on the terms concluded (the draft's where the command names none)."""
+    draft = call_off.draft
+    assert call_off.awarded_supplier is not None
+    return Contract(
+        call_off_id=call_off.id,
+        award_type=draft.award_type,
+        supplier_id=call_off.awarded_supplier,
+        commissioner_ids=(draft.lead_commissioner_id, *draft.partner_commissioner_ids),
+        need=draft.need,
+        cohort=draft.cohort,
+        areas=tuple(command.areas or (draft.geography,)),
+        value=command.value,
+        start_date=command.start_date,
+        end_date=command.end_date,
+        mobilisation_date=command.mobilisation_date,
+        extension_options_months=(
+            command.extension_options_months
+            if command.extension_options_months is not None
+            else draft.extension_options_months
+        ),
+        kpis=command.kpis,
+        subcontractors=command.subcontractors,
+        eligibility=command.eligibility,
+    )
+
+
+def conclude_contract(
+    ledger: Ledger,
+    envelope: Envelope,
+    call_off_id: UUID,
+    command: ConcludeContract,
+    *,
+    with_contract: Callable[[Contract], Sequence[LedgerAggregate]],
+) -> Recorded:
+    """Conclude the awarded call-off's contract (or grant) once standstill has ended (`CallOff.conclude_contract`).
+
+    The contract, the call-off's record of it and what `with_contract` adds for the new contract are written in one
+    transaction, in that order.
+    """
+    errors = _terms_errors(command)
     if errors:
         raise InvalidCommand(errors)
     call_off = ledger.load(CallOff, call_off_id)
-    if call_off.status is not CallOffStatus.STANDSTILL or call_off.awarded_supplier is None:
-        raise RuleViolation("contract only from an award", f"the call-off is {call_off.status}")
-    assert call_off.standstill_ends is not None
-    if envelope.recorded_at < call_off.standstill_ends:
-        raise RuleViolation("standstill period not over", f"standstill ends {call_off.standstill_ends}")
-    draft = call_off.draft
-    outside = [a for a in command.areas or () if not geography.covers(draft.geography, a)]
-    if outside:
-        raise RuleViolation(
-            "contract areas within the call-off geography", f"{outside[0]} is outside {draft.geography}"
-        )
-    supplier_id = call_off.awarded_supplier
 
     def conclude() -> list[LedgerAggregate]:
-        contract = Contract(
-            call_off_id=call_off_id,
-            award_type=draft.award_type,
-            supplier_id=supplier_id,
-            commissioner_ids=(draft.lead_commissioner_id, *draft.partner_commissioner_ids),
-            need=draft.need,
-            cohort=draft.cohort,
-            areas=tuple(command.areas or (draft.geography,)),
-            value=command.value,
-            start_date=command.start_date,
-            end_date=command.end_date,
-            mobilisation_date=command.mobilisation_date,
-            extension_options_months=(
-                command.extension_options_months
-                if command.extension_options_months is not None
-                else draft.extension_options_months
-            ),
-            kpis=command.kpis,
-            subcontractors=command.subcontractors,
-            eligibility=eligibility,
+        contract = call_off.conclude_contract(
+            envelope.recorded_at, command.areas or (), lambda: _contract(call_off, command)
         )
-        call_off.record_contract(contract_id=contract.id)
-        return [contract, call_off]
+        return [contract, call_off, *with_contract(contract)]
 
-    return conclude
-
-
-def _require_active(contract: Contract) -> None:
-    if contract.status is ContractStatus.TERMINATED:
-        raise RuleViolation("contract terminated", f"the contract was terminated on {contract.terminated_on}")
+    return ledger.execute(envelope, conclude)
 
 
-def _conclusion(contract: Contract) -> tuple[str, datetime]:
-    """What every change to a contract follows: its conclusion (effective when recorded)."""
-    return "the contract's conclusion", contract.created_on
+def vary_contract(
+    ledger: Ledger,
+    envelope: Envelope,
+    contract_id: UUID,
+    command: VaryContract,
+    *,
+    with_variation: Callable[[Contract, Decimal, date], Sequence[LedgerAggregate]],
+) -> Recorded:
+    """Vary a contract's value or term, with a reason (`Contract.vary`).
 
-
-def variation(
-    ledger: Ledger, envelope: Envelope, contract_id: UUID, command: VaryContract
-) -> tuple[Envelope, Callable[[], Contract]]:
-    """Check the variation; return the envelope it takes effect in (on its `effective_date`, else now) and the
-    command that records it (payments adds the commitment change)."""
+    `with_variation(contract, change_of_value, effective_on)` adds what another capability records with the variation,
+    in the same transaction and stamped like it (effective when the variation is).
+    """
+    if command.new_value is None and command.new_end_date is None:
+        raise InvalidCommand([("$", "give new_value, new_end_date or both")])
+    if command.new_value is not None and (errors := money_errors(command.new_value, "$.new_value")):
+        raise InvalidCommand(errors)
     contract = ledger.load(Contract, contract_id)
-    _require_active(contract)
-    if command.new_end_date is not None and command.new_end_date <= contract.start_date:
-        raise RuleViolation("end after start", "the new end date must be after the start date")
-    varied = envelope
-    if command.effective_date is not None:
-        varied = effective(
-            envelope, command.effective_date, fact="variation", field="$.effective_date", after=_conclusion(contract)
-        )
+    change = (command.new_value - contract.value) if command.new_value is not None else Decimal(0)
 
-    def vary() -> Contract:
-        contract.vary(new_value=command.new_value, new_end_date=command.new_end_date, reason=command.reason)
-        return contract
+    def vary() -> list[LedgerAggregate]:
+        contract.vary(command.new_value, command.new_end_date, command.reason, command.effective_date)
+        varied = contract.latest_envelope()
+        with stamping(varied):
+            return [contract, *with_variation(contract, change, varied.effective_at.date())]
 
-    return varied, vary
+    return ledger.execute(envelope, vary, reason=command.reason)
 
 
 def extend_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: ExtendContract) -> Recorded:
     contract = ledger.load(Contract, contract_id)
-    _require_active(contract)
-    if command.months not in contract.extension_options:
-        raise RuleViolation(
-            "extension must use an option of the contract",
-            f"remaining options (months): {contract.extension_options or 'none'}",
-        )
 
     def extend() -> Contract:
-        contract.extend(
-            months=command.months, new_end_date=add_months(contract.end_date, command.months), reason=command.reason
-        )
+        contract.extend(command.months, command.reason)
         return contract
 
     return ledger.execute(envelope, extend, reason=command.reason)
@@ -276,17 +333,9 @@ def extend_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, comma
 
 def terminate_contract(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: TerminateContract) -> Recorded:
     contract = ledger.load(Contract, contract_id)
-    _require_active(contract)
-    if command.effective_date > contract.end_date:
-        raise RuleViolation("termination within the term", f"the contract ends {contract.end_date} anyway")
-    terminated = envelope  # notice of a termination to come is effective when given
-    if command.effective_date <= envelope.recorded_at.date():
-        terminated = effective(
-            envelope, command.effective_date, fact="termination", field="$.effective_date", after=_conclusion(contract)
-        )
 
     def terminate() -> Contract:
-        contract.terminate(grounds=command.grounds, effective_date=command.effective_date)
+        contract.terminate(command.grounds, command.effective_date, envelope.recorded_at)
         return contract
 
-    return ledger.execute(terminated, terminate, reason=command.grounds)
+    return ledger.execute(envelope, terminate, reason=command.grounds)

@@ -9,11 +9,11 @@ from uuid import UUID
 from psycopg import Cursor
 
 from ledger.audit.erasure import DataSubject
-from ledger.audit.keys import store_sealed
 from ledger.cases.outcomes import Achievement
 from ledger.cases.programmes import ProgrammeGroup
 from ledger.cases.referrals import AppointmentKind, Attended, Referral
 from ledger.cases.unpaid_work import UnpaidWorkOrder
+from ledger.personal_data import store_sealed
 from projections.base import LoggedEvent, View, update_row
 
 _ATTENDANCE_STATUS = {Attended.YES: "attended", Attended.LATE: "late", Attended.NO: "did_not_attend"}

@@ -10,11 +10,11 @@ from uuid import UUID
 import msgspec
 import psycopg
 
-from ledger.audit.keys import KeyRing, Revealer, Sealed, load_sealed
 from ledger.cases import unpaid_work
 from ledger.cases.programmes import RULES as PROGRAMME_RULES
 from ledger.cases.programmes import GroupMode
 from ledger.cases.referrals import AttendanceNotes, Identity, ReferralPersonalData
+from ledger.personal_data import KeyRing, Revealer, Sealed, load_sealed
 from projections import pages
 from projections.base import fetch_pipelined, fetch_rows
 from projections.caseload.handlers import TOTALS, UNPAID_WORK_TOTALS

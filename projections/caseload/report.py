@@ -7,8 +7,8 @@ from typing import Any
 
 import psycopg
 
-from ledger.audit.keys import ERASED, KeyRing
 from ledger.cases.referrals import ReferralPersonalData
+from ledger.personal_data import ERASED, KeyRing
 from projections.base import fetch_rows
 from projections.caseload.models import CaseloadFilter
 from projections.caseload.queries import referrals_of, revealed

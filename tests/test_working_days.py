@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from ledger.audit.calendar import (
+from ledger.audit.foi import foi_due_date
+from ledger.working_days import (
     add_working_days,
     bank_holidays,
     easter_sunday,
-    foi_due_date,
     is_working_day,
     working_days_between,
 )

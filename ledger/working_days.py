@@ -1,4 +1,7 @@
-"""Working days in England and Wales: bank holidays for any year, and FOIA s.10 deadlines counted in them."""
+"""Working days in England and Wales: bank holidays for any year, and counting days in them.
+
+Shared by every capability that counts working days (Unpaid Work's start, the FOI clock); it knows no rule of theirs.
+"""
 
 from __future__ import annotations
 
@@ -102,8 +105,3 @@ def working_days_between(start: date, end: date) -> int:
     if end < start:
         return -working_days_between(end, start)
     return sum(1 for offset in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=offset)))
-
-
-def foi_due_date(received_on: date) -> date:
-    """FOIA s.10(1): the 20th working day following the date of receipt."""
-    return add_working_days(received_on, 20)

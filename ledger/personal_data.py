@@ -6,6 +6,9 @@ Each subject has a 256-bit data key, stored wrapped (AES-GCM) under the master k
 the database. Sealed values are AES-256-GCM with the subject id as associated data, so a ciphertext
 cannot be passed off as another person's. Erasure (see `ledger.audit.erasure`) deletes the wrapped key
 and the blind index: the events keep their ciphertext, and their hashes, and nobody can read them again.
+
+Shared plumbing, beside the store that holds the key ring: the caseload seals with it, the views reveal with it,
+the audit trail's erasure destroys keys. It knows none of them (ADR 29).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -30,6 +33,9 @@ from ledger.ids import new_id
 
 T = TypeVar("T")
 _NONCE = 12
+
+# A person's case reference number: what the key ring indexes (blindly) to find their subject.
+Crn = Annotated[str, msgspec.Meta(pattern=r"^[A-Z][0-9]{6}$", description="Case reference number, e.g. X123456")]
 
 
 class Sealed(msgspec.Struct, frozen=True, kw_only=True):
@@ -186,9 +192,6 @@ class KeyRing:
             )
         nonce = os.urandom(_NONCE)
         return Sealed(subject=subject, ciphertext=nonce + key.encrypt(nonce, msgspec.json.encode(value), subject.bytes))
-
-    def seal_optional(self, subject: UUID, value: Any) -> Sealed | None:
-        return None if value is None else self.seal(subject, value)
 
     def revealer(self, sealed: Iterable[Sealed | None]) -> Revealer:
         """Fetch, in one query, the keys needed to reveal these sealed values."""

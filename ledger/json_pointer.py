@@ -1,4 +1,4 @@
-"""JSON Pointers (RFC 6901): naming one value inside a JSON document, to withhold it."""
+"""JSON Pointers (RFC 6901): naming one value inside a JSON document (FOI redactions name what they withhold)."""
 
 from __future__ import annotations
 
