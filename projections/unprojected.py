@@ -1,0 +1,40 @@
+"""Event types no view projects, each on purpose and with the reason: a new event type must either get a handler
+in a view or be listed here (`tests/test_every_event_is_projected.py` fails otherwise)."""
+
+from __future__ import annotations
+
+from ledger.audit.foi import FoiRequest
+from ledger.cases.referrals import Referral
+from ledger.framework.reference import ReferenceList
+from ledger.procurement.call_offs import CallOff
+
+_FOI_REGISTER = (
+    "FOI requests are few and read whole from their own streams (ledger.audit.foi.list_requests), where the"
+    " 20-working-day clock is computed as of the day asked about; a view would hold a clock frozen at projection"
+)
+
+UNPROJECTED: dict[type, str] = {
+    FoiRequest.FoiRequestReceived: _FOI_REGISTER,
+    FoiRequest.FoiClarificationSought: _FOI_REGISTER,
+    FoiRequest.FoiClarificationReceived: _FOI_REGISTER,
+    FoiRequest.FoiDeadlineExtended: _FOI_REGISTER,
+    FoiRequest.DisclosurePrepared: _FOI_REGISTER,
+    FoiRequest.RedactionApplied: _FOI_REGISTER,
+    FoiRequest.RedactionWithdrawn: _FOI_REGISTER,
+    FoiRequest.FoiResponded: _FOI_REGISTER,
+    Referral.CaseNoteAdded: (
+        "a case note is sealed free text about a person, read only from the referral's own stream with a purpose;"
+        " no list or count needs it"
+    ),
+    ReferenceList.ReferenceListOpened: (
+        "a reference list's stream starts with it; the reference view projects the entries the list defines"
+    ),
+    CallOff.ScoresRecorded: (
+        "evaluators' scores are read only from the call-off's stream, in its decision record: an unsuccessful"
+        " bidder's scores are never copied into a view"
+    ),
+    CallOff.ScoresModerated: (
+        "moderated scores are read only from the call-off's stream; the ranking they produce is projected from"
+        " EvaluationCompleted"
+    ),
+}

@@ -1,0 +1,57 @@
+"""Every event type the domain can record is projected by some view, or listed as deliberately unprojected with
+its reason (projections/unprojected.py): a new event type cannot be forgotten by the views silently."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+
+from eventsourcing.domain import DomainEvent
+from eventsourcing.utils import get_topic
+
+import ledger
+from ledger.aggregate import LedgerAggregate
+from projections.runner import all_views
+from projections.unprojected import UNPROJECTED
+
+
+def _subclasses(kind: type) -> Iterator[type]:
+    for sub in kind.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def recordable_event_types() -> dict[str, type]:
+    """Every event class an aggregate of the domain declares (not the library's generated base classes)."""
+    for module in pkgutil.walk_packages(ledger.__path__, "ledger."):
+        importlib.import_module(module.name)
+    found: dict[str, type] = {}
+    for aggregate in set(_subclasses(LedgerAggregate)):
+        for value in vars(aggregate).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, DomainEvent)
+                and value.__qualname__.startswith(f"{aggregate.__qualname__}.")
+                and value.__name__ not in ("Created", "Event")
+            ):
+                found[get_topic(value)] = value
+    return found
+
+
+def test_every_event_type_has_a_handler_or_is_listed_as_unprojected_with_a_reason() -> None:
+    events = recordable_event_types()
+    handled = frozenset().union(*(view.topics for view in all_views()))
+    unprojected = {get_topic(kind): reason for kind, reason in UNPROJECTED.items()}
+    forgotten = sorted(set(events) - handled - set(unprojected))
+    assert not forgotten, f"event types no view projects and projections/unprojected.py does not list: {forgotten}"
+    assert all(len(reason) > 40 for reason in unprojected.values()), "each listed event says why"
+
+
+def test_the_unprojected_list_holds_only_event_types_that_no_view_handles() -> None:
+    events = recordable_event_types()
+    handled = frozenset().union(*(view.topics for view in all_views()))
+    listed = {get_topic(kind) for kind in UNPROJECTED}
+    assert listed <= set(events), "the list names only the domain's event types"
+    assert not listed & handled, f"listed as unprojected but handled by a view: {sorted(listed & handled)}"
+    assert len(events) > 80  # the walk found the domain's events, not an empty set
