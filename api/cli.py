@@ -206,7 +206,7 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from api import bench
+    from tools import bench
 
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -328,8 +328,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ledger.bulk import BulkLedger
-    from ledger.demo import DemoRefused, load_demo
     from ledger.migrate import migrate
+    from tools.demo import DemoRefused, load_demo
 
     url = _url(settings)
     migrate(url)
@@ -343,7 +343,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         )
         try:
             if national:
-                from ledger.national import GenerationReport, generate
+                from tools.national import GenerationReport, generate
 
                 generated: GenerationReport = generate(
                     ledger,

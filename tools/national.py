@@ -23,7 +23,6 @@ from ledger.cases import programmes as prog
 from ledger.cases import referrals as rf
 from ledger.cases import unpaid_work as upw
 from ledger.cases.outcomes import DESIRED_OUTCOMES, Achievement, EndReason
-from ledger.demo import CORRELATION, FINANCE, _Loader
 from ledger.envelope import Actor
 from ledger.errors import LedgerError
 from ledger.framework import categories, geography, reference, terms
@@ -37,6 +36,7 @@ from ledger.procurement import call_offs as co
 from ledger.procurement import contracts as con
 from ledger.roles import Role
 from ledger.store import Ledger
+from tools.demo import CORRELATION, FINANCE, _Loader
 
 REGIONS = "ABCDEFGHIJKL"
 # Share of the national caseload by region (London and the North West largest), from the regions' sizes.
@@ -725,7 +725,7 @@ def generate(
     """Write `years` of national history at `scale` into an empty ledger (see the module's docstring)."""
     import time
 
-    from ledger.demo import DemoRefused
+    from tools.demo import DemoRefused
 
     if ledger.head() > 0:
         raise DemoRefused(f"the ledger already holds {ledger.head()} events: generate into an empty ledger")

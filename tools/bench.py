@@ -37,10 +37,10 @@ from ledger.audit import log as merkle_log
 from ledger.bulk import BulkLedger
 from ledger.config import Settings
 from ledger.migrate import migrate
-from ledger.national import generate
 from ledger.store import Ledger
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner, all_views
+from tools.national import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_SCALE_YEAR = 1_350_000  # what `ledger demo` writes a year at scale 1 (delivery starts late), a little under
