@@ -206,6 +206,7 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from api.auth import issue_development_token
     from tools import bench
 
     try:
@@ -217,6 +218,9 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         _url(settings),
         sizes,
         settings,
+        token=lambda role, org: issue_development_token(
+            settings, role=role, org=org, subject="bench", ttl_seconds=7200
+        ),
         clients=args.clients,
         query_seconds=args.query_seconds,
         reuse=args.reuse,
