@@ -333,7 +333,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from ledger.bulk import BulkLedger
     from ledger.migrate import migrate
-    from tools.demo import DemoRefused, load_demo
+    from tools.demo import load_demo
+    from tools.scenarios import DemoRefused
 
     url = _url(settings)
     migrate(url)

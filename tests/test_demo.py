@@ -79,7 +79,7 @@ def test_demo_refuses_a_ledger_that_already_holds_other_events(make_database) ->
     import pytest
 
     from ledger.framework.reference import seed
-    from tools.demo import DemoRefused
+    from tools.scenarios import DemoRefused
 
     url = make_database()
     ledger = Ledger(url)
