@@ -206,7 +206,8 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from api import bench
+    from api.auth import issue_development_token
+    from tools import bench
 
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -217,6 +218,9 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         _url(settings),
         sizes,
         settings,
+        token=lambda role, org: issue_development_token(
+            settings, role=role, org=org, subject="bench", ttl_seconds=7200
+        ),
         clients=args.clients,
         query_seconds=args.query_seconds,
         reuse=args.reuse,
@@ -328,8 +332,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ledger.bulk import BulkLedger
-    from ledger.demo import DemoRefused, load_demo
     from ledger.migrate import migrate
+    from tools.demo import load_demo
+    from tools.scenarios import DemoRefused
 
     url = _url(settings)
     migrate(url)
@@ -343,7 +348,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         )
         try:
             if national:
-                from ledger.national import GenerationReport, generate
+                from tools.national import GenerationReport, generate
 
                 generated: GenerationReport = generate(
                     ledger,

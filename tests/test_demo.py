@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from ledger.demo import load_demo
 from ledger.store import Ledger
 from projections.catalogue.queries import eligibility, list_contracts, pipeline
 from projections.runner import ProjectionRunner
+from tools.demo import load_demo
 
 
 def test_demo_history_is_realistic_complete_and_loaded_once(make_database) -> None:
@@ -78,8 +78,8 @@ def test_demo_history_is_realistic_complete_and_loaded_once(make_database) -> No
 def test_demo_refuses_a_ledger_that_already_holds_other_events(make_database) -> None:
     import pytest
 
-    from ledger.demo import DemoRefused
     from ledger.framework.reference import seed
+    from tools.scenarios import DemoRefused
 
     url = make_database()
     ledger = Ledger(url)

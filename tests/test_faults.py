@@ -46,13 +46,13 @@ from ledger.envelope import Actor
 from ledger.framework.reference import seed
 from ledger.framework.suppliers import supplier_id_for
 from ledger.migrate import migrate
-from ledger.national import generate
 from ledger.store import Ledger
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner, positions
 from tests.market import Market
 from tests.support import register_test_supplier, unique_legal_id
 from tests.test_payments import approved_invoice
+from tools.national import generate
 
 pytestmark = pytest.mark.faults
 

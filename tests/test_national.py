@@ -15,9 +15,9 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.bulk import BulkLedger
 from ledger.framework.commissioner_types import COMMISSIONER_TYPES
-from ledger.national import GenerationReport, Volumes, generate
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner
+from tools.national import GenerationReport, Volumes, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 0.004

@@ -37,14 +37,16 @@ from ledger.audit import log as merkle_log
 from ledger.bulk import BulkLedger
 from ledger.config import Settings
 from ledger.migrate import migrate
-from ledger.national import generate
 from ledger.store import Ledger
 from projections.rebuild import rebuild
 from projections.runner import ProjectionRunner, all_views
+from tools.national import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_SCALE_YEAR = 1_350_000  # what `ledger demo` writes a year at scale 1 (delivery starts late), a little under
 Progress = Callable[[str], None]
+# A bearer token for a role and an organisation: the API issues tokens, the bench only presents them.
+TokenIssuer = Callable[[str, str | None], str]
 
 
 class Figure(msgspec.Struct, kw_only=True):
@@ -322,6 +324,7 @@ class SizeBench:
     query_seconds: float
     reuse: bool
     say: Progress
+    token: TokenIssuer
     report: SizeReport = field(init=False)
     url: str = field(init=False)
 
@@ -519,13 +522,8 @@ class SizeBench:
         finally:
             ledger.close()
 
-    def _token(self, role: str, org: str | None = None) -> str:
-        from api.auth import issue_development_token
-
-        return issue_development_token(self.settings, role=role, org=org, subject="bench", ttl_seconds=7200)
-
     def commands(self, server: Server, insert_rate: float) -> None:
-        token = self._token("authority", "hmpps-commercial")
+        token = self.token("authority", "hmpps-commercial")
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         run = uuid.uuid4().hex[:6].upper()
 
@@ -567,11 +565,11 @@ class SizeBench:
             ).fetchone()
             commissioner = conn.execute("SELECT commissioner_id FROM catalogue_commissioners LIMIT 1").fetchone()
         assert supplier is not None and partner is not None and commissioner is not None
-        auditor = {"Authorization": f"Bearer {self._token('finance_officer', 'hmpps-finance')}"}
+        auditor = {"Authorization": f"Bearer {self.token('finance_officer', 'hmpps-finance')}"}
 
         def caseworker(of: Any) -> dict[str, str]:
             return {
-                "Authorization": f"Bearer {self._token('provider_caseworker', str(of))}",
+                "Authorization": f"Bearer {self.token('provider_caseworker', str(of))}",
                 "X-Purpose": "benchmark",
             }
 
@@ -629,6 +627,7 @@ def run(
     sizes: list[int],
     settings: Settings,
     *,
+    token: TokenIssuer,
     clients: int = 8,
     query_seconds: float = 10,
     reuse: bool = False,
@@ -645,7 +644,7 @@ def run(
     )
     for size in sizes:
         say(f"size {size:,}")
-        report.sizes.append(SizeBench(server_url, size, settings, clients, query_seconds, reuse, say).run())
+        report.sizes.append(SizeBench(server_url, size, settings, clients, query_seconds, reuse, say, token).run())
     return report
 
 
