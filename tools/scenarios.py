@@ -518,8 +518,11 @@ class Casework:
         return max(referral.appointments.values(), key=lambda a: a.starts_at)
 
     def attend(self, attended: rf.Attended, absence: rf.Absence | None = None) -> None:
-        """Attendance at the latest appointment (some attended sessions count towards RAR days)."""
-        appointment = self.last_appointment()
+        """Attendance at the latest appointment (some attended sessions count towards RAR days, never more of them
+        than the practitioner ordered)."""
+        referral = self.sim.ledger.load(rf.Referral, self.referral_id)
+        appointment = max(referral.appointments.values(), key=lambda a: a.starts_at)
+        days_left = referral.rar_days() < referral.details.max_enforceable_days
         rf.record_attendance(
             self.sim.ledger,
             self.sim.env(self.caseworker),
@@ -530,7 +533,8 @@ class Casework:
                 absence=absence,
                 counts_towards_rar=attended is not rf.Attended.NO
                 and appointment.kind is rf.AppointmentKind.SESSION
-                and self.sim.rng.random() < 0.3,
+                and self.sim.rng.random() < 0.3
+                and days_left,
                 concerns="Did not attend and did not answer calls" if absence is rf.Absence.UNACCEPTABLE else None,
             ),
         )
