@@ -31,10 +31,10 @@ FINGERPRINT = (
 )
 
 
-def generated(url: str, *, seed: int = 2021, years: int = 1) -> GenerationReport:
+def generated(url: str, *, seed: int = 2021, years: int = 1, scale: float = SCALE) -> GenerationReport:
     ledger = BulkLedger(url, batch_size=2000)
     try:
-        return generate(ledger, years=years, scale=SCALE, seed=seed)
+        return generate(ledger, years=years, scale=scale, seed=seed)
     finally:
         ledger.close()
 
@@ -58,6 +58,11 @@ def test_the_same_seed_gives_the_same_history_and_another_seed_another(make_data
     other = make_database()
     generated(other, seed=7)
     assert fingerprint(other) != fingerprint(url)
+
+
+def test_two_years_of_the_story_that_once_ordered_too_few_rar_days_refuse_nothing(make_database) -> None:
+    """Seed 7 over two years at 5% once counted an attended session towards RAR days beyond those ordered."""
+    assert generated(make_database(), seed=7, years=2, scale=0.05).refused == 0
 
 
 def test_a_year_has_national_proportions_at_the_scale_asked(history) -> None:
