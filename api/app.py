@@ -11,9 +11,8 @@ from typing import Any
 import falcon
 
 from api import resources
-from api.audit_routes import build_audit_routes
 from api.auth import REALM, AuthenticationFailed
-from api.caseload_routes import build_caseload_routes
+from api.endpoints import endpoint
 from api.errors import (
     ProblemError,
     handle_bad_cursor,
@@ -22,10 +21,9 @@ from api.errors import (
     invalid,
     serialize_problem,
 )
-from api.foi_routes import build_foi_routes
 from api.openapi import Document
-from api.payment_routes import build_payment_routes
-from api.routes import build_routes
+from api.operations import Operations
+from api.routes import every_route
 from api.services import Services
 from ledger.config import Settings
 from ledger.envelope import utcnow
@@ -71,8 +69,8 @@ class Authentication:
     def process_resource(
         self, req: falcon.Request, resp: falcon.Response, resource: object, params: dict[str, object]
     ) -> None:
-        operations = getattr(resource, "operations", {})
-        operation = operations.get(req.method)
+        documented = getattr(resource, "documented", {})
+        operation = documented.get(req.method)
         if operation is None or operation.public:
             return  # unknown methods fall through to 405; public operations need no token
         header = req.get_header("Authorization") or ""
@@ -101,9 +99,11 @@ class Authentication:
 
 
 class LedgerApp(falcon.App):
-    """A falcon App that also holds the process's services (so tests and `ledger serve` can close them)."""
+    """A falcon App that also holds the process's services (so tests and `ledger serve` can close them) and the
+    registry of its operations (which pages run directly)."""
 
     services: Services
+    operations: Operations
 
 
 def create_app(
@@ -112,6 +112,7 @@ def create_app(
     """The API. `clock` is the ledger's notion of now (tests move it; production never does)."""
     settings = settings or Settings.from_env()
     services = Services(settings, database_url=database_url, clock=clock)
+    operations = Operations(services, every_route())  # fails here if an operation and the policy disagree
     app = LedgerApp(middleware=[RequestContext(), Authentication(services)], cors_enable=False)
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(serialize_problem)
@@ -126,17 +127,14 @@ def create_app(
         ("/health/ready", resources.HealthReady(services)),
         ("/openapi.json", openapi),
         ("/docs", resources.DocsResource(services, openapi)),
-        *build_routes(services),
-        *build_caseload_routes(services),
-        *build_payment_routes(services),
-        *build_audit_routes(services),
-        *build_foi_routes(services),
+        *((r.path, endpoint(operations, r)) for r in operations.routes),
     ]
     for path, resource in routes:
         app.add_route(path, resource)
-        for method, operation in resource.operations.items():
+        for method, operation in resource.documented.items():
             document.add(path, method, operation)
     app.services = services
+    app.operations = operations
     return app
 
 

@@ -5,16 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import falcon
 import msgspec
 from psycopg_pool import ConnectionPool
 
-from ledger.envelope import utcnow
+from ledger.envelope import Actor, utcnow
 from projections.sql import Where
 
 
-def record_personal_data_read(pool: ConnectionPool, req: falcon.Request, *, found: bool) -> None:
-    actor = req.context.actor
+def record_personal_data_read(
+    pool: ConnectionPool,
+    actor: Actor,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    purpose: str,
+    request_id: str,
+    found: bool,
+) -> None:
+    """Who read people's personal data through which operation (method, path and query as sent), and why."""
     with pool.connection() as conn:
         conn.execute(
             "INSERT INTO personal_data_reads (read_at, actor_id, actor_role, organisation_id, method, path, query,"
@@ -24,11 +33,11 @@ def record_personal_data_read(pool: ConnectionPool, req: falcon.Request, *, foun
                 actor.id,
                 actor.role,
                 actor.organisation_id,
-                req.method,
-                req.path,
-                req.query_string,
-                req.context.purpose,
-                req.context.request_id,
+                method,
+                path,
+                query,
+                purpose,
+                request_id,
                 found,
             ),
         )

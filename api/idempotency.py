@@ -1,4 +1,4 @@
-"""Idempotency-Key for commands that move money: a retry gets the first response and writes nothing new."""
+"""Idempotency-Key for commands that move money: a retry gets the first answer and writes nothing new."""
 
 from __future__ import annotations
 
@@ -8,27 +8,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import falcon
 import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from api.errors import ProblemError
 
-_REPLAYED_HEADERS = ("ETag", "X-Ledger-Position", "Location")
-
 
 @dataclass(frozen=True)
 class Replay:
+    """The first request's answer, as it was given: status, JSON body and headers (ETag, X-Ledger-Position,
+    Location)."""
+
     status: int
     body: bytes
     headers: dict[str, str]
-
-    def apply(self, resp: falcon.Response) -> None:
-        resp.status = self.status
-        resp.content_type = falcon.MEDIA_JSON
-        resp.data = self.body
-        resp.set_headers({**self.headers, "Idempotent-Replayed": "true"})
 
 
 @dataclass(frozen=True)
@@ -39,17 +33,17 @@ class Reservation:
     actor: str
     key: str
 
-    def keep(self, resp: falcon.Response) -> None:
-        """Store the response that every retry with this key will get (committed when the claim ends)."""
-        headers = {h: resp.get_header(h) for h in _REPLAYED_HEADERS if resp.get_header(h)}
+    def keep(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        """Store the answer that every retry with this key will get (committed when the claim ends)."""
         self.conn.execute(
             "UPDATE idempotency_keys SET status = %s, body = %s, headers = %s WHERE actor_id = %s AND key = %s",
-            (int(resp.status_code), resp.data, Jsonb(headers), self.actor, self.key),
+            (status, body, Jsonb(headers), self.actor, self.key),
         )
 
 
-def _fingerprint(req: falcon.Request, body: bytes) -> str:
-    return hashlib.sha256(f"{req.method} {req.path}\n".encode() + body).hexdigest()
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """What makes a retry the same request: its method, its path and its body."""
+    return hashlib.sha256(f"{method} {path}\n".encode() + body).hexdigest()
 
 
 def _stored(conn: psycopg.Connection[Any], actor: str, key: str, *, lock: bool = False) -> dict[str, Any] | None:
@@ -87,9 +81,9 @@ def _in_progress() -> ProblemError:
 
 
 @contextmanager
-def claim(pool: ConnectionPool, req: falcon.Request, key: str, body: bytes) -> Iterator[Replay | Reservation]:
-    """Hold the key for this request while its command runs (yield a Reservation, whose `keep` stores the
-    response), or yield the stored response of the first request (a Replay).
+def claim(pool: ConnectionPool, actor: str, key: str, fingerprint: str) -> Iterator[Replay | Reservation]:
+    """Hold the caller's key for this request while its command runs (yield a Reservation, whose `keep` stores the
+    answer), or yield the stored answer of the first request (a Replay).
 
     The key's row stays locked, in a transaction on this process's connection, for as long as the command runs.
     A process that dies mid-request (SIGKILL, OOM, a worker timeout) ends its transaction and so its lock: the
@@ -97,8 +91,6 @@ def claim(pool: ConnectionPool, req: falcon.Request, key: str, body: bytes) -> I
     that fails likewise leaves the key free for a retry, which may then carry a corrected body. A key reused for a
     different request is refused (422); one whose first request is still running is refused (409).
     """
-    actor = req.context.actor.id
-    fingerprint = _fingerprint(req, body)
     with pool.connection() as conn:
         conn.execute(
             "INSERT INTO idempotency_keys (actor_id, key, request_hash) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",

@@ -38,6 +38,7 @@ class Param:
 class Operation:
     """One documented operation of a resource; the app registers routes and the document from these."""
 
+    name: str  # the operationId: "suppliers.register"
     summary: str
     response: Any = None
     request: Any = None
@@ -100,7 +101,7 @@ class Document:
     def _operation(self, path: str, method: str, op: Operation) -> dict[str, Any]:
         out: dict[str, Any] = {
             "summary": op.summary,
-            "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "operationId": op.name,
             "responses": {},
         }
         if op.description:
@@ -110,7 +111,7 @@ class Document:
         if op.public:
             out["security"] = []
         params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _path_params(path)
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in path_params(path)
         ]
         params += [
             {
@@ -152,8 +153,9 @@ def _ref(kind: Any) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{kind.__name__}"}
 
 
-def _path_params(path: str) -> list[str]:
-    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+def path_params(template: str) -> list[str]:
+    """The names of a path template's parameters, in order."""
+    return [part[1:-1] for part in template.split("/") if part.startswith("{") and part.endswith("}")]
 
 
 def render_docs(spec: dict[str, Any]) -> str:

@@ -1,15 +1,16 @@
 """Who may do what: the role matrix and organisation scoping for every operation, in one place.
 
-Closed by default: an operation without a rule here is refused (403) for everyone, and the matrix test
-fails. Roles that are not scoped to an organisation (Authority, finance, audit, FOI, administrators)
-see across the framework; suppliers, commissioners and practitioners see only their own. A single
-resource outside the caller's scope is answered 404, so its existence does not leak; lists are
-filtered to the caller's scope.
+Each operation is named here by its one name (`suppliers.register`, see `api/routes`); paths are the routes'
+business. Closed by default: the app is not built while an operation has no rule here or a rule names no
+operation, and an operation without a rule would be refused (403) to everyone. Roles that are not scoped to an
+organisation (Authority, finance, audit, FOI, administrators) see across the framework; suppliers,
+commissioners and practitioners see only their own. A single resource outside the caller's scope is answered
+404, so its existence does not leak; lists are filtered to the caller's scope.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -20,7 +21,6 @@ from ledger.errors import NotFound
 from ledger.framework.commissioners import commissioner_id_for
 from ledger.roles import Role
 from ledger.store import Ledger
-from projections.caseload.models import CaseloadList
 
 PERSONAL_DATA = "personal_data"  # the privilege an auditor needs to read people's personal data
 
@@ -47,174 +47,183 @@ def rule(*roles: Role | frozenset[Role], scope: str = "none", personal_data: boo
 # -- the matrix ------------------------------------------------------------------------------------
 
 _SUPPLIER_SELF = (R.SUPPLIER_BID_MANAGER,)
-_CO = "/call-offs/{call_off_id}"
-_REF = "/referrals/{referral_id}"
-_K = "/contracts/{contract_id}"
-_INV = "/contracts/{contract_id}/invoices/{invoice_id}"
-_FOI = "/foi/requests/{request_id}"
-_QUESTIONNAIRE = ("GET", "/suppliers/{supplier_id}/questionnaires/{questionnaire_id}")
+_PRACTITIONERS_AND_PROVIDERS = (R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER)
+_FINANCE_READERS = (R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER)
 
-RULES: dict[tuple[str, str], Rule] = {
-    ("POST", "/suppliers"): rule(R.AUTHORITY, R.ADMINISTRATOR, R.SUPPLIER_BID_MANAGER),
-    ("GET", "/suppliers"): rule(EVERYONE),
-    ("GET", "/suppliers/{supplier_id}"): rule(EVERYONE),
-    ("PATCH", "/suppliers/{supplier_id}"): rule(R.AUTHORITY, R.ADMINISTRATOR, *_SUPPLIER_SELF, scope="supplier"),
-    ("POST", "/suppliers/{supplier_id}/questionnaires"): rule(*_SUPPLIER_SELF, scope="supplier"),
-    ("POST", "/suppliers/{supplier_id}/questionnaires/{questionnaire_id}/assessments"): rule(R.AUTHORITY),
+RULES: dict[str, Rule] = {
+    "suppliers.register": rule(R.AUTHORITY, R.ADMINISTRATOR, R.SUPPLIER_BID_MANAGER),
+    "suppliers.list": rule(EVERYONE),
+    "suppliers.get": rule(EVERYONE),
+    "suppliers.change_details": rule(R.AUTHORITY, R.ADMINISTRATOR, *_SUPPLIER_SELF, scope="supplier"),
+    "suppliers.accept_terms": rule(*_SUPPLIER_SELF, scope="supplier"),
+    "suppliers.withdraw_from_lot": rule(R.AUTHORITY, *_SUPPLIER_SELF, scope="supplier"),
+    "suppliers.change_declared_areas": rule(*_SUPPLIER_SELF, scope="supplier"),
+    **{f"suppliers.{sanction}": rule(R.AUTHORITY) for sanction in ("suspend", "exclude", "reinstate")},
+    "questionnaires.submit": rule(*_SUPPLIER_SELF, scope="supplier"),
     # A supplier's questionnaires: the supplier itself, the Authority that assesses them, auditors.
-    _QUESTIONNAIRE: rule(R.AUTHORITY, R.AUDITOR, *_SUPPLIER_SELF, scope="supplier"),
-    ("GET", "/questionnaires"): rule(R.AUTHORITY, R.AUDITOR),
-    ("POST", "/suppliers/{supplier_id}/terms-acceptances"): rule(*_SUPPLIER_SELF, scope="supplier"),
-    ("POST", "/suppliers/{supplier_id}/lot-withdrawals"): rule(R.AUTHORITY, *_SUPPLIER_SELF, scope="supplier"),
-    ("PUT", "/suppliers/{supplier_id}/declared-areas"): rule(*_SUPPLIER_SELF, scope="supplier"),
-    ("POST", "/suppliers/{supplier_id}/suspensions"): rule(R.AUTHORITY),
-    ("POST", "/suppliers/{supplier_id}/exclusions"): rule(R.AUTHORITY),
-    ("POST", "/suppliers/{supplier_id}/reinstatements"): rule(R.AUTHORITY),
-    ("POST", "/commissioners"): rule(R.AUTHORITY, R.ADMINISTRATOR),
-    ("GET", "/commissioners"): rule(EVERYONE),
-    ("GET", "/commissioners/{commissioner_id}"): rule(EVERYONE),
-    ("POST", "/commissioners/{commissioner_id}/user-agreement"): rule(R.COMMISSIONER, scope="commissioner"),
-    ("POST", "/call-offs"): rule(R.COMMISSIONER, scope="lead"),
-    ("GET", "/call-offs"): rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ),
-    ("GET", _CO): rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ, scope="call_off"),
+    "questionnaires.get": rule(R.AUTHORITY, R.AUDITOR, *_SUPPLIER_SELF, scope="supplier"),
+    "questionnaires.worklist": rule(R.AUTHORITY, R.AUDITOR),
+    "questionnaires.assess_lot": rule(R.AUTHORITY),
+    "commissioners.register": rule(R.AUTHORITY, R.ADMINISTRATOR),
+    "commissioners.list": rule(EVERYONE),
+    "commissioners.get": rule(EVERYONE),
+    "commissioners.sign_user_agreement": rule(R.COMMISSIONER, scope="commissioner"),
+    "call_offs.draft": rule(R.COMMISSIONER, scope="lead"),
+    "call_offs.list": rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ),
+    "call_offs.get": rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ, scope="call_off"),
     # Invitation is the domain's rule (409 "supplier not invited to this call-off"); the policy checks
     # that the body's supplier is the caller's own.
-    ("POST", f"{_CO}/clarification-requests"): rule(R.SUPPLIER_BID_MANAGER),
-    ("POST", f"{_CO}/tenders"): rule(R.SUPPLIER_BID_MANAGER),
-    ("GET", f"{_CO}/tenders"): rule(R.COMMISSIONER, R.AUDITOR, R.FOI_OFFICER, scope="call_off"),
+    "call_offs.ask_clarification": rule(R.SUPPLIER_BID_MANAGER),
     **{
-        ("POST", f"{_CO}/{step}"): rule(R.COMMISSIONER, scope="call_off")
+        f"call_offs.{step}": rule(R.COMMISSIONER, scope="call_off")
         for step in (
-            "publication",
-            "clarifications",
-            "tender-opening",
-            "bafo",
-            "scores",
-            "moderations",
-            "evaluation",
-            "award",
-            "cancellation",
-            "contract",
+            "publish",
+            "publish_clarification",
+            "open_tenders",
+            "invite_bafo",
+            "record_scores",
+            "moderate_scores",
+            "complete_evaluation",
+            "decide_award",
+            "cancel",
+            "conclude_contract",
         )
     },
-    ("GET", "/contracts"): rule(EVERYONE),
-    ("GET", _K): rule(EVERYONE, scope="contract"),
-    ("POST", f"{_K}/variations"): rule(R.COMMISSIONER, scope="contract"),
-    ("POST", f"{_K}/extensions"): rule(R.COMMISSIONER, scope="contract"),
-    ("POST", f"{_K}/termination"): rule(R.COMMISSIONER, scope="contract"),
-    ("GET", "/catalogue/eligibility"): rule(EVERYONE),
-    ("GET", "/catalogue/contracts"): rule(EVERYONE),
-    ("GET", "/catalogue/pipeline"): rule(R.COMMISSIONER, GLOBAL_READ),
-    ("POST", "/referrals"): rule(R.PROBATION_PRACTITIONER),
-    ("GET", "/referrals"): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True),
-    ("GET", _REF): rule(
-        R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, scope="referral", personal_data=True
-    ),
+    "tenders.submit": rule(R.SUPPLIER_BID_MANAGER),
+    "tenders.opened": rule(R.COMMISSIONER, R.AUDITOR, R.FOI_OFFICER, scope="call_off"),
+    "contracts.list": rule(EVERYONE),
+    "contracts.get": rule(EVERYONE, scope="contract"),
+    **{f"contracts.{change}": rule(R.COMMISSIONER, scope="contract") for change in ("vary", "extend", "terminate")},
+    "catalogue.eligibility": rule(EVERYONE),
+    "catalogue.contracts": rule(EVERYONE),
+    "catalogue.pipeline": rule(R.COMMISSIONER, GLOBAL_READ),
+    "referrals.make": rule(R.PROBATION_PRACTITIONER),
+    "referrals.list": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, personal_data=True),
+    "referrals.get": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, scope="referral", personal_data=True),
     **{
-        ("POST", f"{_REF}/{step}"): rule(R.PROVIDER_CASEWORKER, scope="referral")
+        f"referrals.{step}": rule(R.PROVIDER_CASEWORKER, scope="referral")
         for step in (
-            "acknowledgement",
-            "caseworker",
-            "appointments",
-            "appointment-changes",
-            "appointment-cancellations",
-            "attendance",
-            "attendance-corrections",
-            "action-plan",
-            "end-of-service-report",
+            "acknowledge",
+            "assign_caseworker",
+            "schedule_appointment",
+            "reschedule_appointment",
+            "cancel_appointment",
+            "record_attendance",
+            "correct_attendance",
+            "submit_action_plan",
+            "report_end_of_service",
         )
     },
     **{
-        ("POST", f"{_REF}/{step}"): rule(R.PROBATION_PRACTITIONER, scope="referral")
-        for step in ("action-plan-approval", "amendments", "notification-acknowledgements", "withdrawal")
+        f"referrals.{step}": rule(R.PROBATION_PRACTITIONER, scope="referral")
+        for step in ("approve_action_plan", "amend", "acknowledge_notification", "withdraw")
     },
-    ("POST", f"{_REF}/case-notes"): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, scope="referral"),
-    ("POST", "/unpaid-work"): rule(R.PROBATION_PRACTITIONER),
-    ("GET", "/unpaid-work"): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True),
-    ("GET", "/unpaid-work/{order_id}"): rule(R.PROVIDER_CASEWORKER, R.AUDITOR, scope="order", personal_data=True),
+    "referrals.add_case_note": rule(*_PRACTITIONERS_AND_PROVIDERS, scope="referral"),
+    "unpaid_work.allocate": rule(R.PROBATION_PRACTITIONER),
+    "unpaid_work.list": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, personal_data=True),
+    "unpaid_work.get": rule(R.PROVIDER_CASEWORKER, R.AUDITOR, scope="order", personal_data=True),
     **{
-        ("POST", f"/unpaid-work/{{order_id}}/{step}"): rule(R.PROVIDER_CASEWORKER, scope="order")
-        for step in ("induction", "sessions", "stand-downs")
+        f"unpaid_work.{step}": rule(R.PROVIDER_CASEWORKER, scope="order")
+        for step in ("complete_induction", "record_work", "record_stand_down")
     },
-    ("POST", "/programmes"): rule(R.PROVIDER_CASEWORKER, scope="body_contract"),
-    ("POST", "/programmes/{group_id}/participants"): rule(R.PROVIDER_CASEWORKER, scope="group"),
+    "programmes.form_group": rule(R.PROVIDER_CASEWORKER, scope="body_contract"),
     **{
-        ("POST", f"/programmes/{{group_id}}/{step}"): rule(R.PROVIDER_CASEWORKER, scope="group")
-        for step in ("sessions", "attendance", "withdrawals")
+        f"programmes.{step}": rule(R.PROVIDER_CASEWORKER, scope="group")
+        for step in ("join_group", "schedule_session", "record_attendance", "withdraw_participant")
     },
-    ("GET", "/programmes/{group_id}"): rule(R.PROVIDER_CASEWORKER, R.AUDITOR, scope="group", personal_data=True),
+    "programmes.get": rule(R.PROVIDER_CASEWORKER, R.AUDITOR, scope="group", personal_data=True),
     **{
-        ("GET", path): rule(R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True)
-        for path in ("/caseload", *(f"/caseload/{name}" for name in CaseloadList))
+        f"caseload.{view}": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, personal_data=True)
+        for view in (
+            "get",
+            "unassigned",
+            "waiting_for_first_appointment",
+            "notifications_pending",
+            "unpaid_work_at_risk",
+            "unpaid_work_started_late",
+            "report",
+        )
     },
-    ("GET", "/caseload/report.csv"): rule(
-        R.PROBATION_PRACTITIONER, R.PROVIDER_CASEWORKER, R.AUDITOR, personal_data=True
-    ),
-    ("GET", f"{_K}/account"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER, SUPPLIER_ROLES, scope="contract"),
-    ("POST", f"{_K}/price-schedules"): rule(R.FINANCE_OFFICER),
-    ("POST", f"{_K}/period-closures"): rule(R.FINANCE_OFFICER),
-    ("POST", f"{_K}/milestones"): rule(R.FINANCE_OFFICER, R.COMMISSIONER, scope="contract"),
-    ("POST", f"{_K}/invoices"): rule(R.SUPPLIER_BID_MANAGER, scope="contract"),
-    ("POST", f"{_K}/payment-reversals"): rule(R.FINANCE_OFFICER),
+    "accounts.get": rule(*_FINANCE_READERS, SUPPLIER_ROLES, scope="contract"),
+    "accounts.set_price_schedule": rule(R.FINANCE_OFFICER),
+    "accounts.close_period": rule(R.FINANCE_OFFICER),
+    "accounts.record_milestone": rule(R.FINANCE_OFFICER, R.COMMISSIONER, scope="contract"),
+    "accounts.submit_invoice": rule(R.SUPPLIER_BID_MANAGER, scope="contract"),
     **{
-        ("POST", f"{_INV}/{step}"): rule(R.FINANCE_OFFICER)
-        for step in ("approvals", "disputes", "credit-notes", "payments")
+        f"accounts.{step}": rule(R.FINANCE_OFFICER)
+        for step in (
+            "approve_invoice_line",
+            "dispute_invoice_line",
+            "issue_credit_note",
+            "make_payment",
+            "reverse_payment",
+        )
     },
-    ("GET", "/invoices"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER, R.SUPPLIER_BID_MANAGER),
+    "accounts.list_invoices": rule(*_FINANCE_READERS, R.SUPPLIER_BID_MANAGER),
     # Scoped in the query itself (the caller's forced filters), after the read-your-writes wait.
-    ("GET", "/invoices/{invoice_id}"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER, R.SUPPLIER_BID_MANAGER),
-    ("GET", "/payments"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER, R.SUPPLIER_BID_MANAGER),
-    ("POST", "/budgets"): rule(R.FINANCE_OFFICER),
-    ("GET", "/budgets"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER),
-    ("POST", "/budgets/{line_id}/overruns"): rule(R.FINANCE_OFFICER),
-    ("GET", "/finance/spend"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER),
-    ("GET", "/finance/aged-payables"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER),
-    ("GET", "/finance/prompt-payment"): rule(R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER),
-    ("GET", "/finance/export/{table}"): rule(R.FINANCE_OFFICER, R.AUDITOR),
-    ("GET", "/audit/personal-data-reads"): rule(R.AUDITOR),
-    ("GET", "/audit/events"): rule(R.AUDITOR, R.FOI_OFFICER),
-    ("GET", "/audit/aggregates/{aggregate_id}"): rule(R.AUDITOR, R.FOI_OFFICER),
-    ("GET", "/audit/aggregates/{aggregate_id}/events"): rule(R.AUDITOR, R.FOI_OFFICER),
-    ("GET", "/audit/checkpoints"): rule(GLOBAL_READ),
-    ("POST", "/audit/checkpoints"): rule(R.AUDITOR, R.ADMINISTRATOR),
-    ("GET", "/audit/events/{position}/inclusion-proof"): rule(GLOBAL_READ),
-    ("GET", "/audit/consistency-proof"): rule(GLOBAL_READ),
-    ("POST", "/personal-data/erasures"): rule(R.DATA_PROTECTION_OFFICER),
-    ("GET", "/personal-data/erasures"): rule(R.DATA_PROTECTION_OFFICER, R.AUDITOR),
+    "accounts.get_invoice": rule(*_FINANCE_READERS, R.SUPPLIER_BID_MANAGER),
+    "accounts.list_payments": rule(*_FINANCE_READERS, R.SUPPLIER_BID_MANAGER),
+    "finance.set_budget_line": rule(R.FINANCE_OFFICER),
+    "finance.list_budget_lines": rule(*_FINANCE_READERS),
+    "finance.approve_overrun": rule(R.FINANCE_OFFICER),
+    **{f"finance.{view}": rule(*_FINANCE_READERS) for view in ("spend", "aged_payables", "prompt_payment")},
+    "finance.export": rule(R.FINANCE_OFFICER, R.AUDITOR),
+    "personal_data.erase": rule(R.DATA_PROTECTION_OFFICER),
+    "personal_data.erasures": rule(R.DATA_PROTECTION_OFFICER, R.AUDITOR),
+    "audit.personal_data_reads": rule(R.AUDITOR),
+    **{f"audit.{view}": rule(R.AUDITOR, R.FOI_OFFICER) for view in ("events", "aggregate", "aggregate_events")},
+    **{f"audit.{view}": rule(GLOBAL_READ) for view in ("checkpoints", "inclusion_proof", "consistency_proof")},
+    "audit.sign_checkpoint": rule(R.AUDITOR, R.ADMINISTRATOR),
     # Decision records: FOI officers, auditors and the Authority; commissioners for their own call-offs.
     **{
-        ("GET", f"/foi/call-offs/{{call_off_id}}/decision-record{suffix}"): rule(
-            R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY, R.COMMISSIONER, scope="call_off"
-        )
-        for suffix in ("", ".html")
+        f"foi.{record}": rule(R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY, R.COMMISSIONER, scope="call_off")
+        for record in ("decision_record", "decision_record_html")
     },
     **{
-        ("GET", f"/foi/suppliers/{{supplier_id}}/qualification-record{suffix}"): rule(
-            R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY
-        )
-        for suffix in ("", ".html")
+        f"foi.{record}": rule(R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY)
+        for record in ("qualification_record", "qualification_record_html")
     },
     # FOI requests: FOI officers handle them, auditors read them. Requesters' names are personal data.
-    ("POST", "/foi/requests"): rule(R.FOI_OFFICER),
-    ("GET", "/foi/requests"): rule(R.FOI_OFFICER, R.AUDITOR, personal_data=True),
-    ("GET", _FOI): rule(R.FOI_OFFICER, R.AUDITOR, personal_data=True),
+    "foi.requests.receive": rule(R.FOI_OFFICER),
+    "foi.requests.list": rule(R.FOI_OFFICER, R.AUDITOR, personal_data=True),
+    "foi.requests.get": rule(R.FOI_OFFICER, R.AUDITOR, personal_data=True),
     **{
-        ("POST", f"{_FOI}/{step}"): rule(R.FOI_OFFICER)
+        f"foi.requests.{step}": rule(R.FOI_OFFICER)
         for step in (
-            "clarification-requests",
-            "clarifications",
-            "extensions",
-            "disclosure",
-            "redactions",
-            "redactions/{redaction_id}/withdrawal",
-            "response",
+            "seek_clarification",
+            "receive_clarification",
+            "extend_deadline",
+            "prepare_disclosure",
+            "apply_redaction",
+            "withdraw_redaction",
+            "respond",
         )
     },
     **{
-        ("GET", f"{_FOI}/{document}"): rule(R.FOI_OFFICER, R.AUDITOR)
-        for document in ("disclosure", "disclosure.html", "suggested-redactions")
+        f"foi.requests.{document}": rule(R.FOI_OFFICER, R.AUDITOR)
+        for document in ("disclosure", "disclosure_html", "suggested_redactions")
     },
 }
+
+
+def refusal(name: str, actor: Actor, operation: str) -> str | None:
+    """Why the actor's role may not run the operation at all (None: it may, subject to scope)."""
+    rule_ = RULES.get(name)
+    if rule_ is None:
+        return "no access rule covers this operation"
+    if actor.role not in rule_.roles:
+        return f"the {actor.role} role may not {operation}"
+    if rule_.personal_data and actor.role == R.AUDITOR and PERSONAL_DATA not in actor.privileges:
+        return "reading personal data needs the personal_data privilege"
+    return None
+
+
+def check_rules(operations: Iterable[str]) -> None:
+    """Every operation has a rule and every rule names an operation (checked when the app is built)."""
+    names = set(operations)
+    missing, stale = sorted(names - set(RULES)), sorted(set(RULES) - names)
+    if missing or stale:
+        raise ValueError(f"operations without an access rule: {missing}; rules naming no operation: {stale}")
 
 
 # -- scope ---------------------------------------------------------------------------------------
@@ -357,7 +366,7 @@ def _check_body(ledger: Ledger, actor: Actor, scope: str, body: Any) -> None:
 def reads_questionnaires(actor: Actor, supplier_id: UUID) -> bool:
     """Whether the caller may read this supplier's questionnaires (wherever they are shown: the rule of the
     questionnaire's own route decides)."""
-    rule_ = RULES[_QUESTIONNAIRE]
+    rule_ = RULES["questionnaires.get"]
     return actor.role in rule_.roles and (actor.role not in SUPPLIER_ROLES or actor.organisation_id == str(supplier_id))
 
 

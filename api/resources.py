@@ -39,22 +39,25 @@ class Readiness(msgspec.Struct, kw_only=True):
 
 
 class Resource:
-    operations: dict[str, Operation] = {}
+    documented: dict[str, Operation] = {}
 
     def __init__(self, services: Services) -> None:
         self.services = services
 
 
 class HealthLive(Resource):
-    operations = {"GET": Operation("The process is up", response=Liveness, public=True, tags=("health",))}
+    documented = {
+        "GET": Operation("health.live", "The process is up", response=Liveness, public=True, tags=("health",))
+    }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         media.respond(resp, Liveness(status="live"))
 
 
 class HealthReady(Resource):
-    operations = {
+    documented = {
         "GET": Operation(
+            "health.ready",
             "Database reachable, migrations at head, projection lag in events",
             response=Readiness,
             public=True,
@@ -109,8 +112,10 @@ def view_status(conn: Any) -> list[ViewStatus]:
 
 
 class OpenAPIResource(Resource):
-    operations = {
-        "GET": Operation("This OpenAPI 3.1 document", response={"type": "object"}, public=True, tags=("docs",))
+    documented = {
+        "GET": Operation(
+            "docs.openapi", "This OpenAPI 3.1 document", response={"type": "object"}, public=True, tags=("docs",)
+        )
     }
 
     def __init__(self, services: Services, document: Document) -> None:
@@ -129,8 +134,9 @@ class OpenAPIResource(Resource):
 
 
 class DocsResource(Resource):
-    operations = {
+    documented = {
         "GET": Operation(
+            "docs.page",
             "Human-readable API documentation",
             response={"type": "string"},
             public=True,

@@ -70,8 +70,8 @@ class Market:
         organisation that owns the resource (explicit role, org or sub win)."""
         from api import policy
 
-        template, params = _match(method, path)
-        rule = policy.RULES[(method, template)]
+        name, params = self.operation_at(method, path)
+        rule = policy.RULES[name]
         if role is None:
             acting = (
                 "commissioner",
@@ -164,11 +164,36 @@ class Market:
         sub: str | None = None,
     ) -> Any:
         query = {"min_position": self.position, **(params or {})}
-        headers = self.caller("GET", path, None, role or "auditor" if _personal(path) else role, org, sub)
+        headers = self.caller("GET", path, None, role or "auditor" if self._personal(path) else role, org, sub)
         result = self.client.simulate_get(path, params=query, headers=headers)
         assert result.status_code == expect, f"GET {path}: {result.status_code} {result.text}"
         media = result.headers.get("content-type", "").split(";")[0]
         return result.json if media.endswith("json") else result.text  # application/json, problem+json
+
+    def operation_at(self, method: str, path: str) -> tuple[str, dict[str, str]]:
+        """The operation a request runs (found in the app's registry), with its path parameters."""
+        parts = path.split("?")[0].strip("/").split("/")
+        operations = self.app.operations
+        for name in operations.names():
+            m, template = operations.route(name)
+            pieces = template.strip("/").split("/")
+            if m != method or len(pieces) != len(parts):
+                continue
+            params: dict[str, str] = {}
+            for piece, part in zip(pieces, parts, strict=True):
+                if piece.startswith("{"):
+                    params[piece[1:-1]] = part
+                elif piece != part:
+                    break
+            else:
+                return name, params
+        raise AssertionError(f"no operation for {method} {path}")
+
+    def _personal(self, path: str) -> bool:
+        from api import policy
+
+        name, _ = self.operation_at("GET", path)
+        return policy.RULES[name].personal_data
 
     # -- the market's actors ---------------------------------------------------------------------
 
@@ -344,30 +369,3 @@ class Market:
             "/referrals", body, expect=expect, role="probation_practitioner", org="region-a", sub=practitioner
         )
         return result.json["id"] if expect == 201 else result
-
-
-def _match(method: str, path: str) -> tuple[str, dict[str, str]]:
-    """The route template a concrete path matches, with its parameters."""
-    from api import policy
-
-    parts = path.split("?")[0].strip("/").split("/")
-    for m, template in policy.RULES:
-        pieces = template.strip("/").split("/")
-        if m != method or len(pieces) != len(parts):
-            continue
-        params: dict[str, str] = {}
-        for piece, part in zip(pieces, parts, strict=True):
-            if piece.startswith("{"):
-                params[piece[1:-1]] = part
-            elif piece != part:
-                break
-        else:
-            return template, params
-    raise AssertionError(f"no rule for {method} {path}")
-
-
-def _personal(path: str) -> bool:
-    from api import policy
-
-    template, _ = _match("GET", path)
-    return policy.RULES[("GET", template)].personal_data

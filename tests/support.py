@@ -1,4 +1,5 @@
-"""Helpers shared by the tests (reading counts, making unique identifiers, aggregates in memory)."""
+"""Helpers shared by the tests (the app's routes by name, reading counts, making unique identifiers, aggregates in
+memory)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,6 +17,11 @@ from ledger.envelope import Actor, Envelope, make_envelope, stamping
 from ledger.errors import RuleViolation
 from ledger.framework.suppliers import OrganisationType, RegisterSupplier, register_supplier
 from ledger.store import Ledger, Recorded
+
+
+def routes_of(app: Any) -> dict[tuple[str, str], str]:
+    """Each (method, path template) of the app, with the name of the operation it runs (from its registry)."""
+    return {app.operations.route(name): name for name in app.operations.names()}
 
 
 def count_events(url: str) -> int:

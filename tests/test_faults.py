@@ -804,17 +804,17 @@ _DIE = """
 import json, os, signal, sys
 from falcon import testing
 from api.app import create_app
-from api.endpoints import Endpoint
+from api.operations import Operations
 
 point, request = sys.argv[1], json.loads(sys.argv[2])
-record = Endpoint._execute
+record = Operations._record
 
 def die(*args, **kwargs):
     if point == "after the payment is recorded":
         record(*args, **kwargs)
     os.kill(os.getpid(), signal.SIGKILL)
 
-Endpoint._execute = die
+Operations._record = die
 testing.TestClient(create_app()).simulate_post(request["path"], json=request["body"], headers=request["headers"])
 sys.exit("the payment was answered: the process should have died first")
 """

@@ -11,6 +11,7 @@ def test_openapi_document_is_3_1_and_generated_from_the_request_types(client) ->
     spec = json.loads(result.text)
     assert spec["openapi"] == "3.1.0"
     register = spec["paths"]["/suppliers"]["post"]
+    assert register["operationId"] == "suppliers.register"  # the operation's one name (ADR 31)
     assert register["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/RegisterSupplier"
     }

@@ -1,5 +1,5 @@
-"""Routes of the audit trail: the log and its envelopes, any aggregate as of a moment, the Merkle log's
-checkpoints and proofs, and the record of personal-data reads."""
+"""The audit trail: the log and its envelopes, any aggregate as of a moment, the Merkle log's checkpoints and
+proofs, and the record of personal-data reads."""
 
 from __future__ import annotations
 
@@ -10,20 +10,15 @@ from uuid import UUID
 import msgspec
 
 from api import audit
-from api.endpoints import HORIZON, Action, Command, Query, QueryContext, endpoint
 from api.errors import ProblemError, invalid
 from api.openapi import Param
-from api.services import Services
+from api.routes.common import moment
+from api.specs import HORIZON, Action, Query, QueryContext, Route, route
 from ledger import history
-from ledger.audit import erasure
 from ledger.audit import log as merkle_log
 from ledger.procurement import call_offs
 
 TAGS = ("audit",)
-
-
-def _time_param(name: str, description: str) -> Param:
-    return Param(name, "query", {"type": "string", "format": "date-time"}, description)
 
 
 EVENT_FILTERS = (
@@ -31,10 +26,10 @@ EVENT_FILTERS = (
     Param("actor", "query", {"type": "string"}, "Actor id"),
     Param("organisation", "query", {"type": "string"}, "Organisation the actor acted for"),
     Param("aggregate", "query", {"type": "string", "format": "uuid"}, "Aggregate id"),
-    _time_param("since", "Recorded at or after (a date: from its start)"),
-    _time_param("until", "Recorded before (a date: up to its end)"),
-    _time_param("effective_since", "Effective at or after (a date: from its start)"),
-    _time_param("effective_until", "Effective before (a date: up to its end)"),
+    moment("since", "Recorded at or after (a date: from its start)"),
+    moment("until", "Recorded before (a date: up to its end)"),
+    moment("effective_since", "Effective at or after (a date: from its start)"),
+    moment("effective_until", "Effective before (a date: up to its end)"),
     Param("after", "query", {"type": "integer", "minimum": 0}, "Start after this position (next_after of a page)"),
     Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page size (100)"),
 )
@@ -164,8 +159,8 @@ class Checkpoints(msgspec.Struct, kw_only=True):
     items: list[merkle_log.Checkpoint]
 
 
-def _checkpoints(services: Services, q: QueryContext) -> Checkpoints:
-    signer = services.signer
+def _checkpoints(q: QueryContext) -> Checkpoints:
+    signer = q.services.signer
     return Checkpoints(
         key_id=signer.key_id,
         algorithm="Ed25519",
@@ -204,184 +199,131 @@ def _consistency(q: QueryContext) -> merkle_log.ConsistencyProof:
         raise _refused(exc) from None
 
 
-class Erasure(msgspec.Struct, kw_only=True):
-    """An erasure as the log records it: whose (subject id only), when, by whom, and why."""
-
-    subject_id: UUID
-    position: int
-    recorded_at: datetime
-    actor_id: str
-    reason: str | None
+def routes() -> list[Route]:
+    return [*_log(), *_tamper_evidence(), _personal_data_reads()]
 
 
-class Erasures(msgspec.Struct, kw_only=True):
-    items: list[Erasure]
-
-
-def _erasures(q: QueryContext) -> Erasures:
-    records = history.page(q.conn, history.EventFilter(type="PersonalDataErased"), limit=10_000)
-    return Erasures(
-        items=[
-            Erasure(
-                subject_id=r.aggregate_id,
-                position=r.position,
-                recorded_at=r.recorded_at,
-                actor_id=r.actor_id,
-                reason=r.reason,
-            )
-            for r in records
-        ]
-    )
-
-
-def build_audit_routes(services: Services) -> list[tuple[str, Any]]:
+def _log() -> list[Route]:
+    """The log, and any aggregate in it."""
     return [
-        (
-            "/personal-data/erasures",
-            endpoint(
-                services,
-                post=Command(
-                    "Erase a person's personal data: their key is destroyed; their events stay, sealed",
-                    erasure.erase_personal_data,
-                    erasure.ErasePersonalData,
-                    status=201,
-                    tags=("personal data",),
-                    description="Records the decision (with its reason) and destroys the person's key in the same "
-                    "transaction. Views and exports then show the person as erased; the log still verifies.",
-                ),
-                get=Query(
-                    "Every erasure recorded (subject ids, never names)",
-                    _erasures,
-                    Erasures,
-                    from_ledger=True,
-                    tags=("personal data",),
-                ),
-            ),
-        ),
-        (
+        route(
             "/audit/events",
-            endpoint(
-                services,
-                get=Query(
-                    "The log: every event with its envelope, in order, filtered and paged by position",
-                    _events,
-                    EventPage,
-                    params=EVENT_FILTERS,
-                    from_ledger=True,
-                    tags=TAGS,
-                ),
+            get=Query(
+                "audit.events",
+                "The log: every event with its envelope, in order, filtered and paged by position",
+                _events,
+                EventPage,
+                params=EVENT_FILTERS,
+                from_ledger=True,
+                tags=TAGS,
             ),
         ),
-        (
+        route(
             "/audit/aggregates/{aggregate_id}",
-            endpoint(
-                services,
-                get=Query(
-                    "Any aggregate as of a moment, on either time axis (or both), rebuilt from its events",
-                    _aggregate_as_of,
-                    AggregateAsOf,
-                    params=HORIZON,
-                    from_ledger=True,
-                    tags=TAGS,
-                ),
+            get=Query(
+                "audit.aggregate",
+                "Any aggregate as of a moment, on either time axis (or both), rebuilt from its events",
+                _aggregate_as_of,
+                AggregateAsOf,
+                params=HORIZON,
+                from_ledger=True,
+                tags=TAGS,
             ),
         ),
-        (
+        route(
             "/audit/aggregates/{aggregate_id}/events",
-            endpoint(
-                services,
-                get=Query(
-                    "One aggregate's event stream, with envelopes, within the horizon",
-                    _aggregate_events,
-                    AggregateEvents,
-                    params=HORIZON,
-                    from_ledger=True,
-                    tags=TAGS,
-                ),
-            ),
-        ),
-        (
-            "/audit/checkpoints",
-            endpoint(
-                services,
-                get=Query(
-                    "Signed checkpoints of the Merkle log (newest first) and the key that signs them",
-                    lambda q: _checkpoints(services, q),
-                    Checkpoints,
-                    params=(Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "(100)"),),
-                    from_ledger=True,
-                    tags=TAGS,
-                ),
-                post=Action(
-                    "Extend the Merkle log to the head and sign a checkpoint now",
-                    lambda q: merkle_log.checkpoint(q.conn, services.signer, now=q.ledger.now()),
-                    merkle_log.Checkpoint,
-                    status=201,
-                    errors=(),
-                    tags=TAGS,
-                ),
-            ),
-        ),
-        (
-            "/audit/events/{position}/inclusion-proof",
-            endpoint(
-                services,
-                get=Query(
-                    "Proof that the event at this position is in the log (RFC 9162 inclusion proof)",
-                    _inclusion,
-                    merkle_log.InclusionProof,
-                    params=(
-                        Param(
-                            "tree_size",
-                            "query",
-                            {"type": "integer", "minimum": 1},
-                            "Prove against this tree size (default: the latest checkpoint covering the event)",
-                        ),
-                    ),
-                    from_ledger=True,
-                    tags=TAGS,
-                ),
-            ),
-        ),
-        (
-            "/audit/consistency-proof",
-            endpoint(
-                services,
-                get=Query(
-                    "Proof that one tree of the log is a prefix of a later one (RFC 9162 consistency proof)",
-                    _consistency,
-                    merkle_log.ConsistencyProof,
-                    params=(
-                        Param("first", "query", {"type": "integer", "minimum": 1}, "The earlier tree size", True),
-                        Param(
-                            "second", "query", {"type": "integer", "minimum": 1}, "The later size (latest checkpoint)"
-                        ),
-                    ),
-                    from_ledger=True,
-                    tags=TAGS,
-                ),
-            ),
-        ),
-        (
-            "/audit/personal-data-reads",
-            endpoint(
-                services,
-                get=Query(
-                    "Who read people's personal data, when and why (auditors)",
-                    lambda q: audit.list_reads(
-                        q.conn,
-                        actor_id=q.param("actor_id"),
-                        since=q.moment("since", lower_bound=True),
-                        limit=q.int_param("limit", default=200, low=1, high=5000),
-                    ),
-                    audit.PersonalDataReads,
-                    params=(
-                        Param("actor_id", "query", {"type": "string"}, "Only this actor's reads"),
-                        _time_param("since", "Read at or after (a date: from its start)"),
-                    ),
-                    from_ledger=True,
-                    tags=TAGS,
-                ),
+            get=Query(
+                "audit.aggregate_events",
+                "One aggregate's event stream, with envelopes, within the horizon",
+                _aggregate_events,
+                AggregateEvents,
+                params=HORIZON,
+                from_ledger=True,
+                tags=TAGS,
             ),
         ),
     ]
+
+
+def _tamper_evidence() -> list[Route]:
+    """The Merkle log's signed checkpoints and its proofs."""
+    return [
+        route(
+            "/audit/checkpoints",
+            get=Query(
+                "audit.checkpoints",
+                "Signed checkpoints of the Merkle log (newest first) and the key that signs them",
+                _checkpoints,
+                Checkpoints,
+                params=(Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "(100)"),),
+                from_ledger=True,
+                tags=TAGS,
+            ),
+            post=Action(
+                "audit.sign_checkpoint",
+                "Extend the Merkle log to the head and sign a checkpoint now",
+                lambda q: merkle_log.checkpoint(q.conn, q.services.signer, now=q.ledger.now()),
+                merkle_log.Checkpoint,
+                status=201,
+                errors=(),
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/audit/events/{position}/inclusion-proof",
+            get=Query(
+                "audit.inclusion_proof",
+                "Proof that the event at this position is in the log (RFC 9162 inclusion proof)",
+                _inclusion,
+                merkle_log.InclusionProof,
+                params=(
+                    Param(
+                        "tree_size",
+                        "query",
+                        {"type": "integer", "minimum": 1},
+                        "Prove against this tree size (default: the latest checkpoint covering the event)",
+                    ),
+                ),
+                from_ledger=True,
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/audit/consistency-proof",
+            get=Query(
+                "audit.consistency_proof",
+                "Proof that one tree of the log is a prefix of a later one (RFC 9162 consistency proof)",
+                _consistency,
+                merkle_log.ConsistencyProof,
+                params=(
+                    Param("first", "query", {"type": "integer", "minimum": 1}, "The earlier tree size", True),
+                    Param("second", "query", {"type": "integer", "minimum": 1}, "The later size (latest checkpoint)"),
+                ),
+                from_ledger=True,
+                tags=TAGS,
+            ),
+        ),
+    ]
+
+
+def _personal_data_reads() -> Route:
+    return route(
+        "/audit/personal-data-reads",
+        get=Query(
+            "audit.personal_data_reads",
+            "Who read people's personal data, when and why (auditors)",
+            lambda q: audit.list_reads(
+                q.conn,
+                actor_id=q.param("actor_id"),
+                since=q.moment("since", lower_bound=True),
+                limit=q.int_param("limit", default=200, low=1, high=5000),
+            ),
+            audit.PersonalDataReads,
+            params=(
+                Param("actor_id", "query", {"type": "string"}, "Only this actor's reads"),
+                moment("since", "Read at or after (a date: from its start)"),
+            ),
+            from_ledger=True,
+            tags=TAGS,
+        ),
+    )

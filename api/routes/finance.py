@@ -1,0 +1,160 @@
+"""Finance: budget lines and overruns, spend by any cut, aged payables, the prompt-payment figure and the CSV
+exports of every finance table. Its cut is every finance list's."""
+
+from __future__ import annotations
+
+from api.errors import invalid
+from api.openapi import Param
+from api.routes.common import day
+from api.specs import Command, Query, QueryContext, Route, route
+from ledger.payments import budgets
+from projections.payments import exports, models, queries
+
+TAGS = ("finance",)
+VIEWS = ("payments",)
+CUT = (
+    Param("supplier_id", "query", {"type": "string", "format": "uuid"}, "Supplier"),
+    Param("contract_id", "query", {"type": "string", "format": "uuid"}, "Contract"),
+    Param("commissioner_id", "query", {"type": "string", "format": "uuid"}, "Commissioner"),
+    Param("region", "query", {"type": "string"}, "Probation region area code"),
+    Param("category", "query", {"type": "string"}, "Service category"),
+    Param("financial_year", "query", {"type": "string"}, 'e.g. "2026-27"'),
+)
+AS_OF = day("as_of", "Answer as at the end of this day")
+AXIS = Param("axis", "query", {"type": "string", "enum": ["effective", "recorded"]}, "Which clock as_of reads")
+
+
+def cut(q: QueryContext) -> models.FinanceCut:
+    """The part of the money asked for, narrowed to the caller's scope."""
+    return models.FinanceCut(
+        supplier_id=q.scoped_uuid("supplier_id"),
+        contract_id=q.uuid_param("contract_id"),
+        commissioner_id=q.scoped_uuid("commissioner_id"),
+        region=q.param("region"),
+        category=q.param("category"),
+        financial_year=q.param("financial_year"),
+    )
+
+
+def _spend(q: QueryContext) -> models.Spend:
+    group_by = q.param("group_by")
+    group_by = "contract" if group_by is None else group_by  # given but empty is refused, not the default
+    if group_by not in queries.GROUPS:
+        raise invalid([("group_by", f"one of {', '.join(queries.GROUPS)}")])
+    axis = q.param("axis")
+    axis = "effective" if axis is None else axis
+    if axis not in ("effective", "recorded"):
+        raise invalid([("axis", "effective or recorded")])
+    return queries.spend(q.conn, cut(q), group_by, as_of=q.day("as_of"), axis=axis)
+
+
+def _prompt(q: QueryContext) -> models.PromptPayment:
+    start, end = q.day("from"), q.day("to")
+    if start is None or end is None:
+        raise invalid([(n, "required: a date, YYYY-MM-DD") for n, v in (("from", start), ("to", end)) if v is None])
+    return queries.prompt_payment(q.conn, start, end)
+
+
+def _budgets(q: QueryContext) -> models.BudgetList:
+    return queries.list_budget_lines(q.conn, commissioner_id=q.scoped_uuid("commissioner_id"))
+
+
+def _export(q: QueryContext, table: str) -> str | None:
+    return exports.export_csv(q.conn, table)
+
+
+def routes() -> list[Route]:
+    return [*_budgets_routes(), *_views()]
+
+
+def _budgets_routes() -> list[Route]:
+    return [
+        route(
+            "/budgets",
+            post=Command(
+                "finance.set_budget_line",
+                "Set a budget line for a commissioner and financial year",
+                budgets.set_budget_line,
+                budgets.SetBudgetLine,
+                status=201,
+                tags=TAGS,
+            ),
+            get=Query(
+                "finance.list_budget_lines",
+                "Budget lines: amount, overrun, committed, available",
+                _budgets,
+                models.BudgetList,
+                views=VIEWS,
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/budgets/{line_id}/overruns",
+            post=Command(
+                "finance.approve_overrun",
+                "Approve an overrun of a budget line, with a reason",
+                budgets.approve_overrun,
+                budgets.ApproveOverrun,
+                tags=TAGS,
+            ),
+        ),
+    ]
+
+
+def _views() -> list[Route]:
+    return [
+        route(
+            "/finance/spend",
+            get=Query(
+                "finance.spend",
+                "Committed, charged, invoiced, paid and remaining, grouped by supplier, contract, commissioner,"
+                " region, category, financial year or month",
+                _spend,
+                models.Spend,
+                views=VIEWS,
+                params=(
+                    *CUT,
+                    Param("group_by", "query", {"type": "string", "enum": list(queries.GROUPS)}, "Grouping (contract)"),
+                    AS_OF,
+                    AXIS,
+                ),
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/finance/aged-payables",
+            get=Query(
+                "finance.aged_payables",
+                "Approved, unpaid invoices by age",
+                lambda q: queries.aged_payables(q.conn, cut(q), q.day("as_of") or q.ledger.now().date()),
+                models.AgedPayables,
+                views=VIEWS,
+                params=(*CUT[:3], AS_OF),
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/finance/prompt-payment",
+            get=Query(
+                "finance.prompt_payment",
+                "Share of valid invoices paid within 30 days, per commissioner (Procurement Act 2023 s.69)",
+                _prompt,
+                models.PromptPayment,
+                views=VIEWS,
+                params=(day("from", "First day", True), day("to", "Last day", True)),
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/finance/export/{table}",
+            get=Query(
+                "finance.export",
+                "CSV export: postings, charges, refused-charges, invoices, payments or budget-lines",
+                _export,
+                {"type": "string"},
+                views=VIEWS,
+                content_type="text/csv",
+                tags=TAGS,
+            ),
+        ),
+    ]
