@@ -19,12 +19,12 @@ from api.errors import (
     handle_ledger_error,
     handle_unexpected,
     invalid,
-    serialize_problem,
 )
 from api.openapi import Document
 from api.operations import Operations
 from api.routes import every_route
 from api.services import Services
+from api.web import Pages
 from ledger.config import Settings
 from ledger.envelope import utcnow
 from ledger.errors import LedgerError
@@ -113,9 +113,10 @@ def create_app(
     settings = settings or Settings.from_env()
     services = Services(settings, database_url=database_url, clock=clock)
     operations = Operations(services, every_route())  # fails here if an operation and the policy disagree
-    app = LedgerApp(middleware=[RequestContext(), Authentication(services)], cors_enable=False)
+    pages = Pages(services, operations)
+    app = LedgerApp(middleware=[RequestContext(), pages.middleware, Authentication(services)], cors_enable=False)
     app.req_options.strip_url_path_trailing_slash = True
-    app.set_error_serializer(serialize_problem)
+    app.set_error_serializer(pages.serialize_error)
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(LedgerError, handle_ledger_error)
     app.add_error_handler(BadCursor, handle_bad_cursor)
@@ -133,6 +134,8 @@ def create_app(
         app.add_route(path, resource)
         for method, operation in resource.documented.items():
             document.add(path, method, operation)
+    for path, resource in pages.routes():
+        app.add_route(path, resource)
     app.services = services
     app.operations = operations
     return app

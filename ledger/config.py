@@ -64,6 +64,8 @@ class Settings:
     checkpoint_key_file: Path | None = None
     checkpoint_interval_seconds: int = 3600
     personal_data_key_file: Path | None = None
+    # Signs the pages' session cookies (ADR 29); generated into the data directory in development.
+    session_secret: str | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -91,6 +93,7 @@ class Settings:
             checkpoint_interval_seconds=_int("CHECKPOINT_INTERVAL_SECONDS", 3600),
             personal_data_key_file=Path(pk) if (pk := os.environ.get("PERSONAL_DATA_KEY_FILE", "").strip()) else None,
             checkpoint_key_file=Path(key) if (key := os.environ.get("CHECKPOINT_KEY_FILE", "").strip()) else None,
+            session_secret=os.environ.get("SESSION_SECRET", "").strip() or None,
         )
 
     @property
@@ -111,6 +114,14 @@ class Settings:
         if self.is_production:
             raise RuntimeError("JWT_SECRET is not set and LEDGER_ENV=production forbids a generated one")
         return _secret_file(self.data_dir / "dev-jwt-secret", lambda: secrets.token_urlsafe(48)).strip()
+
+    def session_key(self) -> str:
+        """The key that signs page sessions: SESSION_SECRET, or one generated once into the data directory."""
+        if self.session_secret:
+            return self.session_secret
+        if self.is_production:
+            raise RuntimeError("LEDGER_ENV=production needs SESSION_SECRET for the pages' sessions")
+        return _secret_file(self.data_dir / "dev-session-secret", lambda: secrets.token_urlsafe(48)).strip()
 
     def personal_data_master_key(self) -> bytes:
         """The 32-byte master key that wraps every person's data key: PERSONAL_DATA_KEY_FILE (base64), or

@@ -1,0 +1,83 @@
+"""Who is signed in to the pages: a signed, HttpOnly, SameSite=Lax session cookie carrying the identity
+`ledger token` would issue, and the CSRF token every form repeats (ADR 29)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+import falcon
+import jwt
+
+from ledger.config import Settings
+from ledger.envelope import Actor
+from ledger.roles import Role
+
+COOKIE = "ledger_session"
+LIFETIME_SECONDS = 8 * 3600  # a working day; signing in again is one form
+_PURPOSE = "ledger-pages-session"  # the audience: a session cookie is never accepted as an API token
+
+
+@dataclass(frozen=True)
+class Session:
+    csrf: str
+    actor: Actor | None = None  # None: not signed in (the session still guards the sign-in form)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.actor is not None
+
+
+class Sessions:
+    """Reads and writes session cookies with the settings' session key."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._key = settings.session_key()
+
+    def read(self, req: falcon.Request) -> Session | None:
+        raw = req.cookies.get(COOKIE)
+        if not raw:
+            return None
+        try:
+            claims = jwt.decode(raw, self._key, algorithms=["HS256"], audience=_PURPOSE)
+        except jwt.PyJWTError:
+            return None
+        csrf = claims.get("csrf")
+        if not isinstance(csrf, str) or not csrf:
+            return None
+        role, sub, org = claims.get("role"), claims.get("sub"), claims.get("org")
+        if not (isinstance(role, str) and role in Role.__members__.values() and isinstance(sub, str)):
+            return Session(csrf=csrf)
+        privileges = tuple(p for p in claims.get("privileges", ()) if isinstance(p, str))
+        return Session(csrf=csrf, actor=Actor(id=sub, role=role, organisation_id=org, privileges=privileges))
+
+    def write(self, resp: falcon.Response, session: Session) -> None:
+        now = int(time.time())
+        claims: dict[str, object] = {"aud": _PURPOSE, "iat": now, "exp": now + LIFETIME_SECONDS, "csrf": session.csrf}
+        if session.actor is not None:
+            claims |= {
+                "sub": session.actor.id,
+                "role": session.actor.role,
+                "org": session.actor.organisation_id,
+                "privileges": list(session.actor.privileges),
+            }
+        resp.set_cookie(
+            COOKIE,
+            jwt.encode(claims, self._key, algorithm="HS256"),
+            max_age=LIFETIME_SECONDS,
+            path="/app",
+            secure=self.settings.is_production,
+            http_only=True,
+            same_site="Lax",
+        )
+
+    @staticmethod
+    def fresh(actor: Actor | None = None) -> Session:
+        return Session(csrf=secrets.token_urlsafe(32), actor=actor)
+
+
+def same_token(given: str | None, expected: str) -> bool:
+    return bool(given) and hmac.compare_digest(str(given), expected)
