@@ -64,7 +64,7 @@ class Settings:
     checkpoint_key_file: Path | None = None
     checkpoint_interval_seconds: int = 3600
     personal_data_key_file: Path | None = None
-    # Signs the pages' session cookies (ADR 29); generated into the data directory in development.
+    # Signs the pages' session cookies (ADR 30); generated into the data directory in development.
     session_secret: str | None = None
 
     @classmethod

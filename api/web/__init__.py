@@ -1,5 +1,5 @@
 """The ledger's pages for the people who work from it (finance, audit, FOI), served by the API's own process under
-/app: server-rendered GOV.UK pages over the same operations the API runs (ADR 29)."""
+/app: server-rendered GOV.UK pages over the same operations the API runs (ADR 30)."""
 
 from __future__ import annotations
 

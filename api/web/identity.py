@@ -1,5 +1,5 @@
 """Signing in to the pages in development: choose a role, then the organisation you act for (the identities
-`ledger token` issues). Refused when LEDGER_ENV=production: OpenID Connect sign-in is a later step (ADR 29)."""
+`ledger token` issues). Refused when LEDGER_ENV=production: OpenID Connect sign-in is a later step (ADR 30)."""
 
 from __future__ import annotations
 

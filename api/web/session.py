@@ -1,5 +1,5 @@
 """Who is signed in to the pages: a signed, HttpOnly, SameSite=Lax session cookie carrying the identity
-`ledger token` would issue, and the CSRF token every form repeats (ADR 29)."""
+`ledger token` would issue, and the CSRF token every form repeats (ADR 30)."""
 
 from __future__ import annotations
 
