@@ -16,7 +16,7 @@ from ledger.envelope import Actor
 from ledger.framework import geography
 from ledger.roles import Role
 from ledger.types import text_errors
-from projections.catalogue import list_commissioners, list_suppliers
+from projections.catalogue.queries import list_commissioners, list_suppliers
 
 # Roles that act for the framework, each with the organisation its tokens carry.
 NATIONAL = {
