@@ -9,9 +9,11 @@ from typing import Any
 import falcon
 
 from api.errors import serialize_problem
+from api.operations import Operations
 from api.services import Services
-from api.web import identity
+from api.web import audit, finance, foi, identity
 from api.web.middleware import PageSessions, is_page
+from api.web.purpose import Purpose
 from api.web.render import render
 from api.web.session import Session, Sessions
 from api.web.static_files import Asset, StaticFile
@@ -23,8 +25,9 @@ log = logging.getLogger(__name__)
 class Pages:
     """Everything the pages add to the app: their middleware, routes and error pages."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, operations: Operations) -> None:
         self.services = services
+        self.operations = operations
         self.sessions = Sessions(services.settings)
         self.middleware = PageSessions(self.sessions)
 
@@ -34,6 +37,8 @@ class Pages:
             ("/app/sign-in", identity.SignIn(self.services)),
             ("/app/sign-in/organisation", identity.SignInOrganisation(self.services, self.sessions)),
             ("/app/sign-out", identity.SignOut(self.sessions)),
+            ("/app/purpose", Purpose(self.sessions)),
+            *(route for family in (finance, audit, foi) for route in family.routes(self.operations)),
             ("/app/static/{name}", StaticFile()),
             ("/assets/{kind}/{name}", Asset()),
         ]

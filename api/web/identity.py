@@ -51,7 +51,7 @@ class FieldProblem:
     message: str
 
 
-def _safe_next(raw: str | None) -> str:
+def safe_next(raw: str | None) -> str:
     """Only a path on this service's pages: never an open redirect."""
     return raw if raw and raw.startswith("/app") and not raw.startswith("//") else "/app"
 
@@ -97,7 +97,7 @@ class SignIn:
                 next=form.get("next"),
             )
             return
-        raise falcon.HTTPSeeOther(f"/app/sign-in/organisation?role={role}&next={quote(_safe_next(form.get('next')))}")
+        raise falcon.HTTPSeeOther(f"/app/sign-in/organisation?role={role}&next={quote(safe_next(form.get('next')))}")
 
 
 class SignInOrganisation:
@@ -129,7 +129,7 @@ class SignInOrganisation:
         role = req.get_param("role")
         if role not in ROLE_NAMES:
             raise falcon.HTTPSeeOther("/app/sign-in")
-        self._show(req, resp, role, [], name="", organisation=None, next=_safe_next(req.get_param("next")))
+        self._show(req, resp, role, [], name="", organisation=None, next=safe_next(req.get_param("next")))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         _refuse_in_production(self.services)
@@ -147,12 +147,12 @@ class SignInOrganisation:
         if organisation not in {o for o, _ in organisations(self.services, role)}:
             errors.append(FieldProblem("organisation", "Select the organisation you act for"))
         if errors:
-            self._show(req, resp, role, errors, name=name, organisation=organisation, next=_safe_next(form.get("next")))
+            self._show(req, resp, role, errors, name=name, organisation=organisation, next=safe_next(form.get("next")))
             return
         privileges = ("personal_data",) if role == Role.AUDITOR and form.get("personal_data") == "yes" else ()
         actor = Actor(id=name, role=role, organisation_id=organisation, privileges=privileges)
         self.sessions.write(resp, self.sessions.fresh(actor))  # a new CSRF token with the new identity
-        target = _safe_next(form.get("next"))
+        target = safe_next(form.get("next"))
         raise falcon.HTTPSeeOther(HOME.get(Role(role), "/app") if target == "/app" else target)
 
 

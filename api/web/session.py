@@ -24,6 +24,7 @@ _PURPOSE = "ledger-pages-session"  # the audience: a session cookie is never acc
 class Session:
     csrf: str
     actor: Actor | None = None  # None: not signed in (the session still guards the sign-in form)
+    purpose: str | None = None  # why the person reads personal data this session (recorded with each read)
 
     @property
     def signed_in(self) -> bool:
@@ -52,7 +53,9 @@ class Sessions:
         if not (isinstance(role, str) and role in Role.__members__.values() and isinstance(sub, str)):
             return Session(csrf=csrf)
         privileges = tuple(p for p in claims.get("privileges", ()) if isinstance(p, str))
-        return Session(csrf=csrf, actor=Actor(id=sub, role=role, organisation_id=org, privileges=privileges))
+        purpose = claims.get("purpose") if isinstance(claims.get("purpose"), str) else None
+        actor = Actor(id=sub, role=role, organisation_id=org, privileges=privileges)
+        return Session(csrf=csrf, actor=actor, purpose=purpose)
 
     def write(self, resp: falcon.Response, session: Session) -> None:
         now = int(time.time())
@@ -64,6 +67,8 @@ class Sessions:
                 "org": session.actor.organisation_id,
                 "privileges": list(session.actor.privileges),
             }
+        if session.purpose:
+            claims["purpose"] = session.purpose
         resp.set_cookie(
             COOKIE,
             jwt.encode(claims, self._key, algorithm="HS256"),
