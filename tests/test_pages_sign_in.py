@@ -62,7 +62,9 @@ def test_pages_allow_no_inline_script_and_a_session_is_no_api_token(market: Mark
 
 
 def test_sign_in_is_refused_in_production(market: Market, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(type(market.app.services.settings), "is_production", property(lambda self: True))
+    settings_class = type(market.app.services.settings)
+    monkeypatch.setattr(settings_class, "is_production", property(lambda self: True))
+    monkeypatch.setattr(settings_class, "session_key", lambda self: "a production session secret, given")
     refused = market.client.simulate_get("/app/sign-in")
     assert refused.status_code == 404 and "OpenID Connect" in refused.text
 

@@ -36,7 +36,17 @@ class Sessions:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._key = settings.session_key()
+        self._signing_key: str | None = None
+
+    @property
+    def _key(self) -> str:
+        """Read when a page is first asked for: an API deployed without the pages' SESSION_SECRET still starts."""
+        if self._signing_key is None:
+            try:
+                self._signing_key = self.settings.session_key()
+            except RuntimeError as exc:
+                raise falcon.HTTPNotFound(title="The pages are not set up here", description=str(exc)) from None
+        return self._signing_key
 
     def read(self, req: falcon.Request) -> Session | None:
         raw = req.cookies.get(COOKIE)
