@@ -166,6 +166,8 @@ RULES: dict[str, Rule] = {
     "finance.set_budget_line": rule(R.FINANCE_OFFICER),
     "finance.list_budget_lines": rule(*_FINANCE_READERS),
     "finance.approve_overrun": rule(R.FINANCE_OFFICER),
+    # Scoped in the query itself: another commissioner's line is not found.
+    "finance.budget_burn": rule(*_FINANCE_READERS),
     **{f"finance.{view}": rule(*_FINANCE_READERS) for view in ("spend", "aged_payables", "prompt_payment")},
     "finance.export": rule(R.FINANCE_OFFICER, R.AUDITOR),
     "personal_data.erase": rule(R.DATA_PROTECTION_OFFICER),

@@ -142,6 +142,7 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "finance.set_budget_line": allow(FIN),
     "finance.list_budget_lines": allow(FIN, AUD, COM),
     "finance.approve_overrun": allow(FIN),
+    "finance.budget_burn": allow(FIN, AUD, COM, scoped=(COM,)),
     "finance.spend": allow(FIN, AUD, COM),
     "finance.aged_payables": allow(FIN, AUD, COM),
     "finance.prompt_payment": allow(FIN, AUD, COM),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from api.errors import invalid
+from api.openapi import Param
 from api.routes.common import Step, steps
 from api.routes.contracts import CONTRACT
 from api.routes.finance import CUT, TAGS, VIEWS, cut
@@ -19,7 +21,22 @@ INVOICE = f"{CONTRACT}/invoices/{{invoice_id}}"
 def _invoice(q: QueryContext, invoice_id: UUID) -> models.InvoiceRecord | None:
     """An invoice the caller's scope holds (a supplier's own, a commissioner's own; any, for finance)."""
     scope = models.FinanceCut(supplier_id=q.forced.get("supplier_id"), commissioner_id=q.forced.get("commissioner_id"))
-    return queries.get_invoice(q.conn, invoice_id, scope)
+    return queries.get_invoice(q.conn, invoice_id, scope, q.now().date())
+
+
+def _list_invoices(q: QueryContext) -> models.InvoiceList:
+    status = q.param("status")
+    statuses = [s.value for s in models.InvoiceStatus]
+    if status is not None and status not in statuses:
+        raise invalid([("status", f"one of {', '.join(statuses)}")])
+    flagged = q.bool_param("flagged") if q.param("flagged") is not None else None
+    return queries.list_invoices(
+        q.conn,
+        cut(q),
+        q.now().date(),
+        status=None if status is None else models.InvoiceStatus(status),
+        flagged=flagged,
+    )
 
 
 def routes() -> list[Route]:
@@ -145,11 +162,26 @@ def _reads() -> list[Route]:
             "/invoices",
             get=Query(
                 "accounts.list_invoices",
-                "Invoices, by supplier, contract or commissioner",
-                lambda q: queries.list_invoices(q.conn, cut(q)),
+                "Invoices, by supplier, contract or commissioner, where they stand and whether a line is flagged:"
+                " names, match flags, disputes and age",
+                _list_invoices,
                 models.InvoiceList,
                 views=VIEWS,
-                params=CUT[:3],
+                params=(
+                    *CUT[:3],
+                    Param(
+                        "status",
+                        "query",
+                        {"type": "string", "enum": [s.value for s in models.InvoiceStatus]},
+                        "Where it stands",
+                    ),
+                    Param(
+                        "flagged",
+                        "query",
+                        {"type": "boolean"},
+                        "Only invoices with (true) or without (false) a line the three-way match flagged",
+                    ),
+                ),
                 tags=TAGS,
             ),
         ),
@@ -157,7 +189,8 @@ def _reads() -> list[Route]:
             "/invoices/{invoice_id}",
             get=Query(
                 "accounts.get_invoice",
-                "An invoice: lines with their match, approvals, payments",
+                "An invoice: lines with their match, the charges they name, each line's decisions (approvals,"
+                " disputes with reasons, credit notes), payments",
                 _invoice,
                 models.InvoiceRecord,
                 views=VIEWS,

@@ -1,7 +1,9 @@
-"""Finance: budget lines and overruns, spend by any cut, aged payables, the prompt-payment figure and the CSV
-exports of every finance table. Its cut is every finance list's."""
+"""Finance: budget lines, their overruns and burn, spend by any cut, aged payables, the prompt-payment figure and the
+CSV exports of every finance table. Its cut is every finance list's."""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from api.errors import invalid
 from api.openapi import Param
@@ -11,7 +13,7 @@ from ledger.payments import budgets
 from projections.payments import exports, models, queries
 
 TAGS = ("finance",)
-VIEWS = ("payments",)
+VIEWS = ("payments", "catalogue")  # the catalogue names what the payments view holds by id
 CUT = (
     Param("supplier_id", "query", {"type": "string", "format": "uuid"}, "Supplier"),
     Param("contract_id", "query", {"type": "string", "format": "uuid"}, "Contract"),
@@ -52,11 +54,20 @@ def _prompt(q: QueryContext) -> models.PromptPayment:
     start, end = q.day("from"), q.day("to")
     if start is None or end is None:
         raise invalid([(n, "required: a date, YYYY-MM-DD") for n, v in (("from", start), ("to", end)) if v is None])
-    return queries.prompt_payment(q.conn, start, end)
+    if end < start:
+        raise invalid([("to", "must be the same day as from or after it")])
+    return queries.prompt_payment(q.conn, start, end, commissioner_id=q.scoped_uuid("commissioner_id"))
 
 
 def _budgets(q: QueryContext) -> models.BudgetList:
-    return queries.list_budget_lines(q.conn, commissioner_id=q.scoped_uuid("commissioner_id"))
+    return queries.list_budget_lines(
+        q.conn, commissioner_id=q.scoped_uuid("commissioner_id"), financial_year=q.param("financial_year")
+    )
+
+
+def _burn(q: QueryContext, line_id: UUID) -> models.BudgetBurn | None:
+    """A budget line's burn; another commissioner's line is not found."""
+    return queries.budget_burn(q.conn, line_id, commissioner_id=q.forced.get("commissioner_id"))
 
 
 def _export(q: QueryContext, table: str) -> str | None:
@@ -81,9 +92,21 @@ def _budgets_routes() -> list[Route]:
             ),
             get=Query(
                 "finance.list_budget_lines",
-                "Budget lines: amount, overrun, committed, available",
+                "Budget lines: amount, overrun, committed, available; charged, invoiced and paid by their contracts",
                 _budgets,
                 models.BudgetList,
+                views=VIEWS,
+                params=(CUT[2], CUT[5]),
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/budgets/{line_id}/burn",
+            get=Query(
+                "finance.budget_burn",
+                "A budget line's year month by month: charged, invoiced and paid by its contracts, and running totals",
+                _burn,
+                models.BudgetBurn,
                 views=VIEWS,
                 tags=TAGS,
             ),
@@ -141,7 +164,7 @@ def _views() -> list[Route]:
                 _prompt,
                 models.PromptPayment,
                 views=VIEWS,
-                params=(day("from", "First day", True), day("to", "Last day", True)),
+                params=(day("from", "First day", True), day("to", "Last day", True), CUT[2]),
                 tags=TAGS,
             ),
         ),

@@ -39,8 +39,9 @@ def _kind(account: str, event_type: str) -> tuple[str, int] | None:
 
 class PaymentsView(View):
     name = "payments"
-    code_version = "2"
+    code_version = "3"
     tables = (
+        "finance_invoice_decisions",
         "finance_rollup",
         "finance_accounts",
         "finance_postings",
@@ -319,6 +320,25 @@ def _invoice_submitted(cur: Cursor[Any], logged: LoggedEvent, contract_id: UUID 
     )
 
 
+def _decided(cur: Cursor[Any], logged: LoggedEvent, kind: str, amount: Decimal | None, reason: str | None) -> None:
+    """A decision on an invoice line, kept with who made it and when."""
+    e = logged.event
+    cur.execute(
+        "INSERT INTO finance_invoice_decisions (position, invoice_id, line, kind, amount, reason, decided_by,"
+        " recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            logged.position,
+            e.invoice_id,
+            e.line,
+            kind,
+            amount,
+            reason,
+            logged.envelope.actor_id,
+            logged.envelope.recorded_at,
+        ),
+    )
+
+
 def _invoice_line_approved(cur: Cursor[Any], logged: LoggedEvent) -> None:
     e = logged.event
     cur.execute(
@@ -329,6 +349,7 @@ def _invoice_line_approved(cur: Cursor[Any], logged: LoggedEvent) -> None:
         "UPDATE finance_charges SET invoice_id = %s WHERE charge_id = ANY(%s)",
         (e.invoice_id, list(e.charge_ids)),
     )
+    _decided(cur, logged, "approved", e.amount, None)
 
 
 def _invoice_line_disputed(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -336,6 +357,7 @@ def _invoice_line_disputed(cur: Cursor[Any], logged: LoggedEvent) -> None:
         "UPDATE finance_invoices SET disputed_lines = disputed_lines + 1 WHERE invoice_id = %s",
         (logged.event.invoice_id,),
     )
+    _decided(cur, logged, "disputed", None, logged.event.reason)
 
 
 def _credit_note_issued(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -344,6 +366,7 @@ def _credit_note_issued(cur: Cursor[Any], logged: LoggedEvent) -> None:
         "UPDATE finance_invoices SET credited = credited + %s WHERE invoice_id = %s",
         (e.amount, e.invoice_id),
     )
+    _decided(cur, logged, "credit_note", e.amount, e.reason)
 
 
 def _payment_made(cur: Cursor[Any], logged: LoggedEvent, contract_id: UUID | None) -> None:

@@ -3,6 +3,7 @@ and budget lines; and the cut of finance a query asks about."""
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ import msgspec
 
 class SpendLine(msgspec.Struct, kw_only=True):
     key: str | None
+    name: str | None = None  # what the key names, from the catalogue or the reference lists (none for months, years)
     committed: Decimal
     charged: Decimal
     invoiced: Decimal
@@ -44,6 +46,10 @@ class AgedPayable(msgspec.Struct, kw_only=True):
     invoice_number: str
     contract_id: UUID
     supplier_id: UUID
+    commissioner_id: UUID
+    supplier_name: str | None
+    commissioner_name: str | None
+    contract_title: str | None
     submitted_on: date
     outstanding: Decimal
     age_days: int
@@ -58,6 +64,7 @@ class AgedPayables(msgspec.Struct, kw_only=True):
 
 class PromptPaymentLine(msgspec.Struct, kw_only=True):
     commissioner_id: UUID
+    commissioner_name: str | None
     valid_invoices: int
     paid_within_30_days: int
     share: Decimal | None
@@ -112,14 +119,32 @@ class AccountSummary(msgspec.Struct, kw_only=True):
     charges: list[ChargeLine] = []  # earned, oldest first (reversed ones too, marked)
     refused_charges: list[RefusedCharge] = []
     account_id: UUID | None = None  # the account's own record in the log (GET /audit/aggregates/{id})
+    contract_title: str | None = None  # the names of what the ids above name, from the catalogue
+    supplier_name: str | None = None
+    commissioner_name: str | None = None
+
+
+class InvoiceStatus(enum.StrEnum):
+    """Where an invoice stands, from its lines' decisions and its payments."""
+
+    SUBMITTED = "submitted"  # no line approved yet
+    APPROVED = "approved"  # some approved, nothing paid
+    PART_PAID = "part_paid"
+    PAID = "paid"  # everything approved (net of credit notes) is paid
+    DISPUTED = "disputed"  # a line is disputed, and the invoice is not paid in full
 
 
 class InvoiceSummary(msgspec.Struct, kw_only=True):
-    """An invoice's figures: claimed, approved, credited and paid, and its flagged and disputed lines."""
+    """An invoice's figures: claimed, approved, credited and paid, its flagged and disputed lines, where it stands and
+    its age (days from submission to payment in full, or to today)."""
 
     invoice_id: UUID
     contract_id: UUID
     supplier_id: UUID
+    commissioner_id: UUID
+    supplier_name: str | None
+    commissioner_name: str | None
+    contract_title: str | None
     invoice_number: str
     period_start: date
     period_end: date
@@ -129,8 +154,12 @@ class InvoiceSummary(msgspec.Struct, kw_only=True):
     credited: Decimal
     paid: Decimal
     flagged_lines: int
+    unmatched_lines: int
+    over_claimed_lines: int
     disputed_lines: int
     fully_paid_on: date | None
+    status: InvoiceStatus
+    age_days: int
 
 
 class InvoiceList(msgspec.Struct, kw_only=True):
@@ -142,13 +171,35 @@ class InvoicePayment(msgspec.Struct, kw_only=True):
     amount: Decimal
     paid_on: date
     reversed: bool
+    remittance: str = ""
+    reversal_reason: str | None = None
+
+
+class DecisionKind(enum.StrEnum):
+    APPROVED = "approved"
+    DISPUTED = "disputed"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceDecision(msgspec.Struct, kw_only=True):
+    """Finance's decision on an invoice line: approved (the amount), disputed (why), or credited (how much, why)."""
+
+    line: int
+    kind: DecisionKind
+    amount: Decimal | None
+    reason: str | None
+    decided_by: str
+    recorded_at: datetime
 
 
 class InvoiceRecord(InvoiceSummary, kw_only=True):
-    """An invoice: its figures, its lines as submitted with their match to charges, and the payments made."""
+    """An invoice: its figures, its lines as submitted with their match to charges, the charges they name, the
+    decisions on each line and the payments made."""
 
     lines: list[dict[str, Any]]
     payments: list[InvoicePayment]
+    decisions: list[InvoiceDecision] = []
+    charges: list[ChargeLine] = []
 
 
 class PaymentLine(msgspec.Struct, kw_only=True):
@@ -168,10 +219,13 @@ class PaymentList(msgspec.Struct, kw_only=True):
 
 
 class BudgetLineRecord(msgspec.Struct, kw_only=True):
-    """A budget line: its amount and approved overrun, what is committed against it and what is still available."""
+    """A budget line: its amount and approved overrun, what is committed against it and what is still available to
+    commit; and what its contracts were charged, invoiced and paid in its year (a contract's year counts against the
+    line it was first committed against), and what remains unpaid of the line (amount + overrun - paid)."""
 
     line_id: UUID
     commissioner_id: UUID
+    commissioner_name: str | None
     financial_year: str
     code: str
     name: str
@@ -180,7 +234,28 @@ class BudgetLineRecord(msgspec.Struct, kw_only=True):
     overrun: Decimal
     committed: Decimal
     available: Decimal
+    charged: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    remaining: Decimal
 
 
 class BudgetList(msgspec.Struct, kw_only=True):
     items: list[BudgetLineRecord]
+
+
+class BurnMonth(msgspec.Struct, kw_only=True):
+    month: str  # "2026-04"
+    charged: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    charged_to_date: Decimal
+    paid_to_date: Decimal
+
+
+class BudgetBurn(msgspec.Struct, kw_only=True):
+    """A budget line's year month by month: what its contracts were charged, invoiced and paid, and the running
+    totals."""
+
+    line: BudgetLineRecord
+    months: list[BurnMonth]
