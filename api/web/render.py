@@ -33,12 +33,15 @@ NAVIGATION: dict[str, tuple[NavItem, ...]] = {
         NavItem("Finance", "/app/finance"),
         NavItem("Budgets", "/app/finance/budgets"),
         NavItem("Invoices", "/app/invoices"),
-        NavItem("Payments", "/app/payments"),
+        NavItem("Aged payables", "/app/finance/aged-payables"),
+        NavItem("Prompt payment", "/app/finance/prompt-payment"),
     ),
     Role.COMMISSIONER: (
         NavItem("Finance", "/app/finance"),
         NavItem("Budgets", "/app/finance/budgets"),
         NavItem("Invoices", "/app/invoices"),
+        NavItem("Aged payables", "/app/finance/aged-payables"),
+        NavItem("Prompt payment", "/app/finance/prompt-payment"),
     ),
     Role.AUDITOR: (
         NavItem("Event log", "/app/audit/events"),
