@@ -12,15 +12,16 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode
 
+from falcon import testing
+
 from api.web import format as fmt
-from tests.market import Market
 
 
 class Visitor:
     """A signed-in person's browser, as the TestClient sees it: their session cookie and their form token."""
 
-    def __init__(self, market: Market, role: str, organisation: str, name: str) -> None:
-        self.client = market.client
+    def __init__(self, client: testing.TestClient, role: str, organisation: str, name: str) -> None:
+        self.client = client
         first = self.client.simulate_get("/app/sign-in")
         cookie = first.cookies["ledger_session"].value
         signed = self.client.simulate_post(

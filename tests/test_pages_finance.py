@@ -28,7 +28,7 @@ def world(market: Market) -> Iterator[FinanceWorld]:
 
 @pytest.fixture(scope="module")
 def finance(market: Market, world: FinanceWorld) -> Visitor:
-    return Visitor(market, "finance_officer", "hmpps-finance", "Fiona Finance")
+    return Visitor(market.client, "finance_officer", "hmpps-finance", "Fiona Finance")
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +187,7 @@ def test_bad_filters_are_shown_against_their_fields(finance: Visitor) -> None:
 
 
 def test_a_commissioner_sees_only_their_own(market: Market, world: FinanceWorld) -> None:
-    own = Visitor(market, "commissioner", world.org_a, "Chris Commissioner")
+    own = Visitor(market.client, "commissioner", world.org_a, "Chris Commissioner")
     dashboard = own.get("/app/finance", group_by="commissioner")
     assert [r[0] for r in page_tables(dashboard.text)["spend-by-commissioner"][1:]] == [
         "Commissioner region-a",
@@ -217,7 +217,7 @@ def test_an_action_a_role_may_not_take_is_refused_if_forced_and_writes_nothing(
     market: Market, world: FinanceWorld
 ) -> None:
     for role, org in (("commissioner", world.org_a), ("auditor", "hmpps-audit")):
-        visitor = Visitor(market, role, org, "Someone Else")
+        visitor = Visitor(market.client, role, org, "Someone Else")
         before = count_events(market.url)
         forced = visitor.post(f"/app/invoices/{world.disputed}/credit-note", {"credit_line": "1", "credit_amount": "1"})
         assert forced.status_code == 403 and f"the {role} role may not" in forced.text, role
@@ -304,3 +304,13 @@ def test_a_finance_officer_decides_on_a_line_and_records_a_payment_once(
     assert count_events(market.url) == before + 1
     receipt = finance.get(paid.headers["location"])
     assert page_tables(receipt.text)["payments"][1][:3] == [today.strftime("%-d %B %Y"), "£1,000.00", "BACS-B-2"]
+
+
+def test_the_finance_pages_hold_no_query_of_their_own() -> None:
+    """They run operations by name: no SQL, no view's query function, no database connection (ADR 30)."""
+    package = Path(__file__).resolve().parent.parent / "api" / "web" / "finance"
+    for module in package.glob("*.py"):
+        source = module.read_text()
+        assert not re.search(r"^\s*(from|import) (projections|psycopg)", source, re.M), module.name
+        assert not re.search(r"\b(SELECT|INSERT|UPDATE|DELETE)\b", source), module.name
+        assert ".services.read(" not in source and ".primary(" not in source, module.name
