@@ -201,7 +201,7 @@ _INLINE = frozenset({"submissions"})  # arrays whose items read as part of the t
 _UNPREFIXED = frozenset({"content"})  # objects whose members read on their own ("Price", not "Content: price")
 
 
-def _words(code: object) -> str:
+def words(code: object) -> str:
     """ "ContractExtended" or "no_award" as words: "Contract extended", "No award"."""
     text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(code or "")).replace("_", " ").lower()
     text = text.replace("call off", "call-off")
@@ -226,28 +226,28 @@ _TITLES: dict[str, Callable[[dict[str, Any], int], str]] = {
     "criteria": lambda x, i: f"Criterion: {x.get('name')}",
     "considered": lambda x, i: f"Considered: {_supplier(x)}",
     "clarifications": lambda x, i: f"Clarification {i + 1}",
-    "tenders": lambda x, i: f"{_words(x.get('stage'))} stage",
+    "tenders": lambda x, i: f"{words(x.get('stage'))} stage",
     "receipts": lambda x, i: f"Tender from {_supplier(x)}",
     "submissions": lambda x, i: f"Submission {x.get('number', i + 1)}",
     "scores": lambda x, i: f"Scores by {x.get('evaluator_id')} for {_supplier(x)}",
     "moderated": lambda x, i: f"Moderated scores for {_supplier(x)}",
     "ranked": lambda x, i: f"Ranked {x.get('rank')}: {_supplier(x)}",
-    "changes": lambda x, i: _words(x.get("type")),
-    "timeline": lambda x, i: _words(x.get("type")),
+    "changes": lambda x, i: words(x.get("type")),
+    "timeline": lambda x, i: words(x.get("type")),
     "questionnaires": lambda x, i: f"Questionnaire {i + 1}",
     "lots": lambda x, i: _category(x.get("category")),
-    "assessments": lambda x, i: f"{_category(x.get('category'))}: {_words(x.get('outcome'))}",
+    "assessments": lambda x, i: f"{_category(x.get('category'))}: {words(x.get('outcome'))}",
     "terms_acceptances": lambda x, i: f"Terms version {x.get('terms_version')}",
     "appointments": lambda x, i: f"Appointed to {_category(x.get('category'))}",
     "withdrawals": lambda x, i: f"Withdrew from {_category(x.get('category'))}",
     "area_changes": lambda x, i: f"Change of declared areas {i + 1}",
-    "sanctions": lambda x, i: _words(x.get("kind")),
+    "sanctions": lambda x, i: words(x.get("kind")),
     "details_changes": lambda x, i: f"Change of details {i + 1}",
 }
 
 
 def label(key: str) -> str:
-    return LABELS.get(key) or _words(key)
+    return LABELS.get(key) or words(key)
 
 
 def _title(key: str, item: dict[str, Any], index: int) -> str:
