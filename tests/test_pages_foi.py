@@ -53,11 +53,11 @@ def site(market: Market) -> Iterator[tuple[browser.Site, Any]]:
     yield from browser.browser_session(market.app)
 
 
-def checked(page: Any, screenshot: str | None = None) -> None:
+def checked(page: Any, screenshot: str | None = None, **shot: Any) -> None:
     """No WCAG 2.2 AA violation on the page as it stands (and its picture for the README)."""
     browser.check_accessibility(page)
     if screenshot:
-        browser.screenshot(page, screenshot)
+        browser.screenshot(page, screenshot, **shot)
 
 
 def errors_shown(page: Any) -> str:
@@ -98,17 +98,18 @@ def test_an_foi_officer_receives_a_request_withholds_a_bidders_price_and_respond
     request_id = page.url.split("/")[-1].split("?")[0]
     assert "Request recorded" in browser.text_of(page, ".govuk-notification-banner")
     assert "Sam Requester" in browser.text_of(page, "main") and "Request received" in browser.text_of(page, "main")
-    checked(page, "foi-request")
+    checked(page, "foi-request", height=1500)
 
     page.get_by_role("button", name="Prepare the disclosure").click()  # the call-off the request names
     page.wait_for_url(f"**/app/foi/requests/{request_id}/disclosure?done=prepared")
-    checked(page, "foi-disclosure")
+    checked(page, "foi-disclosure", height=1500)
     disclosed = market.get(f"/foi/requests/{request_id}/disclosure")
     loser = next(
         i for i, r in enumerate(disclosed["document"]["tenders"][0]["receipts"]) if r["supplier_id"] == awarded["loser"]
     )
     price, method = (f"/tenders/0/receipts/{loser}/content/{field}" for field in ("price", "method_statement"))
     assert "Suggested: s.43(2)" in browser.text_of(page, f"#{anchor(price)}")
+    browser.screenshot(page, "foi-disclosure-values", element=f".govuk-summary-card:has(#{anchor(price)})")
 
     # Withhold the unsuccessful bidder's price, first without the public interest test s.43(2) needs.
     page.locator(f"#{anchor(price)} a", has_text="Withhold").click()
@@ -121,7 +122,7 @@ def test_an_foi_officer_receives_a_request_withholds_a_bidders_price_and_respond
     page.get_by_role("button", name="Withhold this value").click()
     assert "s.43(2) is a qualified exemption" in errors_shown(page)
     assert page.locator("#public_interest_note-error").is_visible()
-    checked(page)
+    checked(page, "foi-withhold")
     page.get_by_label("The public interest test").fill(
         "Disclosure would prejudice the bidder in next year's re-procurement; scores and ranking are disclosed."
     )
@@ -148,7 +149,7 @@ def test_an_foi_officer_receives_a_request_withholds_a_bidders_price_and_respond
     assert "[withheld: s.43(2) commercial interests]" in preview
     # The price is withheld; the method statement (which quotes it) was withdrawn from withholding: disclosed.
     assert preview.count("1234567.89") == preview.count("Our method (1234567.89)") == 1
-    checked(page, "foi-preview")
+    checked(page, "foi-preview", height=1500)
     page.go_back()
 
     page.get_by_label("Disclosed in part (with the values withheld)").check()
@@ -161,7 +162,7 @@ def test_an_foi_officer_receives_a_request_withholds_a_bidders_price_and_respond
     )
     assert shown == recorded["sha256"] == hashlib.sha256(served.content).hexdigest()
     assert recorded["outcome"] == "disclosed_in_part"
-    checked(page, "foi-responded")
+    checked(page, "foi-responded", height=1200)
 
 
 def test_decision_and_qualification_records_read_with_names_money_and_dates(
@@ -177,7 +178,7 @@ def test_decision_and_qualification_records_read_with_names_money_and_dates(
     assert "Winning Homes" in main and "Highest weighted score" in main
     assert re.search(r"\d{1,2} (January|February|March|April) 2026", main)
     assert page.locator(".moj-timeline__item").count() > 5
-    checked(page, "foi-decision-record")
+    checked(page, "foi-decision-record", height=1800)
 
     # As recorded before the tenders were opened: no award yet.
     page.get_by_text("Show the record as it was known at another time").click()
@@ -194,4 +195,4 @@ def test_decision_and_qualification_records_read_with_names_money_and_dates(
     main = browser.text_of(page, "main")
     assert "Winning Homes" in browser.text_of(page, "h1") and "Accommodation: Pass" in main
     assert "North East" in main  # region-a, by name
-    checked(page, "foi-qualification-record")
+    checked(page, "foi-qualification-record", height=1800)
