@@ -196,3 +196,37 @@ def test_decision_and_qualification_records_read_with_names_money_and_dates(
     assert "Winning Homes" in browser.text_of(page, "h1") and "Accommodation: Pass" in main
     assert "North East" in main  # region-a, by name
     checked(page, "foi-qualification-record", height=1800)
+
+
+def test_the_journey_works_without_javascript(market: Market, awarded: dict, site: tuple[browser.Site, Any]) -> None:
+    server, chromium = site
+    context = chromium.new_context(
+        base_url=server.url, java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    browser.sign_in(page, "Freedom of Information officer", None, "Nico No-Script")
+    page.get_by_label("Purpose").fill(PURPOSE)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Record a new request").click()
+    page.get_by_label("Case reference").fill("FOI-2026-0043")
+    page.get_by_label("Requester's name").fill("Robin Requester")
+    page.get_by_label("What they asked for").fill("The Tyneside award.")
+    today = market.clock.now.date()
+    page.get_by_label("Day").fill(str(today.day))
+    page.get_by_label("Month").fill(str(today.month))
+    page.get_by_label("Year").fill(str(today.year))
+    page.get_by_role("button", name="Record the request").click()
+    page.get_by_label("Record to disclose").select_option(label="Decision record: Accommodation services, Tyneside")
+    page.get_by_role("button", name="Prepare the disclosure").click()
+    page.wait_for_url("**/disclosure?done=prepared")
+    page.locator(f"#{anchor('/award/rationale')} a", has_text="Withhold").click()
+    page.get_by_label("s.41 information provided in confidence").check()
+    page.get_by_label("Why is it withheld?").fill("Given in confidence by the commissioner.")
+    page.get_by_role("button", name="Withhold this value").click()
+    page.wait_for_url("**?done=withheld**")
+    page.get_by_label("Disclosed in part (with the values withheld)").check()
+    page.get_by_role("button", name="Record the response").click()
+    page.wait_for_url("**?done=responded**")
+    assert re.fullmatch(r"[0-9a-f]{64}", browser.text_of(page, "#sha256"))
+    context.close()

@@ -314,3 +314,15 @@ def test_the_responded_disclosure_shows_the_sha256_of_the_bytes_it_offers_for_do
     assert hashlib.sha256(document.content).hexdigest() == shown
     assert market.get(f"/foi/requests/{awarded['request']}")["response"]["sha256"] == shown
     assert "/disclosure/withhold?" not in page.text and "Withhold as suggested" not in page.text  # nothing more
+
+
+def test_an_unknown_request_or_record_is_a_page_not_found(market: Market, awarded: dict) -> None:
+    person = officer(market)
+    for path in (
+        "/app/foi/requests/7d1c3f1e-0000-4000-8000-000000000000",
+        "/app/foi/requests/not-an-id/disclosure",
+        "/app/foi/call-offs/7d1c3f1e-0000-4000-8000-000000000000/decision-record",
+        "/app/foi/suppliers/7d1c3f1e-0000-4000-8000-000000000000/qualification-record",
+    ):
+        missing = person.get(path)
+        assert missing.status_code == 404 and "Page not found" in missing.text, path
