@@ -137,7 +137,6 @@ class RequestPage:
         request_id: str,
         errors: list[FieldProblem] | None = None,
         form: Mapping[str, Any] | None = None,
-        action: str | None = None,
     ) -> None:
         case = calls.query("foi.requests.get", path={"request_id": request_id})
         summary = case.request
@@ -174,7 +173,6 @@ class RequestPage:
             errors=errors or [],
             error_summary=errors or None,
             form=form or {},
-            action=action,
             banner=banner(req),
             outcomes=OUTCOMES,
             exemptions=EXEMPTIONS,
@@ -196,7 +194,7 @@ class RequestPage:
         path = {"request_id": request_id}
         errors = attempt(lambda: calls.command(f"foi.requests.{action}", command, path=path, fields=fields), prefix)
         if errors:
-            self._show(req, resp, calls, request_id, errors, form, action)
+            self._show(req, resp, calls, request_id, errors, form)
             return
         if action == "prepare_disclosure":
             raise done(f"{REQUESTS}/{request_id}/disclosure", outcome)
