@@ -179,11 +179,11 @@ RULES: dict[str, Rule] = {
     # Decision records: FOI officers, auditors and the Authority; commissioners for their own call-offs.
     **{
         f"foi.{record}": rule(R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY, R.COMMISSIONER, scope="call_off")
-        for record in ("decision_record", "decision_record_html")
+        for record in ("decision_record", "decision_record_html", "decision_record_values")
     },
     **{
         f"foi.{record}": rule(R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY)
-        for record in ("qualification_record", "qualification_record_html")
+        for record in ("qualification_record", "qualification_record_html", "qualification_record_values")
     },
     # FOI requests: FOI officers handle them, auditors read them. Requesters' names are personal data.
     "foi.requests.receive": rule(R.FOI_OFFICER),
@@ -203,7 +203,7 @@ RULES: dict[str, Rule] = {
     },
     **{
         f"foi.requests.{document}": rule(R.FOI_OFFICER, R.AUDITOR)
-        for document in ("disclosure", "disclosure_html", "suggested_redactions")
+        for document in ("disclosure", "disclosure_html", "disclosure_values", "suggested_redactions")
     },
 }
 

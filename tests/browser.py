@@ -113,13 +113,21 @@ def sign_in(page: Any, role_label: str, organisation: str | None, name: str, *, 
     page.get_by_role("button", name="Sign in").click()
 
 
-def screenshot(page: Any, name: str) -> None:
+def screenshot(page: Any, name: str, *, height: int | None = None, element: str | None = None) -> None:
     """A full-page screenshot for the README, taken by the browser tests' own run when SCREENSHOTS=1
-    (`make screenshots`), so that an ordinary test run leaves the checkout as it was."""
+    (`make screenshots`), so that an ordinary test run leaves the checkout as it was. A long page may be shown by
+    its top `height` pixels, or by one `element` (a selector)."""
     if os.environ.get("SCREENSHOTS") != "1":
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    path = str(SCREENSHOTS / f"{name}.png")
+    if element is not None:
+        page.locator(element).screenshot(path=path)
+    elif height is not None:
+        width = page.viewport_size["width"]
+        page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
+    else:
+        page.screenshot(path=path, full_page=True)
 
 
 def text_of(page: Any, selector: str) -> str:

@@ -90,6 +90,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         jwt_secret="test-secret-" + uuid.uuid4().hex,
         read_wait_seconds=3.0,
         max_body_bytes=64 * 1024,
+        # Every test module runs its own app, worker and browser-served site beside the session's: small pools keep
+        # two xdist workers well inside PostgreSQL's 100 connections.
+        pool_size=2,
     )
 
 

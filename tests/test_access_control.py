@@ -159,8 +159,10 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "personal_data.erasures": allow("data_protection_officer", AUD),
     "foi.decision_record": allow(FOI, AUD, AUTH, COM, scoped=(COM,)),
     "foi.decision_record_html": allow(FOI, AUD, AUTH, COM, scoped=(COM,)),
+    "foi.decision_record_values": allow(FOI, AUD, AUTH, COM, scoped=(COM,)),
     "foi.qualification_record": allow(FOI, AUD, AUTH),
     "foi.qualification_record_html": allow(FOI, AUD, AUTH),
+    "foi.qualification_record_values": allow(FOI, AUD, AUTH),
     "foi.requests.receive": allow(FOI),
     "foi.requests.list": allow(FOI, AUD),
     "foi.requests.get": allow(FOI, AUD),
@@ -176,7 +178,10 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
             "respond",
         )
     },
-    **{f"foi.requests.{d}": allow(FOI, AUD) for d in ("disclosure", "disclosure_html", "suggested_redactions")},
+    **{
+        f"foi.requests.{d}": allow(FOI, AUD)
+        for d in ("disclosure", "disclosure_html", "disclosure_values", "suggested_redactions")
+    },
 }
 
 

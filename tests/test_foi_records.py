@@ -15,6 +15,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from ledger import json_pointer
 from ledger.audit import decisions
 from ledger.envelope import Actor, make_envelope
 from ledger.procurement.call_offs import SubmitTender, TenderContent, submit_tender
@@ -365,3 +366,59 @@ def test_ledger_foi_record_prints_the_same_record_as_the_api(market: Market, com
         check=True,
     )
     assert json.loads(printed.stdout) == record(market, competition["call_off"], at_position=at)
+
+
+def _leaves(node: object, pointer: str = "") -> list[str]:
+    """Every scalar of a document (and every empty array or object), by its JSON Pointer."""
+    if isinstance(node, dict) and node:
+        return [p for key, value in node.items() for p in _leaves(value, pointer + json_pointer.join(key))]
+    if isinstance(node, list) and node:
+        return [p for i, value in enumerate(node) for p in _leaves(value, pointer + json_pointer.join(i))]
+    return [pointer]
+
+
+def _values(contents: dict) -> list[dict]:
+    return [v for section in contents["sections"] for group in section["groups"] for v in group["values"]]
+
+
+def test_a_record_reads_as_labelled_values_each_named_by_its_pointer_and_covering_every_value(
+    market: Market, competition: dict
+) -> None:
+    path = f"/foi/call-offs/{competition['call_off']}/decision-record"
+    at = {"at_position": competition["awarded"]}
+    document = answer(market, path, **at)
+    contents = answer(market, f"{path}/values", **at)
+    assert contents["title"] == "Accommodation, Tyneside"
+    assert [s["key"] for s in contents["sections"]][:4] == ["", "call_off", "eligibility", "clarifications"]
+    values = _values(contents)
+    for value in values:  # each value is exactly what its pointer names in the record
+        assert json_pointer.resolve(document, value["pointer"]) == value["value"], value["pointer"]
+    covered = [v["pointer"] for v in values]
+    # Nothing the record discloses is left out of what a reviewer reads (and may withhold).
+    held = [p for p in _leaves(document) if json_pointer.resolve(document, p) not in (None, [], {})]
+    missing = [p for p in held if not any(json_pointer.contains(c, p) for c in covered)]
+    assert missing == []
+    by = {v["pointer"]: v for v in values}
+    assert (by["/call_off/estimated_value"]["kind"], by["/call_off/estimated_value"]["label"]) == (
+        "money",
+        "Estimated value",
+    )
+    assert by["/call_off/geography"]["kind"] == "area" and by["/call_off/lots"]["kind"] == "category"
+    assert by["/award/supplier"]["kind"] == "party" and by["/award/supplier"]["value"]["name"] == "Tyne Housing Trust"
+    assert by["/award/decided/actor_id"]["label"] == "Decided by"
+    assert by["/read_up_to"]["withholdable"] is False and by["/award/rationale"]["withholdable"] is True
+    assert by["/call_off/cohort"]["value"] is None and by["/call_off/cohort"]["withholdable"] is False
+    titles = [g["title"] or "" for s in contents["sections"] for g in s["groups"]]
+    assert "Initial stage: Tender from Tyne Housing Trust" in titles and f"Tender from {SCRIPT}" in " ".join(titles)
+    assert any(t.startswith("Ranked 1: Tyne Housing Trust") for t in titles)
+
+
+def test_a_qualification_record_reads_as_labelled_values(market: Market, competition: dict) -> None:
+    path = f"/foi/suppliers/{competition['winner']}/qualification-record"
+    contents = answer(market, f"{path}/values", at_position=competition["awarded"])
+    assert contents["title"] == "Tyne Housing Group"  # renamed before the award
+    by = {v["pointer"]: v for v in _values(contents)}
+    assert by["/registration/name"]["value"] == "Tyne Housing Trust"
+    assert by["/declared_areas"]["kind"] == "area" and by["/declared_areas"]["value"] == ["region-a"]
+    titles = [g["title"] or "" for s in contents["sections"] for g in s["groups"]]
+    assert "Accommodation: Pass" in titles and "Appointed to Accommodation" in titles

@@ -428,3 +428,28 @@ def test_the_disclosure_is_pinned_and_the_response_records_the_hash_of_exactly_w
     )
     reference = case(market, request)["request"]["reference"]
     assert reference in listed.stdout and "disclosed_in_part" in listed.stdout
+
+
+def test_the_disclosure_reads_as_labelled_values_with_what_is_withheld_and_what_is_suggested(
+    market: Market, awarded: dict
+) -> None:
+    request = receive(market, call_off_id=awarded["call_off"])
+    path = f"/foi/requests/{request}"
+    market.post(f"{path}/disclosure", {"kind": "call_off_record", "source_id": awarded["call_off"]})
+    loser = _loser_receipt(market.get(f"{path}/disclosure")["document"], awarded["loser"])
+    price = f"/tenders/0/receipts/{loser}/content/price"
+    method = f"/tenders/0/receipts/{loser}/content/method_statement"
+    withheld = {"pointer": price, "ground": "s43(2)", "reason": "A bidder's price", "public_interest_note": NOTE}
+    market.post(f"{path}/redactions", withheld)
+    contents = market.get(f"{path}/disclosure/values")
+    assert contents["title"] == "Accommodation services, North East" and contents["source"]["id"] == awarded["call_off"]
+    values = {v["pointer"]: v for s in contents["sections"] for g in s["groups"] for v in g["values"]}
+    assert values[price]["value"] == COMMERCIAL and values[price]["kind"] == "money"
+    assert values[method]["value"] == "Our method (1234567.89)"  # not withheld (yet)
+    assert [w["pointer"] for w in contents["withheld"]] == [price]
+    (suggested,) = contents["suggested"]  # the price is withheld already: only the method statement is suggested
+    assert suggested["pointer"] == method and suggested["suggested_reason"].startswith("The method statement of")
+    listed = {r["id"]: r for r in market.get("/foi/requests")["items"]}
+    assert listed[request]["information_requested"] == "How the accommodation call-off was decided."
+    market.post(f"{path}/response", {"outcome": "disclosed_in_part"})
+    assert market.get(f"{path}/disclosure/values")["suggested"] == []  # nothing more can be withheld

@@ -13,7 +13,7 @@ import msgspec
 from api import foi_documents
 from api.routes.common import Step, steps
 from api.specs import HORIZON, Command, Query, QueryContext, Route, route
-from ledger.audit import decisions, foi
+from ledger.audit import contents, decisions, foi
 
 TAGS = ("foi",)
 HTML = "text/html; charset=utf-8"
@@ -87,7 +87,8 @@ def _records() -> list[Route]:
 def _record(
     path: str, name: str, summary: str, read: Callable[..., Any], response: type, html: Callable[[Any], str]
 ) -> list[Route]:
-    """A record as known at the horizon, and the same record as a readable HTML document (`.html`)."""
+    """A record as known at the horizon, the same record as a readable HTML document (`.html`), and as labelled
+    values (`/values`: what the pages show)."""
     return [
         route(
             path,
@@ -103,6 +104,18 @@ def _record(
                 params=HORIZON,
                 from_ledger=True,
                 content_type=HTML,
+                tags=TAGS,
+            ),
+        ),
+        route(
+            f"{path}/values",
+            get=Query(
+                f"foi.{name}_values",
+                summary + ", as labelled values section by section, each with its JSON Pointer and kind",
+                lambda q, source_id: contents.record_contents(decisions.as_document(read(q, source_id))),
+                contents.RecordContents,
+                params=HORIZON,
+                from_ledger=True,
                 tags=TAGS,
             ),
         ),
@@ -209,6 +222,18 @@ def _disclosure() -> list[Route]:
                 _HTML_SCHEMA,
                 from_ledger=True,
                 content_type=HTML,
+                tags=TAGS,
+            ),
+        ),
+        route(
+            f"{REQUEST}/disclosure/values",
+            get=Query(
+                "foi.requests.disclosure_values",
+                "The disclosure as labelled values, section by section, each with its JSON Pointer and kind (a "
+                "withheld value is its marker), with the schedule of what is withheld and the redactions suggested",
+                lambda q, request_id: foi.disclosure_contents(q.ledger, q.conn, request_id),
+                foi.DisclosureContents,
+                from_ledger=True,
                 tags=TAGS,
             ),
         ),

@@ -28,11 +28,13 @@ class FieldProblem:
 
 
 class Refused(Exception):
-    """A command the ledger refused (422 or 409): shown on the form, nothing written."""
+    """A command the ledger refused (422 or 409): shown on the form, nothing written. `rule` names the domain rule
+    that refused it, if one did (a page may show its message against the field it concerns)."""
 
-    def __init__(self, problems: list[FieldProblem]) -> None:
+    def __init__(self, problems: list[FieldProblem], rule: str | None = None) -> None:
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
+        self.rule = rule
 
 
 def _field(path: str, fields: Mapping[str, str]) -> str | None:
@@ -69,9 +71,10 @@ class PageCalls:
         )
 
     def query(self, name: str, path: Mapping[str, Any] | None = None, query: Mapping[str, Any] | None = None) -> Any:
-        """A query's answer; 403/404 become error pages; personal data first asks the person why they need it."""
+        """A query's answer; 403/404 become error pages; personal data first asks the person why they need it (if
+        their role may read it at all)."""
         rule = policy.RULES.get(name)
-        if rule is not None and rule.personal_data and not self.purpose:
+        if rule is not None and rule.personal_data and not self.purpose and self.allowed(name):
             raise falcon.HTTPSeeOther(f"/app/purpose?next={quote(self.req.relative_uri, safe='/')}")
         return self.operations.run(name, self._call(path, query))
 
@@ -97,7 +100,8 @@ class PageCalls:
             problems = [FieldProblem(_field(e.path, fields or {}), e.message) for e in exc.field_errors or []]
             raise Refused(problems or [FieldProblem(None, exc.description or exc.title or "Refused")]) from None
         except RuleViolation as exc:
-            raise Refused([FieldProblem(None, f"{exc.rule[:1].upper()}{exc.rule[1:]}: {exc.detail}")]) from None
+            problem = FieldProblem(None, f"{exc.rule[:1].upper()}{exc.rule[1:]}: {exc.detail}")
+            raise Refused([problem], rule=exc.rule) from None
         except InvalidCommand as exc:
             raise Refused([FieldProblem(_field(p, fields or {}), m) for p, m in exc.errors]) from None
         except LedgerError:

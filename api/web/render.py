@@ -84,6 +84,13 @@ def navigation(req: falcon.Request) -> tuple[NavItem, ...]:
     return NAVIGATION.get(actor.role, ()) if actor is not None else ()
 
 
+def current_section(items: tuple[NavItem, ...], path: str) -> str:
+    """The one item whose section holds this page: the longest that matches (Budgets, not Finance, on
+    /app/finance/budgets)."""
+    holding = [i.href for i in items if path == i.href or path.startswith(i.href + "/")]
+    return max(holding, key=len, default="")
+
+
 def render(req: falcon.Request, resp: falcon.Response, template: str, *, status: int = 200, **context: Any) -> None:
     session = req.context.session
     context.setdefault("error_summary", None)
@@ -93,6 +100,7 @@ def render(req: falcon.Request, resp: falcon.Response, template: str, *, status:
         session=session,
         actor=session.actor,
         navigation=navigation(req),
+        current_section=current_section(navigation(req), req.path),
         current_path=req.path,
         csrf_token=session.csrf,
         **context,

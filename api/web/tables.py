@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 import falcon
 
 from api.web import format as fmt
+from projections.export import csv_text
 
 # A spreadsheet runs a cell starting with these as a formula: text cells starting so are written quoted by an '.
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -57,7 +59,12 @@ class Table:
 
 
 def _safe(cell: Cell) -> str:
-    return "'" + cell.value if not cell.numeric and cell.value.startswith(_FORMULA) else cell.value
+    return cell.value if cell.numeric else _formula_safe(cell.value)
+
+
+def _formula_safe(value: Any) -> Any:
+    """Text that a spreadsheet would take for a formula is written as text (OWASP CSV injection)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA) else value
 
 
 # -- cells -------------------------------------------------------------------------------------------------------
@@ -132,3 +139,23 @@ def respond(req: falcon.Request, resp: falcon.Response, tables: Sequence[Table])
     resp.set_header("Content-Disposition", f'attachment; filename="{table.name}.csv"')
     resp.text = table.csv()
     return True
+
+
+# -- a page's rows as they are (for pages that draw their own table markup) --------------------------------------
+
+
+def wants_csv(req: falcon.Request) -> bool:
+    return req.get_param("format") == "csv"
+
+
+def csv_href(req: falcon.Request) -> str:
+    """This page's address (with its filters) asking for its table as CSV."""
+    params = [(k, v) for k, values in req.params.items() for v in _listed(values) if k != "format"]
+    return f"{req.path}?{urlencode([*params, ('format', 'csv')])}"
+
+
+def send_csv(resp: falcon.Response, filename: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Answer with the rows as a CSV download named `filename` (money and dates as the API gives them)."""
+    resp.content_type = "text/csv; charset=utf-8"
+    resp.set_header("Content-Disposition", f'attachment; filename="{filename}"')
+    resp.text = csv_text(columns, ({c: _formula_safe(row[c]) for c in columns} for row in rows))

@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 
 from ledger import history, json_pointer, working_days
 from ledger.aggregate import LedgerAggregate
-from ledger.audit import decisions
+from ledger.audit import contents, decisions
 from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, NotFound, RuleViolation
 from ledger.framework.reference import LEDGER_NAMESPACE
@@ -554,11 +554,20 @@ def _redactions(events: decisions.Decoded) -> list[RedactionEntry]:
     return list(entries.values())
 
 
-def _disclosure(ledger: Ledger, conn: psycopg.Connection[Any], request: FoiRequest) -> Disclosure:
-    source = _disclosure_source(request)
-    # Once responded, the document names the checkpoint it named then (0: none), so it rebuilds byte for byte.
+def _pinned_document(ledger: Ledger, conn: psycopg.Connection[Any], request: FoiRequest) -> dict[str, Any]:
+    """The pinned record; once responded, naming the checkpoint it named then (0: none), so it rebuilds byte for
+    byte."""
     at_most = None if request.response is None else request.response.checkpoint_tree_size or 0
-    document = source_document(ledger, conn, source, checkpoint_at_most=at_most)
+    return source_document(ledger, conn, _disclosure_source(request), checkpoint_at_most=at_most)
+
+
+def _disclosure(
+    ledger: Ledger, conn: psycopg.Connection[Any], request: FoiRequest, document: dict[str, Any] | None = None
+) -> Disclosure:
+    """The disclosure; `document`, the pinned record when already read, has its withheld values replaced."""
+    source = _disclosure_source(request)
+    if document is None:
+        document = _pinned_document(ledger, conn, request)
     withheld = []
     for entry in _redactions(decisions.read_stream(ledger, conn, request.id)):
         if entry.withdrawn_position is not None:
@@ -582,9 +591,11 @@ class SuggestedRedaction(msgspec.Struct, kw_only=True):
     supplier_id: UUID
     supplier_name: str | None
     field: str
+    suggested_reason: str
     suggested_public_interest_note: str
 
 
+_COMMERCIAL_REASON = "The {field} of an unsuccessful bidder ({supplier}) is commercially sensitive."
 _COMMERCIAL_NOTE = (
     "Disclosing an unsuccessful bidder's {field} would be likely to prejudice its commercial interests in "
     "future competitions; the public interest in transparency is met by the published criteria, scores, "
@@ -599,7 +610,13 @@ def suggested_redactions(ledger: Ledger, conn: psycopg.Connection[Any], request_
     source = _disclosure_source(request)
     if source.kind is not SourceKind.CALL_OFF_RECORD:
         return []
-    document = source_document(ledger, conn, source)
+    return _suggested(request, source_document(ledger, conn, source))
+
+
+def _suggested(request: FoiRequest, document: dict[str, Any]) -> list[SuggestedRedaction]:
+    """The suggestions for the pinned record (`document`, before any value is withheld)."""
+    if _disclosure_source(request).kind is not SourceKind.CALL_OFF_RECORD:
+        return []
     award = document["award"]
     winner = award["supplier"]["id"] if award else None
     held = [p for p, _ in request.redactions.values()]
@@ -621,6 +638,9 @@ def suggested_redactions(ledger: Ledger, conn: psycopg.Connection[Any], request_
                         supplier_id=UUID(receipt["supplier_id"]),
                         supplier_name=receipt["supplier_name"],
                         field=field,
+                        suggested_reason=_COMMERCIAL_REASON.format(
+                            field=field.replace("_", " "), supplier=receipt["supplier_name"] or receipt["supplier_id"]
+                        ),
                         suggested_public_interest_note=_COMMERCIAL_NOTE.format(field=field.replace("_", " ")),
                     )
                 )
@@ -633,6 +653,7 @@ class RequestSummary(msgspec.Struct, kw_only=True):
     id: UUID
     reference: str
     requester_name: str
+    information_requested: str
     received_on: date
     status: FoiStatus
     call_off_id: UUID | None
@@ -654,6 +675,7 @@ def summary(request: FoiRequest, today: date) -> RequestSummary:
         id=request.id,
         reference=request.reference,
         requester_name=request.requester_name,
+        information_requested=request.information_requested,
         received_on=request.received_on,
         status=request.status,
         call_off_id=request.call_off_id,
@@ -694,4 +716,32 @@ def case(ledger: Ledger, conn: psycopg.Connection[Any], request_id: UUID, today:
         response=request.response,
         redactions=_redactions(events),
         history=decisions.timeline("foi_request", events),
+    )
+
+
+class DisclosureContents(msgspec.Struct, kw_only=True):
+    """The disclosure as a reviewer reads it: the pinned record's contents as labelled values (each withheld one its
+    marker), the schedule of what is withheld, and the redactions suggested for what is not (none once responded)."""
+
+    request_id: UUID
+    source: PinnedSource
+    title: str
+    sections: list[contents.RecordSection]
+    withheld: list[WithheldItem]
+    suggested: list[SuggestedRedaction]
+
+
+def disclosure_contents(ledger: Ledger, conn: psycopg.Connection[Any], request_id: UUID) -> DisclosureContents:
+    request = ledger.load(FoiRequest, request_id)
+    document = _pinned_document(ledger, conn, request)
+    suggested = _suggested(request, document) if request.response is None else []
+    disclosed = _disclosure(ledger, conn, request, document)
+    readable = contents.record_contents(disclosed.document)
+    return DisclosureContents(
+        request_id=request.id,
+        source=disclosed.source,
+        title=readable.title,
+        sections=readable.sections,
+        withheld=disclosed.withheld,
+        suggested=suggested,
     )
