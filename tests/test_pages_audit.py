@@ -323,12 +323,12 @@ def test_an_auditor_goes_from_the_log_to_a_record_as_it_was_to_a_proof_their_bro
     browser.sign_in(page, "Auditor", None, "Audrey Auditor", personal_data=True)
     page.wait_for_url("**/app/audit/events")
     browser.check_accessibility(page)
-    browser.screenshot(page, "audit-events")
 
     page.get_by_label("Event type").select_option(label="Attendance recorded")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url("**type=AttendanceRecorded**")
     browser.check_accessibility(page)
+    browser.screenshot(page, "audit-events")
     row = page.locator("tbody tr", has_text=str(history["position"])).first
     row.get_by_role("link", name=re.compile("^Referral")).click()
     page.wait_for_url(f"**/app/audit/aggregates/{history['referral']}")
