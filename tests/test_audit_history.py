@@ -22,6 +22,10 @@ def audit(market: Market, path: str, *, expect: int = 200, **params: object) -> 
 
 @pytest.fixture(scope="module")
 def late_attendance(market: Market) -> dict:
+    return attended_late(market)
+
+
+def attended_late(market: Market) -> dict:
     """A session held on one day whose attendance was written down two days later."""
     contract, _ = market.contract()
     referral = market.referral(contract)

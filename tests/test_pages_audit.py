@@ -16,29 +16,18 @@ import pytest
 from api.web.format import gov_date
 from tests import browser
 from tests.market import Market
-from tests.test_referrals import assessed, at, provider
+from tests.test_audit_history import attended_late
 
 FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="module")
 def history(market: Market) -> dict[str, Any]:
-    """A referral whose session was attended on 2 March 2026 and written down two days later, a personal-data read of
-    it with its purpose, and a signed checkpoint covering it all."""
-    contract, _ = market.contract()
-    referral = market.referral(contract)
-    assessed(market, referral)
-    market.post(
-        f"/referrals/{referral}/appointments",
-        {"starts_at": at(market, hours=1), "delivery_method": "video", "session_type": "one_to_one"},
-    )
-    appointment = [a for a in market.get(f"/referrals/{referral}")["appointments"] if a["status"] == "scheduled"][-1]
-    market.clock.advance(days=2)
-    recorded = provider(
-        market, referral, "attendance", {"appointment_id": appointment["appointment_id"], "attended": "yes"}
-    )
+    """A session attended and written down two days later (test_audit_history's), a personal-data read of its
+    referral with the reader's purpose, and a signed checkpoint covering it all."""
+    late_attendance = attended_late(market)
     read = market.client.simulate_get(
-        f"/referrals/{referral}",
+        f"/referrals/{late_attendance['referral']}",
         headers={
             **market.headers("probation_practitioner", "region-a", "po-jones"),
             "X-Purpose": "Planning the review",
@@ -47,12 +36,7 @@ def history(market: Market) -> dict[str, Any]:
     assert read.status_code == 200, read.text
     signed = market.client.simulate_post("/audit/checkpoints", headers=market.headers("auditor", "hmpps-audit"))
     assert signed.status_code == 201, signed.text
-    return {
-        "referral": referral,
-        "appointment": appointment["appointment_id"],
-        "session_at": datetime.fromisoformat(appointment["starts_at"]),
-        "position": recorded["position"],
-    }
+    return late_attendance
 
 
 # -- signing in with the test client ------------------------------------------------------------------------------
@@ -210,6 +194,12 @@ def test_a_moment_that_is_no_date_is_shown_on_its_field(auditor: Person, history
         ("to-position", "Enter the log position to compare to"),
     ):
         assert f'<a href="#{field}">{message}</a>' in page.text
+    # What only the ledger can judge is its answer, shown on the field it concerns.
+    path = f"/app/audit/aggregates/{history['referral']}"
+    too_early = auditor.get(path, clock="recorded", **{"at-day": "1", "at-month": "1", "at-year": "1899"})
+    backwards = auditor.get(path, axis="position", **{"from-position": "10", "to-position": "5"})
+    assert too_early.status_code == backwards.status_code == 422
+    assert '<a href="#at">' in too_early.text and '<a href="#to-position">must not be before from</a>' in backwards.text
 
 
 def test_a_record_or_an_event_that_does_not_exist_is_a_page_not_found(auditor: Person) -> None:

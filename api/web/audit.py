@@ -34,8 +34,14 @@ def routes(operations: Operations) -> list[tuple[str, Any]]:
         ("/app/audit/events/{position}/proof", InclusionProofPage(operations)),
         ("/app/audit/aggregates/{aggregate_id}", AggregatePage(operations)),
         ("/app/audit/integrity", Integrity(operations)),
-        ("/app/audit/verifications", RunVerification(operations)),
-        ("/app/audit/checkpoints", SignCheckpoint(operations)),
+        (
+            "/app/audit/verifications",
+            IntegrityAction(operations, "audit.verify", "/app/audit/integrity?done=verified#last-verification"),
+        ),
+        (
+            "/app/audit/checkpoints",
+            IntegrityAction(operations, "audit.sign_checkpoint", "/app/audit/integrity?done=signed#checkpoints"),
+        ),
         ("/app/audit/personal-data-reads", PersonalDataReads(operations)),
     ]
 
@@ -179,6 +185,20 @@ def ask(calls: PageCalls, form: Form, name: str, fields: Mapping[str, str], **kw
         return None
 
 
+def show(req: falcon.Request, resp: falcon.Response, template: str, form: Form, **context: Any) -> None:
+    """A page with a GET form: the problems found in what was typed (422) in the error summary and on their fields."""
+    render(
+        req,
+        resp,
+        template,
+        status=422 if form.problems else 200,
+        form=form,
+        errors=form.problems,
+        error_summary=form.problems or None,
+        **context,
+    )
+
+
 def _with(params: Mapping[str, Any], **changes: Any) -> str:
     """A query string: these parameters, with some changed (None removes one)."""
     merged = {**{k: v for k, v in params.items() if k not in ("format", "table")}, **changes}
@@ -212,7 +232,6 @@ LOG_FIELDS = {
     "until": "recorded-to",
     "effective_since": "effective-from",
     "effective_until": "effective-to",
-    "after": "after",
 }
 LOG_FIELDS_DATES = ("since", "until", "effective_since", "effective_until")
 DATE_FILTERS = (
@@ -265,6 +284,8 @@ class EventLog:
         for name, label, parameter, bound in DATE_FILTERS:
             day = form.day(name, label)
             query[parameter] = bound(day) if day else None
+        # The cursor is no field of the form: a bad one (a link edited by hand) is said, but links to nothing.
+        form.problems = [FieldProblem(None, p.message) if p.field == "after" else p for p in form.problems]
         types = calls.query("audit.event_types").items
         page = ask(calls, form, "audit.events", LOG_FIELDS, query=query) if not form.problems else None
         rows = [event_row(item) for item in page.items] if page else []
@@ -272,14 +293,11 @@ class EventLog:
             send_csv(resp, "event-log.csv", LOG_COLUMNS, rows)
             return
         filtered = any(query[k] for k in ("type", "actor", "organisation", "aggregate", *LOG_FIELDS_DATES))
-        render(
+        show(
             req,
             resp,
             "pages/audit/events.html",
-            status=422 if form.problems else 200,
-            form=form,
-            errors=form.problems,
-            error_summary=form.problems or None,
+            form,
             type_options=sorted(((t.type, event_name(t.type)) for t in types), key=lambda o: o[1]),
             rows=rows,
             filtered=filtered,
@@ -403,19 +421,13 @@ class AggregatePage:
         then = changes = None
         if as_of is not None and not form.problems:
             query = {CLOCK_PARAMETER[as_of.clock]: as_of.value}
-            then = ask(
-                calls, form, "audit.aggregate", {k: "at" for k in CLOCK_PARAMETER.values()}, path=path, query=query
-            )
+            fields = {"as_recorded": "at", "as_effective": "at", "at_position": "at-position"}
+            then = ask(calls, form, "audit.aggregate", fields, path=path, query=query)
         if start is not None and end is not None and not form.problems:
             query = {"axis": start.clock, "from": start.value, "to": end.value}
-            changes = ask(
-                calls,
-                form,
-                "audit.aggregate_changes",
-                {"from": "from", "to": "to", "axis": "axis"},
-                path=path,
-                query=query,
-            )
+            suffix = "-position" if start.clock == "position" else ""
+            fields = {"from": f"from{suffix}", "to": f"to{suffix}", "axis": "axis"}
+            changes = ask(calls, form, "audit.aggregate_changes", fields, path=path, query=query)
         change_rows = (
             [{"field": c.field, "change": c.change, "before": c.before, "after": c.after} for c in changes.changes]
             if changes
@@ -424,14 +436,11 @@ class AggregatePage:
         if wants_csv(req, "changes") and changes is not None:
             send_csv(resp, f"changes-{aggregate_id}.csv", CHANGE_COLUMNS, change_rows)
             return
-        render(
+        show(
             req,
             resp,
             "pages/audit/aggregate.html",
-            status=422 if form.problems else 200,
-            form=form,
-            errors=form.problems,
-            error_summary=form.problems or None,
+            form,
             aggregate_id=aggregate_id,
             kind_name=event_name(now.type) if now.type else "Record",
             now=now,
@@ -529,14 +538,11 @@ class Integrity:
         if wants_csv(req, "verifications"):
             send_csv(resp, "verifications.csv", VERIFICATION_COLUMNS, verification_rows)
             return
-        render(
+        show(
             req,
             resp,
             "pages/audit/integrity.html",
-            status=422 if form.problems else 200,
-            form=form,
-            errors=form.problems,
-            error_summary=form.problems or None,
+            form,
             checkpoints=checkpoints,
             checkpoint_rows=checkpoint_rows,
             verification_rows=verification_rows,
@@ -555,32 +561,21 @@ def _back(form: Mapping[str, Any], default: str) -> str:
     return target if target.startswith("/app/audit/") and "//" not in target else default
 
 
-class RunVerification:
-    """POST /app/audit/verifications: run verify now (audit.verify records the run), then show the result."""
+class IntegrityAction:
+    """POST /app/audit/verifications (audit.verify: run verify now, the run recorded) or /app/audit/checkpoints
+    (audit.sign_checkpoint: sign a checkpoint now), then back to the page that asked, saying what was done."""
 
-    def __init__(self, operations: Operations) -> None:
+    def __init__(self, operations: Operations, name: str, done: str) -> None:
         self.operations = operations
+        self.name = name
+        self.done = done
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         raise falcon.HTTPSeeOther("/app/audit/integrity")
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        PageCalls(self.operations, req).command("audit.verify", None)
-        raise falcon.HTTPSeeOther("/app/audit/integrity?done=verified#last-verification")
-
-
-class SignCheckpoint:
-    """POST /app/audit/checkpoints: extend the Merkle log to the head and sign a checkpoint now."""
-
-    def __init__(self, operations: Operations) -> None:
-        self.operations = operations
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        raise falcon.HTTPSeeOther("/app/audit/integrity")
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        PageCalls(self.operations, req).command("audit.sign_checkpoint", None)
-        raise falcon.HTTPSeeOther(_back(req.context.form, "/app/audit/integrity?done=signed#checkpoints"))
+        PageCalls(self.operations, req).command(self.name, None)
+        raise falcon.HTTPSeeOther(_back(req.context.form, self.done))
 
 
 # -- an inclusion proof ------------------------------------------------------------------------------------------
@@ -706,14 +701,11 @@ class PersonalDataReads:
         if wants_csv(req) and not form.problems:
             send_csv(resp, "personal-data-reads.csv", READ_COLUMNS, rows)
             return
-        render(
+        show(
             req,
             resp,
             "pages/audit/reads.html",
-            status=422 if form.problems else 200,
-            form=form,
-            errors=form.problems,
-            error_summary=form.problems or None,
+            form,
             rows=rows,
             more=reads.more if reads else False,
             filtered=any(v for k, v in query.items() if k != "limit"),
