@@ -260,6 +260,31 @@ def test_people_outside_audit_cannot_read_the_log(market: Market, history: dict,
         assert refused.status_code == 403 and "<h1" in refused.text
 
 
+def test_tampering_shows_on_the_integrity_page_and_on_the_altered_events_proof(make_database, settings) -> None:
+    market = Market(make_database(), settings)
+    try:
+        signed = market.client.simulate_post("/audit/checkpoints", headers=market.headers("auditor", "hmpps-audit"))
+        assert signed.status_code == 201
+        with psycopg.connect(market.url, autocommit=True) as conn:  # what a superuser could do behind the ledger
+            conn.execute("ALTER TABLE ledger_events DISABLE TRIGGER ledger_events_no_update")
+            conn.execute("UPDATE ledger_events SET actor_id = 'mallory' WHERE notification_id = 40")
+            conn.execute("ALTER TABLE ledger_events ENABLE TRIGGER ledger_events_no_update")
+        auditor = Person(market, "auditor", "hmpps-audit", "Audrey")
+        assert auditor.post("/app/audit/verifications").status_code == 303
+        page = auditor.get("/app/audit/integrity", done="verified")
+        assert "Verification found tampering: Altered at position 40" in page.text
+        latest = re.search(r'id="last-verification".*?</dl>', page.text, re.S)
+        assert latest and "Tampering found" in latest.group(0)
+        proof = auditor.get("/app/audit/events/40/proof")
+        assert "Not verified" in proof.text and "mallory" in proof.text
+        assert re.search(
+            r'id="logged-leaf-hash">[0-9a-f]+</span><br>The ledger: <strong class="govuk-tag govuk-tag--red">',
+            proof.text,
+        )
+    finally:
+        market.close()
+
+
 # -- an inclusion proof -------------------------------------------------------------------------------------------
 
 

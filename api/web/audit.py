@@ -25,6 +25,7 @@ from api.web.calls import FieldProblem, PageCalls
 from api.web.identity import ROLE_NAMES
 from api.web.render import render
 from api.web.tables import csv_href, send_csv, wants_csv
+from ledger import json_pointer
 from ledger.roles import Role
 
 
@@ -74,12 +75,6 @@ def aggregate_kind(topic: str) -> str:
     return topic.rpartition(":")[2].split(".")[0]
 
 
-def _moment(value: str | datetime | None) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
-
-
 # -- reading the forms -------------------------------------------------------------------------------------------
 
 
@@ -107,8 +102,9 @@ class Form:
         missing = [part for part in ("day", "month", "year") if not typed[part]]
         if missing:
             return self._refuse(name, f"{label} must include a {' and '.join(missing)}")
+        digits = all(v.isascii() and v.isdigit() and len(v) <= 4 for v in typed.values())
         try:
-            if len(typed["year"]) != 4:
+            if not digits or len(typed["year"]) != 4:
                 raise ValueError
             return date(int(typed["year"]), int(typed["month"]), int(typed["day"]))
         except ValueError:
@@ -128,7 +124,7 @@ class Form:
         typed = self.text(name).replace(",", "")
         if not typed:
             return self._refuse(name, f"Enter the {label[:1].lower()}{label[1:]}") if required else None
-        if not (typed.isascii() and typed.isdigit()) or int(typed) < low or int(typed) > 2**63 - 1:
+        if not (typed.isascii() and typed.isdigit() and len(typed) < 20) or not low <= int(typed) < 2**63:
             return self._refuse(name, f"{label} must be a whole number, {low} or more")
         return int(typed)
 
@@ -233,7 +229,6 @@ LOG_FIELDS = {
     "effective_since": "effective-from",
     "effective_until": "effective-to",
 }
-LOG_FIELDS_DATES = ("since", "until", "effective_since", "effective_until")
 DATE_FILTERS = (
     ("recorded-from", "Recorded on or after", "since", day_start),
     ("recorded-to", "Recorded on or before", "until", next_day_start),
@@ -292,7 +287,7 @@ class EventLog:
         if wants_csv(req) and not form.problems:
             send_csv(resp, "event-log.csv", LOG_COLUMNS, rows)
             return
-        filtered = any(query[k] for k in ("type", "actor", "organisation", "aggregate", *LOG_FIELDS_DATES))
+        filtered = any(value for key, value in query.items() if key not in ("after", "limit"))
         show(
             req,
             resp,
@@ -361,14 +356,14 @@ def chosen_bound(form: Form, clock_field: str, name: str, suffix: str = "", *, l
     return Bound(clock, at=at) if at is not None else None
 
 
-def flatten(value: Any, at: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
-    """A state's leaf values with their paths ("/details/area", as the ledger names changes), to show as rows."""
+def flatten(value: Any, at: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Any]]:
+    """A state's leaf values, each with its JSON Pointer ("/details/area", as the ledger names a change)."""
     members = list(value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ())
     if not members:
-        yield "".join(f"/{key}" for key in at), value
+        yield json_pointer.join(*at), value
         return
     for key, member in members:
-        yield from flatten(member, (*at, str(key)))
+        yield from flatten(member, (*at, key))
 
 
 def shown_value(name: str, value: Any) -> dict[str, Any]:
@@ -378,11 +373,12 @@ def shown_value(name: str, value: Any) -> dict[str, Any]:
         return {"text": fmt.area_name(value), "code": value}
     if isinstance(value, str) and (last == "category" or last.endswith("_category")):
         return {"text": fmt.category_name(value), "code": value}
-    if value is None:
-        return {"text": "None", "code": None}
-    if isinstance(value, str):
-        return {"text": value, "code": None}
-    return {"text": msgspec.json.encode(value).decode(), "code": None}
+    return {"text": "None" if value is None else as_text(value), "code": None}
+
+
+def as_text(value: Any) -> str | None:
+    """A state's value as one cell: text as it is, anything else as its JSON (never a float in a CSV)."""
+    return value if value is None or isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
 def state_rows(state: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -428,11 +424,10 @@ class AggregatePage:
             suffix = "-position" if start.clock == "position" else ""
             fields = {"from": f"from{suffix}", "to": f"to{suffix}", "axis": "axis"}
             changes = ask(calls, form, "audit.aggregate_changes", fields, path=path, query=query)
-        change_rows = (
-            [{"field": c.field, "change": c.change, "before": c.before, "after": c.after} for c in changes.changes]
-            if changes
-            else []
-        )
+        change_rows = [
+            {"field": c.field, "change": c.change, "before": as_text(c.before), "after": as_text(c.after)}
+            for c in (changes.changes if changes else [])
+        ]
         if wants_csv(req, "changes") and changes is not None:
             send_csv(resp, f"changes-{aggregate_id}.csv", CHANGE_COLUMNS, change_rows)
             return
