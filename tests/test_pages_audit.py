@@ -207,6 +207,8 @@ def test_a_record_or_an_event_that_does_not_exist_is_a_page_not_found(auditor: P
     assert missing.status_code == 404 and "Page not found" in missing.text
     assert auditor.get("/app/audit/aggregates/nonsense").status_code == 404
     assert auditor.get("/app/audit/events/999999999/proof").status_code == 404
+    assert auditor.get(f"/app/audit/events/{'9' * 5000}/proof").status_code == 404  # no number Python refuses
+    assert auditor.get("/app/audit/integrity", position="9" * 5000).status_code == 422
 
 
 # -- integrity ----------------------------------------------------------------------------------------------------

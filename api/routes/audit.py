@@ -260,7 +260,7 @@ def _refused(exc: merkle_log.ProofRefused) -> ProblemError:
 
 
 def _inclusion(q: QueryContext, position: str) -> merkle_log.InclusionProof:
-    if not (position.isascii() and position.isdigit()) or int(position) > 2**63 - 1:
+    if not (position.isascii() and position.isdigit() and len(position) < 20) or int(position) > 2**63 - 1:
         raise ProblemError(404, "Not found", detail=f"no event at position {position!r}", slug="not-found")
     size = q.param("tree_size")
     try:
