@@ -7,13 +7,14 @@ the projections from outside.
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -135,12 +136,20 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     import psycopg
     from rich.progress import Progress
 
-    from ledger.audit.log import Signer, verify
+    from ledger.audit.log import Signer, verify_and_record
 
     signer = Signer.from_file(settings.checkpoint_key_path())
     with psycopg.connect(_url(settings), autocommit=True) as conn, Progress(console=_console(), transient=True) as bar:
         task = bar.add_task("verifying the log", total=None)
-        result = verify(conn, signer.public_key, progress=lambda n: bar.update(task, completed=n))
+        # Recorded like a run from the pages (audit.verify), so that "when was the log last verified" has one answer.
+        result = verify_and_record(
+            conn,
+            signer.public_key,
+            ran_by=getpass.getuser(),
+            ran_by_role="command_line",
+            now=datetime.now(UTC),
+            progress=lambda n: bar.update(task, completed=n),
+        )
     print(msgspec_json(result))
     if result.finding is not None:
         _console().print(

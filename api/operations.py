@@ -289,6 +289,8 @@ class Operations:
                 purpose=purpose,
                 request_id=call.request_id,
                 found=result is not None,
+                operation=entry.spec.name,
+                subject_id=next((v for v in reversed(ids.values()) if isinstance(v, UUID)), None),
             )
         if result is None:
             raise ProblemError(404, "Not found", detail=f"nothing at {path}", slug="not-found")

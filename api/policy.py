@@ -173,9 +173,17 @@ RULES: dict[str, Rule] = {
     "personal_data.erase": rule(R.DATA_PROTECTION_OFFICER),
     "personal_data.erasures": rule(R.DATA_PROTECTION_OFFICER, R.AUDITOR),
     "audit.personal_data_reads": rule(R.AUDITOR),
-    **{f"audit.{view}": rule(R.AUDITOR, R.FOI_OFFICER) for view in ("events", "aggregate", "aggregate_events")},
-    **{f"audit.{view}": rule(GLOBAL_READ) for view in ("checkpoints", "inclusion_proof", "consistency_proof")},
+    **{
+        f"audit.{view}": rule(R.AUDITOR, R.FOI_OFFICER)
+        for view in ("events", "event_types", "aggregate", "aggregate_events", "aggregate_changes")
+    },
+    # The log's integrity is everyone's to check; running the full verification is the auditors' work.
+    **{
+        f"audit.{view}": rule(GLOBAL_READ)
+        for view in ("checkpoints", "inclusion_proof", "consistency_proof", "verifications")
+    },
     "audit.sign_checkpoint": rule(R.AUDITOR, R.ADMINISTRATOR),
+    "audit.verify": rule(R.AUDITOR),
     # Decision records: FOI officers, auditors and the Authority; commissioners for their own call-offs.
     **{
         f"foi.{record}": rule(R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY, R.COMMISSIONER, scope="call_off")

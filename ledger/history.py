@@ -25,6 +25,7 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 from psycopg.rows import dict_row, tuple_row
 
+from ledger import json_pointer
 from ledger.aggregate import LedgerAggregate
 from ledger.envelope import start_of
 from ledger.store import EVENTS_TABLE, SNAPSHOTS_TABLE, Ledger
@@ -309,3 +310,58 @@ def _key(key: Any) -> str:
     if isinstance(key, tuple):
         return "|".join(_key(k) for k in key)
     return str(plain(key))
+
+
+# -- what changed between two horizons -------------------------------------------------------------------
+
+
+class Change(msgspec.Struct, kw_only=True):
+    """One value that differs between two states, named by its JSON Pointer into the state (RFC 6901)."""
+
+    field: str
+    change: str  # added, removed or changed
+    before: Any = None
+    after: Any = None
+
+
+def changes(before: Any, after: Any) -> list[Change]:
+    """Every leaf value that differs between two plain states (as `plain` gives them; None: the aggregate did not
+    exist): objects and arrays are compared member by member, so a change names the innermost value that moved."""
+    found: list[Change] = []
+    _compare(before, after, (), found)
+    return found
+
+
+_ABSENT: Any = object()
+
+
+def _compare(before: Any, after: Any, at: tuple[str | int, ...], found: list[Change]) -> None:
+    if before == after and type(before) is type(after):
+        return
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in [*before, *(k for k in after if k not in before)]:
+            _compare(before.get(key, _ABSENT), after.get(key, _ABSENT), (*at, key), found)
+        return
+    if isinstance(before, list) and isinstance(after, list):
+        for index in range(max(len(before), len(after))):
+            old = before[index] if index < len(before) else _ABSENT
+            new = after[index] if index < len(after) else _ABSENT
+            _compare(old, new, (*at, index), found)
+        return
+    if before is _ABSENT or (before is None and not at):
+        _leaves(after, at, found, "added")
+    elif after is _ABSENT or (after is None and not at):
+        _leaves(before, at, found, "removed")
+    else:
+        found.append(Change(field=json_pointer.join(*at), change="changed", before=before, after=after))
+
+
+def _leaves(value: Any, at: tuple[str | int, ...], found: list[Change], change: str) -> None:
+    """A value that appeared or went, leaf by leaf (an empty object or array is a leaf)."""
+    members = list(value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ())
+    if not members:
+        side = {"after": value} if change == "added" else {"before": value}
+        found.append(Change(field=json_pointer.join(*at), change=change, **side))
+        return
+    for key, member in members:
+        _leaves(member, (*at, key), found, change)

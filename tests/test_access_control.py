@@ -151,8 +151,12 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "audit.events": allow(AUD, FOI),
     "audit.aggregate": allow(AUD, FOI),
     "audit.aggregate_events": allow(AUD, FOI),
+    "audit.aggregate_changes": allow(AUD, FOI),
+    "audit.event_types": allow(AUD, FOI),
     "audit.checkpoints": allow(GLOBAL),
     "audit.sign_checkpoint": allow(AUD, ADMIN),
+    "audit.verify": allow(AUD),
+    "audit.verifications": allow(GLOBAL),
     "audit.inclusion_proof": allow(GLOBAL),
     "audit.consistency_proof": allow(GLOBAL),
     "personal_data.erase": allow("data_protection_officer"),
@@ -384,6 +388,11 @@ def test_personal_data_reads_need_a_purpose_and_are_recorded_for_the_auditor(wor
         "/audit/personal-data-reads", params={"actor_id": "cw-reader"}, headers=m.headers(AUD, "hmpps")
     ).json["items"]
     assert [(r["path"], r["purpose"], r["actor_role"]) for r in reads] == [(path, "preparing tomorrow's session", CASE)]
+    assert (reads[0]["operation"], reads[0]["subject_id"]) == ("referrals.get", ids["referral_id"])
+    of_the_referral = m.client.simulate_get(
+        "/audit/personal-data-reads", params={"subject_id": ids["referral_id"]}, headers=m.headers(AUD, "hmpps")
+    ).json["items"]
+    assert reads[0] in of_the_referral and {r["subject_id"] for r in of_the_referral} == {ids["referral_id"]}
     with psycopg.connect(m.url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("DELETE FROM personal_data_reads")
 

@@ -22,6 +22,10 @@ def audit(market: Market, path: str, *, expect: int = 200, **params: object) -> 
 
 @pytest.fixture(scope="module")
 def late_attendance(market: Market) -> dict:
+    return attended_late(market)
+
+
+def attended_late(market: Market) -> dict:
     """A session held on one day whose attendance was written down two days later."""
     contract, _ = market.contract()
     referral = market.referral(contract)
@@ -184,6 +188,77 @@ def test_inclusion_and_consistency_proofs_verify_against_signed_checkpoints(mark
     assert audit(market, "/audit/events/x/inclusion-proof", expect=404)["status"] == 404
 
 
+def test_an_inclusion_proof_shows_each_step_of_its_check(market: Market, late_attendance) -> None:
+    signed = _checkpoint(market)
+    proof = audit(market, f"/audit/events/{late_attendance['position']}/inclusion-proof")
+    assert proof["checkpoint"] == signed and proof["verified"] is True and proof["signature_valid"] is True
+    node = hashlib.sha256(b"\x00" + proof["leaf_data"].encode()).digest()
+    assert node.hex() == proof["leaf_hash_of_data"] == proof["leaf_hash"]
+    assert [step["sibling"] for step in proof["steps"]] == proof["audit_path"]
+    for step in proof["steps"]:  # each step's side and node, redone here
+        left, right = (step["sibling"], node.hex()) if step["side"] == "left" else (node.hex(), step["sibling"])
+        node = hashlib.sha256(b"\x01" + bytes.fromhex(left) + bytes.fromhex(right)).digest()
+        assert node.hex() == step["node"]
+    assert node.hex() == proof["computed_root"] == signed["root"]
+    assert proof["signed_message"] == (
+        f"probation-ledger checkpoint\n{signed['tree_size']}\n{signed['root']}\n"
+        f"{datetime.fromisoformat(signed['signed_at']).isoformat()}\n"
+    )
+
+
+def test_what_changed_between_two_moments_names_each_value_and_the_events_between(
+    market: Market, late_attendance
+) -> None:
+    referral, appointment, position = (
+        late_attendance["referral"],
+        late_attendance["appointment"],
+        (late_attendance["position"]),
+    )
+    path = f"/audit/aggregates/{referral}/changes"
+    attended = audit(market, path, axis="position", **{"from": position - 1, "to": position})
+    assert attended["type"] == "Referral" and attended["to_version"] == attended["from_version"] + 1
+    assert [e["position"] for e in attended["events"]] == [position]
+    assert {"field": f"/appointments/{appointment}/attended", "change": "changed", "before": None, "after": "yes"} in (
+        attended["changes"]
+    )
+    # On the recorded clock the day after the session nothing had changed yet; on the effective clock it had.
+    day_after = (late_attendance["session_at"] + timedelta(days=1)).isoformat()
+    session = (late_attendance["session_at"] - timedelta(minutes=1)).isoformat()
+    assert audit(market, path, axis="recorded", **{"from": session, "to": day_after})["events"] == []
+    happened = audit(market, path, axis="effective", **{"from": session, "to": day_after})
+    assert [e["position"] for e in happened["events"]] == [position]
+    # From before it existed, every value is new.
+    created = audit(market, path, axis="position", **{"from": 0, "to": position})
+    assert created["from_version"] is None and {c["change"] for c in created["changes"]} == {"added"}
+    assert audit(market, path, axis="position", expect=422)["errors"][0]["path"] == "from"
+    assert audit(market, path, axis="sideways", **{"from": 1, "to": 2}, expect=422)["errors"][0]["path"] == "axis"
+    backwards = audit(market, path, axis="position", **{"from": position, "to": 1}, expect=422)
+    assert backwards["errors"][0]["path"] == "to"
+    missing = "/audit/aggregates/00000000-0000-0000-0000-000000000001/changes"
+    assert audit(market, missing, **{"from": "2026-03-01", "to": "2026-03-02"}, expect=404)["status"] == 404
+
+
+def test_the_event_types_are_the_domains_own(market: Market) -> None:
+    types = {t["type"]: t["aggregates"] for t in audit(market, "/audit/event-types")["items"]}
+    assert types["ReferralMade"] == ["Referral"] and types["AttendanceRecorded"] == ["Referral"]
+    assert len(types) > 80 and "Created" not in types
+
+
+def test_verify_runs_from_the_api_and_is_recorded_with_who_ran_it_and_when(market: Market) -> None:
+    _checkpoint(market)
+    headers = market.headers("auditor", "hmpps-audit", "audrey")
+    ran = market.client.simulate_post("/audit/verifications", headers=headers)
+    assert ran.status_code == 201, ran.text
+    run = ran.json
+    assert run["ok"] is True and run["finding"] is None and run["ran_by"] == "audrey"
+    assert run["ran_at"] == market.clock.now.isoformat().replace("+00:00", "Z")
+    assert run["events"] == run["leaves"] > 0
+    listed = audit(market, "/audit/verifications")["items"]
+    assert listed[0] == run
+    refused = market.client.simulate_post("/audit/verifications", headers=market.headers("foi_officer", "moj-foi"))
+    assert refused.status_code == 403 and audit(market, "/audit/verifications")["items"] == listed
+
+
 def _canonical_payload(payload: dict) -> bytes:
     """The stored payload's bytes, as the API returned them (msgspec JSON, compact, in stored key order)."""
     import msgspec
@@ -206,6 +281,11 @@ def test_the_audit_trail_is_no_way_round_sealed_tenders(market: Market) -> None:
     assert audit(market, f"/audit/aggregates/{tender}/events")["items"][-1]["payload"] == {"withheld": sealed}
     state = audit(market, f"/audit/aggregates/{tender}")["state"]
     assert state["submissions"] == {"initial": {"withheld": sealed}}
+    changed = audit(market, f"/audit/aggregates/{tender}/changes", axis="position", **{"from": 0, "to": 2**62})
+    assert "777000.00" not in str(changed)
+    assert {"field": "/submissions/initial/withheld", "change": "added", "before": None, "after": sealed} in (
+        changed["changes"]
+    )
     market.clock.advance(days=31)
     market.post(f"/call-offs/{call_off}/tender-opening")
     assert submitted()["content"]["price"] == "777000.00"

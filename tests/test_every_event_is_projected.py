@@ -3,42 +3,11 @@ its reason (projections/unprojected.py): a new event type cannot be forgotten by
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import Iterator
-
-from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import get_topic
 
-import ledger
-from ledger.aggregate import LedgerAggregate
+from ledger.audit.event_types import recordable as recordable_event_types
 from projections.runner import all_views
 from projections.unprojected import UNPROJECTED
-
-
-def _subclasses(kind: type) -> Iterator[type]:
-    for sub in kind.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
-def recordable_event_types() -> dict[str, type]:
-    """Every event class an aggregate of the domain declares (not the library's generated base classes)."""
-    for module in pkgutil.walk_packages(ledger.__path__, "ledger."):
-        importlib.import_module(module.name)
-    found: dict[str, type] = {}
-    for aggregate in set(_subclasses(LedgerAggregate)):
-        if not aggregate.__module__.startswith("ledger."):
-            continue  # an aggregate a test defines for itself
-        for value in vars(aggregate).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, DomainEvent)
-                and value.__qualname__.startswith(f"{aggregate.__qualname__}.")
-                and value.__name__ not in ("Created", "Event")
-            ):
-                found[get_topic(value)] = value
-    return found
 
 
 def test_every_event_type_has_a_handler_or_is_listed_as_unprojected_with_a_reason() -> None:

@@ -149,3 +149,9 @@ def test_ledger_verify_command_exits_non_zero_on_tampering(signed, tmp_path) -> 
         "position": 3,
         "detail": "the event logged at position 3 is missing",
     }
+    with psycopg.connect(url) as conn:  # each run is recorded, as a run from the pages is
+        runs = mlog.verifications(conn)
+    assert [(r.ok, r.ran_by_role, r.finding and r.finding.position) for r in runs] == [
+        (False, "command_line", 3),
+        (True, "command_line", None),
+    ]

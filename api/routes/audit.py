@@ -15,6 +15,7 @@ from api.openapi import Param
 from api.routes.common import moment
 from api.specs import HORIZON, Action, Query, QueryContext, Route, route
 from ledger import history
+from ledger.audit import event_types
 from ledger.audit import log as merkle_log
 from ledger.procurement import call_offs
 
@@ -114,16 +115,37 @@ class AggregateAsOf(msgspec.Struct, kw_only=True):
     from_snapshot: int | None  # the snapshot version it started from; `applied` lists the events after it
 
 
-def _aggregate_as_of(q: QueryContext, aggregate_id: UUID) -> AggregateAsOf | None:
-    bound = q.horizon()
-    rebuilt = history.reconstruct(q.ledger, q.conn, aggregate_id, bound)
-    if rebuilt.aggregate is None and not rebuilt.later and not rebuilt.unapplied:
-        return None
+def _shown(q: QueryContext, aggregate_id: UUID, rebuilt: history.Reconstruction) -> dict[str, Any] | None:
+    """The rebuilt aggregate as plain values, with sealed tender content withheld."""
     shown = history.plain(rebuilt.aggregate) if rebuilt.aggregate is not None else None
     if isinstance(rebuilt.aggregate, call_offs.Tender) and shown is not None:
         for stage in call_offs.sealed_stages(q.ledger, aggregate_id):
             if stage in shown["state"]["submissions"]:
                 shown["state"]["submissions"][stage] = {"withheld": SEALED}
+    return shown
+
+
+def _applied(rebuilt: history.Reconstruction) -> list[AppliedEvent]:
+    return [
+        AppliedEvent(
+            position=e.position,
+            version=e.version,
+            type=e.type,
+            recorded_at=e.recorded_at,
+            effective_at=e.effective_at,
+            actor_id=e.actor_id,
+            reason=e.reason,
+        )
+        for e in rebuilt.applied
+    ]
+
+
+def _aggregate_as_of(q: QueryContext, aggregate_id: UUID) -> AggregateAsOf | None:
+    bound = q.horizon()
+    rebuilt = history.reconstruct(q.ledger, q.conn, aggregate_id, bound)
+    if rebuilt.aggregate is None and not rebuilt.later and not rebuilt.unapplied:
+        return None
+    shown = _shown(q, aggregate_id, rebuilt)
     return AggregateAsOf(
         aggregate_id=aggregate_id,
         horizon=bound,
@@ -131,22 +153,85 @@ def _aggregate_as_of(q: QueryContext, aggregate_id: UUID) -> AggregateAsOf | Non
         type=shown["type"] if shown else None,
         version=rebuilt.aggregate.version if rebuilt.aggregate is not None else None,
         state=shown["state"] if shown else None,
-        applied=[
-            AppliedEvent(
-                position=e.position,
-                version=e.version,
-                type=e.type,
-                recorded_at=e.recorded_at,
-                effective_at=e.effective_at,
-                actor_id=e.actor_id,
-                reason=e.reason,
-            )
-            for e in rebuilt.applied
-        ],
+        applied=_applied(rebuilt),
         unapplied=rebuilt.unapplied,
         events_outside_horizon=rebuilt.later,
         from_snapshot=rebuilt.from_snapshot,
     )
+
+
+AXES = ("recorded", "effective", "position")
+
+
+class AggregateChanges(msgspec.Struct, kw_only=True):
+    """What differs in one aggregate between two horizons on one clock: each value that changed (by its JSON
+    Pointer into the state), and the events that count at `to` but not at `from`."""
+
+    aggregate_id: UUID
+    axis: str
+    from_horizon: history.Horizon
+    to_horizon: history.Horizon
+    type: str | None
+    from_version: int | None  # None: the aggregate did not exist yet
+    to_version: int | None
+    changes: list[history.Change]
+    events: list[AppliedEvent]
+
+
+def _bound(q: QueryContext, axis: str, name: str) -> history.Horizon:
+    if q.param(name) is None:
+        raise invalid([(name, f"required: a {'log position' if axis == 'position' else 'moment'}")])
+    if axis == "position":
+        return history.Horizon(position=q.int_param(name, default=0, low=0, high=2**63 - 1))
+    moment = q.moment(name)
+    return history.Horizon(recorded_by=moment) if axis == "recorded" else history.Horizon(effective_by=moment)
+
+
+def _point(horizon: history.Horizon) -> Any:
+    """Where a one-clock horizon stands on its clock."""
+    return horizon.position if horizon.position is not None else horizon.recorded_by or horizon.effective_by
+
+
+def _aggregate_changes(q: QueryContext, aggregate_id: UUID) -> AggregateChanges | None:
+    axis = q.param("axis") or "recorded"
+    if axis not in AXES:
+        raise invalid([("axis", f"must be one of {', '.join(AXES)}")])
+    start, end = _bound(q, axis, "from"), _bound(q, axis, "to")
+    if _point(start) > _point(end):
+        raise invalid([("to", "must not be before from")])
+    before = history.reconstruct(q.ledger, q.conn, aggregate_id, start)
+    after = history.reconstruct(q.ledger, q.conn, aggregate_id, end)
+    if after.aggregate is None and not after.later and not after.unapplied:
+        return None
+    old, new = _shown(q, aggregate_id, before), _shown(q, aggregate_id, after)
+    earlier = {e.position for e in before.applied}
+    return AggregateChanges(
+        aggregate_id=aggregate_id,
+        axis=axis,
+        from_horizon=start,
+        to_horizon=end,
+        type=(new or old or {}).get("type"),
+        from_version=before.aggregate.version if before.aggregate is not None else None,
+        to_version=after.aggregate.version if after.aggregate is not None else None,
+        changes=history.changes(old["state"] if old else None, new["state"] if new else None),
+        events=[e for e in _applied(after) if e.position not in earlier],
+    )
+
+
+class EventType(msgspec.Struct, kw_only=True):
+    type: str  # as the log's `type` filter takes it
+    aggregates: list[str]  # the aggregates that record it
+
+
+class EventTypes(msgspec.Struct, kw_only=True):
+    items: list[EventType]
+
+
+def _event_types(q: QueryContext) -> EventTypes:
+    found: dict[str, set[str]] = {}
+    for kind in event_types.recordable().values():
+        found.setdefault(kind.__name__, set()).add(kind.__qualname__.split(".")[0])
+    return EventTypes(items=[EventType(type=t, aggregates=sorted(a)) for t, a in sorted(found.items())])
 
 
 class Checkpoints(msgspec.Struct, kw_only=True):
@@ -175,7 +260,7 @@ def _refused(exc: merkle_log.ProofRefused) -> ProblemError:
 
 
 def _inclusion(q: QueryContext, position: str) -> merkle_log.InclusionProof:
-    if not (position.isascii() and position.isdigit()) or int(position) > 2**63 - 1:
+    if not (position.isascii() and position.isdigit() and len(position) < 20) or int(position) > 2**63 - 1:
         raise ProblemError(404, "Not found", detail=f"no event at position {position!r}", slug="not-found")
     size = q.param("tree_size")
     try:
@@ -183,6 +268,7 @@ def _inclusion(q: QueryContext, position: str) -> merkle_log.InclusionProof:
             q.conn,
             int(position),
             None if size is None else q.int_param("tree_size", default=1, low=1, high=2**63 - 1),
+            q.services.signer.public_key,
         )
     except merkle_log.ProofRefused as exc:
         raise _refused(exc) from None
@@ -197,6 +283,18 @@ def _consistency(q: QueryContext) -> merkle_log.ConsistencyProof:
         return merkle_log.consistency(q.conn, first, second)
     except merkle_log.ProofRefused as exc:
         raise _refused(exc) from None
+
+
+class Verifications(msgspec.Struct, kw_only=True):
+    """The recorded runs of `verify`, the latest first."""
+
+    items: list[merkle_log.VerificationRun]
+
+
+def _verify(q: QueryContext) -> merkle_log.VerificationRun:
+    return merkle_log.verify_and_record(
+        q.conn, q.services.signer.public_key, ran_by=q.actor.id, ran_by_role=q.actor.role, now=q.ledger.now()
+    )
 
 
 def routes() -> list[Route]:
@@ -226,6 +324,39 @@ def _log() -> list[Route]:
                 _aggregate_as_of,
                 AggregateAsOf,
                 params=HORIZON,
+                from_ledger=True,
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/audit/event-types",
+            get=Query(
+                "audit.event_types",
+                "Every event type the domain records (the values of the log's type filter), with its aggregates",
+                _event_types,
+                EventTypes,
+                from_ledger=True,
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/audit/aggregates/{aggregate_id}/changes",
+            get=Query(
+                "audit.aggregate_changes",
+                "What changed in an aggregate between two moments on one clock: each value that differs, and the"
+                " events between",
+                _aggregate_changes,
+                AggregateChanges,
+                params=(
+                    Param(
+                        "axis",
+                        "query",
+                        {"type": "string", "enum": list(AXES)},
+                        "The clock: as recorded (default), as effective, or by log position",
+                    ),
+                    Param("from", "query", {"type": "string"}, "The earlier moment (or position)", True),
+                    Param("to", "query", {"type": "string"}, "The later moment (or position)", True),
+                ),
                 from_ledger=True,
                 tags=TAGS,
             ),
@@ -264,6 +395,30 @@ def _tamper_evidence() -> list[Route]:
                 "Extend the Merkle log to the head and sign a checkpoint now",
                 lambda q: merkle_log.checkpoint(q.conn, q.services.signer, now=q.ledger.now()),
                 merkle_log.Checkpoint,
+                status=201,
+                errors=(),
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/audit/verifications",
+            get=Query(
+                "audit.verifications",
+                "The recorded runs of verify (the latest first): when, by whom, and what each found",
+                lambda q: Verifications(
+                    items=merkle_log.verifications(q.conn, limit=q.int_param("limit", default=20, low=1, high=1000))
+                ),
+                Verifications,
+                params=(Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "(20)"),),
+                from_ledger=True,
+                tags=TAGS,
+            ),
+            post=Action(
+                "audit.verify",
+                "Recompute the Merkle log from the raw events, check it against the signed checkpoint, and record the"
+                " result",
+                _verify,
+                merkle_log.VerificationRun,
                 status=201,
                 errors=(),
                 tags=TAGS,
@@ -315,13 +470,18 @@ def _personal_data_reads() -> Route:
             lambda q: audit.list_reads(
                 q.conn,
                 actor_id=q.param("actor_id"),
+                subject_id=q.uuid_param("subject_id"),
                 since=q.moment("since", lower_bound=True),
+                until=q.moment("until"),
                 limit=q.int_param("limit", default=200, low=1, high=5000),
             ),
             audit.PersonalDataReads,
             params=(
                 Param("actor_id", "query", {"type": "string"}, "Only this actor's reads"),
+                Param("subject_id", "query", {"type": "string", "format": "uuid"}, "Only reads of this record"),
                 moment("since", "Read at or after (a date: from its start)"),
+                moment("until", "Read before (a date: up to its end)"),
+                Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 5000}, "(200)"),
             ),
             from_ledger=True,
             tags=TAGS,

@@ -144,14 +144,15 @@ def respond(req: falcon.Request, resp: falcon.Response, tables: Sequence[Table])
 # -- a page's rows as they are (for pages that draw their own table markup) --------------------------------------
 
 
-def wants_csv(req: falcon.Request) -> bool:
-    return req.get_param("format") == "csv"
+def wants_csv(req: falcon.Request, table: str | None = None) -> bool:
+    """Whether this request asks for the page's table (of a page with several, the one named) as CSV."""
+    return req.get_param("format") == "csv" and (table is None or req.get_param("table") == table)
 
 
-def csv_href(req: falcon.Request) -> str:
-    """This page's address (with its filters) asking for its table as CSV."""
-    params = [(k, v) for k, values in req.params.items() for v in _listed(values) if k != "format"]
-    return f"{req.path}?{urlencode([*params, ('format', 'csv')])}"
+def csv_href(req: falcon.Request, table: str | None = None) -> str:
+    """This page's address (with its filters) asking for its table (or the one named) as CSV."""
+    params = [(k, v) for k, values in req.params.items() for v in _listed(values) if k not in ("format", "table")]
+    return f"{req.path}?{urlencode([*params, *([('table', table)] if table else []), ('format', 'csv')])}"
 
 
 def send_csv(resp: falcon.Response, filename: str, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:

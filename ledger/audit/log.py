@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -399,7 +400,105 @@ def verify(
     )
 
 
+class VerificationRun(msgspec.Struct, kw_only=True):
+    """A verification as it was run and recorded: when, by whom, and what it found (a fact about the log, kept
+    beside it, not a domain event)."""
+
+    id: int
+    ran_at: datetime
+    ran_by: str
+    ran_by_role: str
+    seconds: float
+    ok: bool
+    events: int
+    leaves: int
+    checkpoint_size: int | None
+    root: str
+    finding: Finding | None
+
+
+_RUN_COLUMNS = (
+    "id, ran_at, ran_by, ran_by_role, seconds, ok, events, leaves, checkpoint_size, root, finding_kind,"
+    " first_bad_position, detail"
+)
+
+
+def _run(row: tuple[Any, ...]) -> VerificationRun:
+    kind, position, detail = row[10:13]
+    return VerificationRun(
+        id=row[0],
+        ran_at=row[1],
+        ran_by=row[2],
+        ran_by_role=row[3],
+        seconds=row[4],
+        ok=row[5],
+        events=row[6],
+        leaves=row[7],
+        checkpoint_size=row[8],
+        root=row[9],
+        finding=None if kind is None else Finding(kind=kind, position=position, detail=detail),
+    )
+
+
+def verify_and_record(
+    conn: psycopg.Connection[Any],
+    public_key: Ed25519PublicKey,
+    *,
+    ran_by: str,
+    ran_by_role: str,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> VerificationRun:
+    """`verify`, then record when it ran, who ran it and what it found (`audit_verifications`, append-only)."""
+    started = time.monotonic()
+    result = verify(conn, public_key, progress)
+    finding = result.finding
+    row = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(
+            "INSERT INTO audit_verifications (ran_at, ran_by, ran_by_role, seconds, ok, events, leaves,"
+            " checkpoint_size, root, finding_kind, first_bad_position, detail)"
+            f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_RUN_COLUMNS}",
+            (
+                now,
+                ran_by,
+                ran_by_role,
+                round(time.monotonic() - started, 3),
+                result.ok,
+                result.events,
+                result.leaves,
+                result.checkpoint_size,
+                result.root,
+                finding.kind if finding else None,
+                finding.position if finding else None,
+                finding.detail if finding else None,
+            ),
+        )
+        .fetchone()
+    )
+    assert row is not None
+    return _run(row)
+
+
+def verifications(conn: psycopg.Connection[Any], *, limit: int = 20) -> list[VerificationRun]:
+    """The recorded verifications, the latest first."""
+    rows = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(f"SELECT {_RUN_COLUMNS} FROM audit_verifications ORDER BY id DESC LIMIT %s", (limit,))
+        .fetchall()
+    )
+    return [_run(r) for r in rows]
+
+
 # -- proofs ----------------------------------------------------------------------------------------
+
+
+class ProofStep(msgspec.Struct, kw_only=True):
+    """One step up the audit path: node = SHA-256(0x01 || left || right), the sibling on the `side` named."""
+
+    sibling: str
+    side: str  # left or right
+    node: str
 
 
 class InclusionProof(msgspec.Struct, kw_only=True):
@@ -407,6 +506,12 @@ class InclusionProof(msgspec.Struct, kw_only=True):
 
     `leaf_data` is the exact JSON the leaf hashes (with the SHA-256 of the stored payload), so a holder of
     the event can check it against the leaf: leaf_hash = SHA-256(0x00 || leaf_data).
+
+    The computation, shown so that it can be redone: `leaf_hash_of_data` is SHA-256(0x00 || leaf_data) of the
+    event as stored now (equal to the logged `leaf_hash` unless the row was changed), `steps` climb from it by the
+    audit path to `computed_root`, which must equal the signed checkpoint's root; `signed_message` is the text
+    the checkpoint's Ed25519 signature covers. `signature_valid` and `verified` are the ledger's own conclusions
+    (None: there is no signed checkpoint of this tree to check).
     """
 
     position: int
@@ -417,6 +522,12 @@ class InclusionProof(msgspec.Struct, kw_only=True):
     audit_path: list[str]
     root: str
     checkpoint: Checkpoint | None
+    leaf_hash_of_data: str
+    steps: list[ProofStep]
+    computed_root: str
+    signed_message: str | None
+    signature_valid: bool | None
+    verified: bool | None
 
 
 class ConsistencyProof(msgspec.Struct, kw_only=True):
@@ -452,7 +563,13 @@ def _size(conn: psycopg.Connection[Any], requested: int | None, *, covering: int
     return requested
 
 
-def inclusion(conn: psycopg.Connection[Any], position: int, tree_size: int | None = None) -> InclusionProof:
+def inclusion(
+    conn: psycopg.Connection[Any],
+    position: int,
+    tree_size: int | None = None,
+    public_key: Ed25519PublicKey | None = None,
+) -> InclusionProof:
+    """The proof for the event at `position`, with every step of checking it; with the public key, checked."""
     extend(conn)
     cur = conn.cursor(row_factory=tuple_row)
     found = cur.execute("SELECT leaf_index FROM merkle_leaves WHERE position = %s", (position,)).fetchone()
@@ -464,15 +581,30 @@ def inclusion(conn: psycopg.Connection[Any], position: int, tree_size: int | Non
     if index >= size:
         raise ProofRefused(f"position {position} is leaf {index}, outside a tree of {size}")
     hashes = leaves(conn, size)
+    data = _canonical(row, with_position=True)
+    path = merkle.inclusion_proof(index, hashes)
+    of_data = merkle.leaf_hash(data)
+    steps = merkle.inclusion_steps(index, size, of_data, path) or []
+    computed = steps[-1].node if steps else of_data
+    signed = _checkpoint_at(conn, size)
+    valid = signature_valid(signed, public_key) if public_key is not None and signed is not None else None
     return InclusionProof(
         position=position,
         leaf_index=index,
         tree_size=size,
-        leaf_data=_canonical(row, with_position=True).decode(),
+        leaf_data=data.decode(),
         leaf_hash=hashes[index].hex(),
-        audit_path=[h.hex() for h in merkle.inclusion_proof(index, hashes)],
+        audit_path=[h.hex() for h in path],
         root=merkle.root(hashes).hex(),
-        checkpoint=_checkpoint_at(conn, size),
+        checkpoint=signed,
+        leaf_hash_of_data=of_data.hex(),
+        steps=[ProofStep(sibling=s.sibling.hex(), side=s.side, node=s.node.hex()) for s in steps],
+        computed_root=computed.hex(),
+        signed_message=None
+        if signed is None
+        else checkpoint_message(signed.tree_size, bytes.fromhex(signed.root), signed.signed_at).decode(),
+        signature_valid=valid,
+        verified=None if valid is None else valid and computed.hex() == signed.root and of_data == hashes[index],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import NamedTuple
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -92,25 +93,42 @@ def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
     return [*_subproof(m - k, leaves[k:], False), root(leaves[:k])]
 
 
-def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], expected_root: bytes) -> bool:
-    """RFC 9162 section 2.1.3.2."""
+class Step(NamedTuple):
+    """One step up an inclusion proof: the sibling, which side of the path it lies on, and the hash they make."""
+
+    sibling: bytes
+    side: str  # "left": node = H(0x01 || sibling || path); "right": node = H(0x01 || path || sibling)
+    node: bytes
+
+
+def inclusion_steps(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> list[Step] | None:
+    """Each step of RFC 9162 section 2.1.3.2 from the leaf towards the root (the last node is the root the proof
+    leads to); None when the proof cannot be one for leaf `index` of a tree of `size` leaves."""
     if index >= size:
-        return False
+        return None
     fn, sn, r = index, size - 1, leaf
+    steps = []
     for p in proof:
         if sn == 0:
-            return False
+            return None
         if fn % 2 == 1 or fn == sn:
-            r = node_hash(p, r)
+            r, side = node_hash(p, r), "left"
             if fn % 2 == 0:
                 while fn % 2 == 0 and fn != 0:
                     fn >>= 1
                     sn >>= 1
         else:
-            r = node_hash(r, p)
+            r, side = node_hash(r, p), "right"
+        steps.append(Step(p, side, r))
         fn >>= 1
         sn >>= 1
-    return sn == 0 and r == expected_root
+    return steps if sn == 0 else None
+
+
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], expected_root: bytes) -> bool:
+    """RFC 9162 section 2.1.3.2."""
+    steps = inclusion_steps(index, size, leaf, proof)
+    return steps is not None and (steps[-1].node if steps else leaf) == expected_root
 
 
 def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]) -> bool:
