@@ -263,7 +263,8 @@ class Operations:
         forced = policy.forced_filters(call.actor)
         q = QueryContext(services=self.services, actor=call.actor, query=call.query, forced=forced)
         horizon = q.horizon() if spec.as_of is not None else NOW
-        wait = None if spec.from_ledger else min_position(call.query)
+        wait = min_position(call.query)  # held to its rules even where the log itself is read, and so satisfied
+        wait = None if spec.from_ledger else wait
         # The views are read where READ_DATABASE_URL points (a replica), after waiting for `min_position`
         # there. The log itself and answers replayed from it as of a horizon come from the primary: the
         # log is authoritative there, and a replay builds temporary tables, which a hot standby refuses.

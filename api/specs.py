@@ -180,9 +180,11 @@ def int_param(query: Mapping[str, str | list[str]], name: str, *, default: int, 
     raw = last(query, name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    # Longer than the bound's digits is out of range however it reads (and Python refuses to read very long ones).
+    digits = raw.lstrip("0") or "0"
+    if not (raw.isascii() and raw.isdigit()) or len(digits) > len(str(high)) or not low <= int(digits) <= high:
         raise invalid([(name, f"must be a whole number from {low} to {high}")])
-    return int(raw)
+    return int(digits)
 
 
 def last(query: Mapping[str, str | list[str]], name: str) -> str | None:

@@ -632,3 +632,11 @@ def test_a_caller_may_have_only_a_few_requests_waiting_at_once_then_429(unprojec
         )
     # Without a min_position, nobody waits at all.
     assert client.simulate_get("/suppliers", headers=mine).status_code == 200
+
+
+def test_a_whole_number_of_five_thousand_digits_is_422_not_500(client, auth) -> None:
+    """Python refuses to read integers of more than 4,300 digits: the bound is checked on the digits first."""
+    for params in ({"limit": "9" * 5000}, {"min_position": "1" + "0" * 5000}, {"after": "7" * 5000}):
+        result = client.simulate_get("/audit/events", params=params, headers=auth("auditor", "hmpps-audit"))
+        assert result.status_code == 422, (next(iter(params)), result.status_code)
+        assert next(iter(params)) in {e["path"] for e in result.json["errors"]}
