@@ -660,11 +660,11 @@ def test_sigkilled_projection_worker_applies_every_event_exactly_once(make_datab
 # -- 4. many commands racing on one aggregate ------------------------------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def settings(settings):
     """The API's usual pools here (the suite's are small): racing commands must be able to queue on the write lock."""
     return replace(settings, pool_size=5)
+
 
 RACERS = 20
 
