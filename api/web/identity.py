@@ -144,14 +144,16 @@ class SignInOrganisation:
             errors.append(FieldProblem("name", "Enter your name"))
         elif len(name) > 100 or text_errors(name, "name"):
             errors.append(FieldProblem("name", "Enter your name on one line, in 100 characters or fewer"))
-        if organisation not in {o for o, _ in organisations(self.services, role)}:
+        names = dict(organisations(self.services, role))
+        if organisation not in names:
             errors.append(FieldProblem("organisation", "Select the organisation you act for"))
         if errors:
             self._show(req, resp, role, errors, name=name, organisation=organisation, next=safe_next(form.get("next")))
             return
         privileges = ("personal_data",) if role == Role.AUDITOR and form.get("personal_data") == "yes" else ()
         actor = Actor(id=name, role=role, organisation_id=organisation, privileges=privileges)
-        self.sessions.write(resp, self.sessions.fresh(actor))  # a new CSRF token with the new identity
+        # A new CSRF token with the new identity.
+        self.sessions.write(resp, self.sessions.fresh(actor, names[organisation]))
         target = safe_next(form.get("next"))
         raise falcon.HTTPSeeOther(HOME.get(Role(role), "/app") if target == "/app" else target)
 

@@ -94,7 +94,7 @@ def current_section(items: tuple[NavItem, ...], path: str) -> str:
 def render(req: falcon.Request, resp: falcon.Response, template: str, *, status: int = 200, **context: Any) -> None:
     session = req.context.session
     context.setdefault("error_summary", None)
-    context.setdefault("organisation_name", None)
+    context.setdefault("organisation_name", session.organisation_name)
     page = ENVIRONMENT.get_template(template).render(
         service_name=SERVICE_NAME,
         session=session,

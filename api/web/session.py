@@ -25,6 +25,7 @@ class Session:
     csrf: str
     actor: Actor | None = None  # None: not signed in (the session still guards the sign-in form)
     purpose: str | None = None  # why the person reads personal data this session (recorded with each read)
+    organisation_name: str | None = None  # the name of the organisation they act for, as chosen at sign-in
 
     @property
     def signed_in(self) -> bool:
@@ -64,8 +65,9 @@ class Sessions:
             return Session(csrf=csrf)
         privileges = tuple(p for p in claims.get("privileges", ()) if isinstance(p, str))
         purpose = claims.get("purpose") if isinstance(claims.get("purpose"), str) else None
+        named = claims.get("org_name") if isinstance(claims.get("org_name"), str) else None
         actor = Actor(id=sub, role=role, organisation_id=org, privileges=privileges)
-        return Session(csrf=csrf, actor=actor, purpose=purpose)
+        return Session(csrf=csrf, actor=actor, purpose=purpose, organisation_name=named)
 
     def write(self, resp: falcon.Response, session: Session) -> None:
         now = int(time.time())
@@ -79,6 +81,8 @@ class Sessions:
             }
         if session.purpose:
             claims["purpose"] = session.purpose
+        if session.organisation_name:
+            claims["org_name"] = session.organisation_name
         resp.set_cookie(
             COOKIE,
             jwt.encode(claims, self._key, algorithm="HS256"),
@@ -90,8 +94,8 @@ class Sessions:
         )
 
     @staticmethod
-    def fresh(actor: Actor | None = None) -> Session:
-        return Session(csrf=secrets.token_urlsafe(32), actor=actor)
+    def fresh(actor: Actor | None = None, organisation_name: str | None = None) -> Session:
+        return Session(csrf=secrets.token_urlsafe(32), actor=actor, organisation_name=organisation_name)
 
 
 def same_token(given: str | None, expected: str) -> bool:
