@@ -65,6 +65,7 @@ class Document:
     title: str
     version: str
     operations: list[tuple[str, str, Operation]] = field(default_factory=list)
+    _refs: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def add(self, path: str, method: str, operation: Operation) -> None:
         self.operations.append((path, method, operation))
@@ -75,10 +76,10 @@ class Document:
             types.update(t for t in (op.request, op.response) if t is not None and not isinstance(t, dict))
         # By name, then module: two types of one name (a view's record and the FOI record) come in the same order
         # whatever order their modules were imported in.
-        (_, components) = msgspec.json.schema_components(
-            sorted(types, key=lambda t: (getattr(t, "__name__", str(t)), getattr(t, "__module__", ""))),
-            ref_template="#/components/schemas/{name}",
-        )
+        ordered = sorted(types, key=lambda t: (getattr(t, "__name__", str(t)), getattr(t, "__module__", "")))
+        (refs, components) = msgspec.json.schema_components(ordered, ref_template="#/components/schemas/{name}")
+        # Two types of one name are filed under their module-qualified names: refer to each as msgspec filed it.
+        self._refs = dict(zip(ordered, refs, strict=True))
         paths: dict[str, dict[str, Any]] = {}
         for path, method, op in self.operations:
             paths.setdefault(path, {})[method.lower()] = self._operation(path, method, op)
@@ -97,6 +98,9 @@ class Document:
             },
             "security": [{"bearer": []}],
         }
+
+    def _ref(self, kind: Any) -> dict[str, Any]:
+        return self._refs[kind]
 
     def _operation(self, path: str, method: str, op: Operation) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -128,11 +132,11 @@ class Document:
         if op.request is not None:
             out["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": _ref(op.request)}},
+                "content": {"application/json": {"schema": self._ref(op.request)}},
             }
         success: dict[str, Any] = {"description": "OK" if op.status < 300 else "Created"}
         if op.response is not None:
-            schema = op.response if isinstance(op.response, dict) else _ref(op.response)
+            schema = op.response if isinstance(op.response, dict) else self._ref(op.response)
             success["content"] = {op.response_media: {"schema": schema}}
         out["responses"][str(op.status)] = success
         # Any operation may meet the database unavailable (a restart, a failover): 503 with Retry-After.
@@ -144,13 +148,9 @@ class Document:
         for status in sorted(statuses):
             out["responses"][str(status)] = {
                 "description": _PROBLEM_STATUSES.get(status, "Error"),
-                "content": {"application/problem+json": {"schema": _ref(Problem)}},
+                "content": {"application/problem+json": {"schema": self._ref(Problem)}},
             }
         return out
-
-
-def _ref(kind: Any) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{kind.__name__}"}
 
 
 def path_params(template: str) -> list[str]:

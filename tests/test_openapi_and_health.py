@@ -56,3 +56,27 @@ def test_liveness_and_readiness_need_no_token(client) -> None:
     assert ready.status_code == 200
     assert ready.json["migrations_at_head"] is True
     assert isinstance(ready.json["projection_lag"], int) and ready.json["head_position"] > 0
+
+
+def test_every_reference_in_the_document_names_a_schema_it_holds(client) -> None:
+    """Two types of one name (a view's CallOffRecord and the FOI record's) are filed under module-qualified names:
+    each operation must point at the one it answers with, never at a name the document does not hold."""
+    document = client.simulate_get("/openapi.json").json
+    held = set(document["components"]["schemas"])
+    references: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "$ref":
+                    references.add(value.rsplit("/", 1)[-1])
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    assert references and not references - held, sorted(references - held)
+    call_off = document["paths"]["/call-offs/{call_off_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert call_off["schema"]["$ref"].endswith("projections.catalogue.models.CallOffRecord")
