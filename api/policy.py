@@ -97,6 +97,7 @@ RULES: dict[str, Rule] = {
     "catalogue.eligibility": rule(EVERYONE),
     "catalogue.contracts": rule(EVERYONE),
     "catalogue.pipeline": rule(R.COMMISSIONER, GLOBAL_READ),
+    **{f"catalogue.{name}": rule(R.COMMISSIONER, GLOBAL_READ) for name in ("market_health", "market_health_csv")},
     "referrals.make": rule(R.PROBATION_PRACTITIONER),
     "referrals.list": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, personal_data=True),
     "referrals.get": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, scope="referral", personal_data=True),

@@ -221,10 +221,17 @@ class Market:
         areas: tuple[str, ...] = ("region-a",),
         *,
         accept_terms: bool = True,
+        organisation_type: str = "voluntary",
+        is_small: bool = True,
     ) -> str:
         sid = self.post(
             "/suppliers",
-            {"name": name, "legal_identifier": unique_legal_id(), "organisation_type": "voluntary", "is_small": True},
+            {
+                "name": name,
+                "legal_identifier": unique_legal_id(),
+                "organisation_type": organisation_type,
+                "is_small": is_small,
+            },
             expect=201,
         ).json["id"]
         qid = self.questionnaire(sid, lots, areas)
@@ -321,12 +328,16 @@ class Market:
         eligibility: dict | None = None,
         lead: str | None = None,
         areas: tuple[str, ...] | None = None,
+        supplier: str | None = None,
+        value: str = "900000.00",
     ) -> tuple[str, str]:
-        """A live contract (and its supplier), run through a whole competition; starts today; delivered in
-        `areas` of the geography (all of it when not given)."""
+        """A live contract (and its supplier, a new one unless given), run through a whole competition; starts
+        today; delivered in `areas` of the geography (all of it when not given)."""
         lead = lead or self.commissioner()
         lots = tuple(code for code in (need, cohort) if code)
-        supplier = self.supplier(f"Provider for {'/'.join(lots)} in {geography}", lots=lots, areas=(geography,))
+        supplier = supplier or self.supplier(
+            f"Provider for {'/'.join(lots)} in {geography}", lots=lots, areas=(geography,)
+        )
         call_off = self.draft(lead, need=need, cohort=cohort, geography=geography)
         self.post(f"/call-offs/{call_off}/publication")
         self.tender(call_off, supplier)
@@ -340,7 +351,7 @@ class Market:
         contract = self.post(
             f"/call-offs/{call_off}/contract",
             {
-                "value": "900000.00",
+                "value": value,
                 "start_date": today.isoformat(),
                 "end_date": today.replace(year=today.year + 3).isoformat(),
                 "eligibility": eligibility or {"gender": "any"},

@@ -79,6 +79,8 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "catalogue.eligibility": allow(ALL),
     "catalogue.contracts": allow(ALL),
     "catalogue.pipeline": allow(COM, GLOBAL),
+    "catalogue.market_health": allow(COM, GLOBAL),
+    "catalogue.market_health_csv": allow(COM, GLOBAL),
     "referrals.make": allow(PO),
     "referrals.list": allow(PO, CASE, AUD),
     "referrals.get": allow(PO, CASE, AUD, scoped=(PO, CASE)),
