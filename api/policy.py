@@ -166,7 +166,7 @@ RULES: dict[str, Rule] = {
     "accounts.list_payments": rule(*_FINANCE_READERS, R.SUPPLIER_BID_MANAGER),
     "finance.set_budget_line": rule(R.FINANCE_OFFICER),
     "finance.list_budget_lines": rule(*_FINANCE_READERS),
-    "finance.approve_overrun": rule(R.FINANCE_OFFICER),
+    "finance.approve_overrun": rule(R.FINANCE_OFFICER, R.AUTHORITY),  # the Authority: ring-fenced funds (ADR 37)
     # Scoped in the query itself: another commissioner's line is not found.
     "finance.budget_burn": rule(*_FINANCE_READERS),
     **{f"finance.{view}": rule(*_FINANCE_READERS) for view in ("spend", "aged_payables", "prompt_payment")},

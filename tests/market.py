@@ -330,6 +330,7 @@ class Market:
         areas: tuple[str, ...] | None = None,
         supplier: str | None = None,
         value: str = "900000.00",
+        budget_line: str | None = None,
     ) -> tuple[str, str]:
         """A live contract (and its supplier, a new one unless given), run through a whole competition; starts
         today; delivered in `areas` of the geography (all of it when not given)."""
@@ -356,6 +357,7 @@ class Market:
                 "end_date": today.replace(year=today.year + 3).isoformat(),
                 "eligibility": eligibility or {"gender": "any"},
                 **({"areas": list(areas)} if areas else {}),
+                **({"budget_line": budget_line} if budget_line else {}),
             },
             expect=201,
         ).json["id"]

@@ -143,7 +143,7 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "accounts.list_payments": allow(FIN, AUD, COM, BID),
     "finance.set_budget_line": allow(FIN),
     "finance.list_budget_lines": allow(FIN, AUD, COM),
-    "finance.approve_overrun": allow(FIN),
+    "finance.approve_overrun": allow(FIN, AUTH),
     "finance.budget_burn": allow(FIN, AUD, COM, scoped=(COM,)),
     "finance.spend": allow(FIN, AUD, COM),
     "finance.aged_payables": allow(FIN, AUD, COM),
