@@ -97,6 +97,10 @@ RULES: dict[str, Rule] = {
     "catalogue.eligibility": rule(EVERYONE),
     "catalogue.contracts": rule(EVERYONE),
     "catalogue.pipeline": rule(R.COMMISSIONER, GLOBAL_READ),
+    "catalogue.forward_pipeline": rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ),
+    "planning.plan": rule(R.COMMISSIONER, scope="lead"),
+    "planning.get": rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ),
+    **{f"planning.{step}": rule(R.COMMISSIONER, scope="plan") for step in ("revise", "withdraw", "fulfil")},
     **{f"catalogue.{name}": rule(R.COMMISSIONER, GLOBAL_READ) for name in ("market_health", "market_health_csv")},
     "referrals.make": rule(R.PROBATION_PRACTITIONER),
     "referrals.list": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, personal_data=True),
@@ -264,6 +268,14 @@ def _call_off(ledger: Ledger, call_off_id: UUID) -> Owners:
     )
 
 
+def _plan(ledger: Ledger, plan_id: UUID) -> Owners:
+    from ledger.procurement.planning import PlannedCallOff
+
+    return Owners(
+        suppliers=frozenset(), commissioners=_ids((ledger.load(PlannedCallOff, plan_id).lead_commissioner_id,))
+    )
+
+
 def _contract(ledger: Ledger, contract_id: UUID) -> Owners:
     from ledger.procurement.contracts import Contract
 
@@ -318,6 +330,7 @@ def forbidden(detail: str) -> ProblemError:
 
 _PATH_SCOPES: dict[str, tuple[str, Callable[..., Owners]]] = {
     "call_off": ("call_off_id", _call_off),
+    "plan": ("plan_id", _plan),
     "contract": ("contract_id", _contract),
     "referral": ("referral_id", _referral),
     "order": ("order_id", _order),
@@ -361,7 +374,7 @@ def _check_body(ledger: Ledger, actor: Actor, scope: str, body: Any) -> None:
     """No request acts for someone else: what a body names must be the caller's own (403)."""
     org = actor.organisation_id
     if scope == "lead" and actor.role == R.COMMISSIONER and str(body.lead_commissioner_id) != commissioner_of(actor):
-        raise forbidden("a call-off is drafted by its lead commissioner: lead_commissioner_id is not yours")
+        raise forbidden("a call-off (or a plan of one) is its lead commissioner's: lead_commissioner_id is not yours")
     if scope == "body_contract" and actor.role in SUPPLIER_ROLES:
         try:
             owners = _contract(ledger, body.contract_id)

@@ -97,8 +97,8 @@ class Market:
 
     def _owner(self, role: str, params: dict[str, str], body: Any) -> dict[str, str]:
         """Who acts on what a request names, found as its users find it: by reading the resource through the API
-        (a call-off's lead commissioner, a contract's supplier and commissioners, a referral's provider, region
-        and practitioner, an Unpaid Work order's or a programme group's provider)."""
+        (a call-off's or a planned call-off's lead commissioner, a contract's supplier and commissioners, a referral's
+        provider, region and practitioner, an Unpaid Work order's or a programme group's provider)."""
         if role not in ("supplier_bid_manager", "provider_caseworker", "commissioner", "probation_practitioner"):
             return {}  # the other roles act for the framework, not for an organisation that owns resources
         body = body if isinstance(body, dict) else {}
@@ -107,6 +107,8 @@ class Market:
         region = sub = None
         if "call_off_id" in params and (call_off := self._look_up(f"/call-offs/{params['call_off_id']}")):
             commissioners = [call_off["lead_commissioner_id"]]
+        if "plan_id" in params and (plan := self._look_up(f"/planned-call-offs/{params['plan_id']}")):
+            commissioners = [plan["lead_commissioner_id"]]
         contract_id = params.get("contract_id") or body.get("contract_id")
         if contract_id and (contract := self._look_up(f"/contracts/{contract_id}")):
             supplier = supplier or contract["supplier_id"]

@@ -79,6 +79,12 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "catalogue.eligibility": allow(ALL),
     "catalogue.contracts": allow(ALL),
     "catalogue.pipeline": allow(COM, GLOBAL),
+    "catalogue.forward_pipeline": allow(COM, BID, GLOBAL),  # a supplier's is narrowed to its lots and areas
+    "planning.plan": allow(COM),  # the body names the lead: another's is 403 (test_a_commissioner_plans_only...)
+    "planning.get": allow(COM, BID, GLOBAL),
+    "planning.revise": allow(COM, scoped=(COM,)),
+    "planning.withdraw": allow(COM, scoped=(COM,)),
+    "planning.fulfil": allow(COM, scoped=(COM,)),
     "catalogue.market_health": allow(COM, GLOBAL),
     "catalogue.market_health_csv": allow(COM, GLOBAL),
     "referrals.make": allow(PO),
@@ -237,6 +243,21 @@ def world(make_database, settings):
     line = m.post(
         "/budgets", {"commissioner_id": lead, "financial_year": "2030-31", "name": "L", "amount": "1.00"}, expect=201
     ).json["id"]
+    plan = m.post(
+        "/planned-call-offs",
+        {
+            "lead_commissioner_id": lead,
+            "plan": {
+                "title": "Accommodation, North East",
+                "description": "Help to find and keep a home.",
+                "need": "accommodation",
+                "geography": "region-a",
+                "estimated_value": "900000.00",
+                "expected_publication": f"{m.clock.now.year + 1}-01",
+            },
+        },
+        expect=201,
+    ).json["id"]
     foi_request = m.post(
         "/foi/requests",
         {
@@ -264,6 +285,7 @@ def world(make_database, settings):
         "order_id": order,
         "group_id": group,
         "line_id": line,
+        "plan_id": plan,
         "table": "postings",
         "aggregate_id": supplier,
         "position": "1",

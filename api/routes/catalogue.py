@@ -59,6 +59,24 @@ MARKET_HEALTH_PARAMS = (
 )
 
 
+def _forward_pipeline(q: QueryContext) -> models.ForwardPipeline:
+    category, area = q.param("category"), q.param("area")
+    errors = (
+        [] if category is None or category in categories.BY_CODE else [("category", f"unknown category {category!r}")]
+    )
+    errors += [] if area is None or area in geography.BY_CODE else [("area", f"unknown area {area!r}")]
+    if errors:
+        raise invalid(errors)
+    return queries.forward_pipeline(
+        q.conn,
+        supplier_id=q.forced.get("supplier_id"),
+        category=category,
+        area=area,
+        commissioner_id=q.uuid_param("commissioner_id"),
+        include_closed=q.bool_param("include_closed"),
+    )
+
+
 def routes() -> list[Route]:
     return [
         route(
@@ -94,6 +112,23 @@ def routes() -> list[Route]:
                 "The call-off pipeline (draft, open, evaluating, standstill, awarded, cancelled ...)",
                 pipeline,
                 models.Pipeline,
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/catalogue/forward-pipeline",
+            get=Query(
+                "catalogue.forward_pipeline",
+                "The forward pipeline: planned call-offs by expected month of publication, with their estimated value"
+                " and volumes (a supplier sees those for its lots and areas)",
+                _forward_pipeline,
+                models.ForwardPipeline,
+                params=(
+                    Param("category", "query", {"type": "string"}, "A lot (need or cohort)"),
+                    Param("area", "query", {"type": "string"}, "Plans whose geography overlaps this area"),
+                    Param("commissioner_id", "query", {"type": "string", "format": "uuid"}, "Lead commissioner"),
+                    Param("include_closed", "query", {"type": "boolean"}, "Also fulfilled and withdrawn plans"),
+                ),
                 tags=TAGS,
             ),
         ),

@@ -285,3 +285,36 @@ class MarketHealth(msgspec.Struct, kw_only=True):
     totals_awards: SizeAndType
     totals_spend: SizeAndType
     totals_concentration: MarketConcentration
+
+
+class PlannedCallOffRecord(msgspec.Struct, kw_only=True):
+    """A call-off a commissioner plans to run, as the market reads it ahead of its publication."""
+
+    id: UUID
+    lead_commissioner_id: UUID
+    lead_commissioner_name: str | None
+    title: str
+    description: str
+    need: str | None
+    cohort: str | None
+    geography: str
+    award_type: str
+    estimated_value: Decimal
+    estimated_annual_volume: int | None
+    volume_unit: str
+    expected_publication: str  # a month, "2027-01"
+    initial_term_months: int | None
+    status: str  # planned, fulfilled (its call-off drafted), withdrawn
+    call_off_id: UUID | None
+    planned_at: datetime
+    revised_at: datetime | None
+    revision_reason: str | None
+    version: int
+
+
+class ForwardPipeline(msgspec.Struct, kw_only=True):
+    """Planned call-offs by expected month of publication; a supplier sees those for its lots and areas."""
+
+    count: int
+    total_estimated_value: Decimal
+    items: list[PlannedCallOffRecord]
