@@ -33,6 +33,8 @@ def allow(*roles: str | frozenset[str], scoped: tuple[str, ...] = ()) -> tuple[f
 # operation -> (roles that may run it, roles for which it is scoped to their own organisation)
 EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "suppliers.register": allow(AUTH, ADMIN, BID),
+    "framework.get": allow(ALL),
+    "framework.extend": allow(AUTH),
     "suppliers.list": allow(ALL),
     "suppliers.get": allow(ALL),
     "suppliers.change_details": allow(AUTH, ADMIN, BID, scoped=(BID,)),

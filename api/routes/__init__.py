@@ -16,6 +16,7 @@ from api.routes import (
     contracts,
     finance,
     foi,
+    framework,
     personal_data,
     planning,
     programmes,
@@ -28,6 +29,7 @@ from api.routes import (
 from api.specs import Route
 
 FAMILIES = (
+    framework,
     suppliers,
     questionnaires,
     commissioners,
