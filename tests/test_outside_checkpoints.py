@@ -10,6 +10,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.audit import note
+from ledger.config import Settings
 from tests.market import Market
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +65,18 @@ def test_a_checkpoint_note_is_its_origin_size_and_root_then_an_em_dash_signature
         "ledger.example/log\n12\n" + base64.b64encode(bytes(31)).decode() + "\n\n\u2014 k AAAAAAAA\n",
         "ledger.example/log\n12\n" + base64.b64encode(bytes(32)).decode() + "\n\n- k AAAAAAAA\n",
         "ledger.example/log\n12\n" + base64.b64encode(bytes(32)).decode() + "\n\n\u2014 k AAAAAAAA",
+        "ledger.example/log\r\n12\n" + base64.b64encode(bytes(32)).decode() + "\n\n\u2014 k AAAAAAAA\n",
     ],
-    ids=["empty", "no-signature", "root-not-base64", "leading-zero", "short-root", "hyphen", "no-final-newline"],
+    ids=[
+        "empty",
+        "no-signature",
+        "root-not-base64",
+        "leading-zero",
+        "short-root",
+        "hyphen",
+        "no-final-newline",
+        "carriage-return",
+    ],
 )
 def test_malformed_notes_are_refused(text: str) -> None:
     with pytest.raises(note.NoteRefused):
@@ -273,3 +285,24 @@ def test_a_note_not_signed_by_the_ledgers_key_is_refused(market: Market, tmp_pat
     garbage = tmp_path / "garbage.note"
     garbage.write_text("not a note", encoding="utf-8")
     assert ledger_verify(m, garbage).returncode == 2
+
+
+def test_the_worker_signs_after_new_events_at_most_every_minute(market: Market) -> None:
+    from api.scheduler import checkpoint_if_due
+
+    m = market
+    every = timedelta(seconds=Settings().checkpoint_interval_seconds)
+    assert every == timedelta(minutes=1)
+    signer = m.app.services.signer
+    with psycopg.connect(m.url, autocommit=True) as conn:
+        assert checkpoint_if_due(conn, signer, m.clock.now, every)  # the first: nothing signed yet
+        first = note.parse(m.client.simulate_get("/audit/checkpoint").text)
+        some_business(m)
+        m.clock.advance(seconds=30)
+        assert not checkpoint_if_due(conn, signer, m.clock.now, every)  # new events, but within the minute
+        m.clock.advance(seconds=30)
+        assert checkpoint_if_due(conn, signer, m.clock.now, every)
+        second = note.parse(m.client.simulate_get("/audit/checkpoint").text)
+        assert second.tree_size > first.tree_size
+        m.clock.advance(minutes=5)
+        assert not checkpoint_if_due(conn, signer, m.clock.now, every)  # nothing new: nothing to sign

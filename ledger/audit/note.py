@@ -114,8 +114,8 @@ class CheckpointNote:
 
 def parse(text: str) -> CheckpointNote:
     """Read a checkpoint note (refusing anything malformed: the text may come from anywhere)."""
-    if len(text) > MAX_NOTE_BYTES or "\r" in text:
-        raise NoteRefused("not a note: too long, or carriage returns")
+    if len(text) > MAX_NOTE_BYTES or any(c < " " and c != "\n" for c in text):
+        raise NoteRefused("not a note: too long, or control characters other than newlines")
     body, blank, signed = text.rpartition("\n\n")
     if not blank or not signed.endswith("\n"):
         raise NoteRefused("a note is its body, a blank line and signature lines, each ending in a newline")
