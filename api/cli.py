@@ -175,11 +175,11 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     print(msgspec_json(result))
     for name, check in zip(args.checkpoint or (), result.outside, strict=True):
         if check.finding is None:
-            _console().print(f"[green]consistent[/green] with {name} (checkpoint {check.tree_size})")
+            _console().print(f"[green]consistent[/green] with {name} (checkpoint {check.tree_size})", soft_wrap=True)
         else:
-            _console().print(f"[red]{check.finding.kind}: {name}:[/red] {check.finding.detail}")
+            _console().print(f"[red]{check.finding.kind}: {name}:[/red] {check.finding.detail}", soft_wrap=True)
     if result.uncovered:
-        _console().print(f"{result.uncovered} event(s) not yet covered by any signed checkpoint")
+        _console().print(f"{result.uncovered} event(s) not yet covered by any signed checkpoint", soft_wrap=True)
     if not result.ok:
         if result.finding is not None and not result.outside:
             _console().print(
