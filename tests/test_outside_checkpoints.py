@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.audit import note
+from ledger.audit import merkle, note
 from ledger.config import Settings
 from tests.market import Market
 
@@ -306,3 +307,36 @@ def test_the_worker_signs_after_new_events_at_most_every_minute(market: Market) 
         assert second.tree_size > first.tree_size
         m.clock.advance(minutes=5)
         assert not checkpoint_if_due(conn, signer, m.clock.now, every)  # nothing new: nothing to sign
+
+
+def test_the_consistency_proofs_verify_prints_check_out_by_rfc_9162(market: Market, tmp_path) -> None:
+    m = market
+    sign_checkpoint(m)
+    first = keep_checkpoint(m, tmp_path / "first.note")
+    some_business(m)
+    sign_checkpoint(m)
+    second = keep_checkpoint(m, tmp_path / "second.note")
+    some_business(m)  # events beyond the last checkpoint: the proofs run to the head, not to a checkpoint
+    result = ledger_verify(m, first, second)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed["ok"] and printed["uncovered"] > 0
+    for kept, check in zip((first, second), printed["outside"], strict=True):
+        held = note.parse(kept.read_text())
+        assert (check["tree_size"], check["root"]) == (held.tree_size, held.root.hex())
+        assert check["head_size"] == printed["events"] and check["head_root"] == printed["root"]
+        assert merkle.verify_consistency(
+            held.tree_size,
+            check["head_size"],
+            held.root,
+            bytes.fromhex(check["head_root"]),
+            [bytes.fromhex(h) for h in check["proof"]],
+        )
+
+
+def test_a_verifier_key_whose_base64_holds_a_plus_reads_back() -> None:
+    key = Ed25519PrivateKey.from_private_bytes(bytes([8]) * 32).public_key()  # its base64 has a "+"
+    text = note.vkey("ledger.example/log", key)
+    assert text.count("+") > 2
+    read = note.Verifier.parse(text)
+    assert read.name == "ledger.example/log" and read.key_id == note.key_id("ledger.example/log", key)
