@@ -35,6 +35,12 @@ class Rule:
     roles: frozenset[Role]
     scope: str = "none"  # which resource the path (or body) names; see SCOPES
     personal_data: bool = False  # reads are logged with their purpose; auditors need the privilege
+    public: bool = False  # needs no token: it reveals nothing (a checkpoint and its key, for other systems)
+
+
+# Who runs a public operation without a token (with one, the token is not read: the answer is the same).
+ANONYMOUS = Actor(id="anonymous", role="anonymous")
+PUBLIC = Rule(frozenset(Role), public=True)
 
 
 def rule(*roles: Role | frozenset[Role], scope: str = "none", personal_data: bool = False) -> Rule:
@@ -189,6 +195,9 @@ RULES: dict[str, Rule] = {
         f"audit.{view}": rule(GLOBAL_READ)
         for view in ("checkpoints", "inclusion_proof", "consistency_proof", "verifications")
     },
+    # The latest checkpoint as a signed note and the key that verifies it: for anyone to keep (ADR 35).
+    "audit.checkpoint_note": PUBLIC,
+    "audit.checkpoint_key": PUBLIC,
     "audit.sign_checkpoint": rule(R.AUDITOR, R.ADMINISTRATOR),
     "audit.verify": rule(R.AUDITOR),
     # Decision records: FOI officers, auditors and the Authority; commissioners for their own call-offs.
@@ -228,11 +237,19 @@ def refusal(name: str, actor: Actor, operation: str) -> str | None:
     rule_ = RULES.get(name)
     if rule_ is None:
         return "no access rule covers this operation"
+    if rule_.public:
+        return None
     if actor.role not in rule_.roles:
         return f"the {actor.role} role may not {operation}"
     if rule_.personal_data and actor.role == R.AUDITOR and PERSONAL_DATA not in actor.privileges:
         return "reading personal data needs the personal_data privilege"
     return None
+
+
+def is_public(name: str) -> bool:
+    """Whether the operation is served without a token."""
+    rule_ = RULES.get(name)
+    return rule_ is not None and rule_.public
 
 
 def check_rules(operations: Iterable[str]) -> None:

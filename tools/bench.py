@@ -474,7 +474,7 @@ class SizeBench:
         )
 
     def verify(self) -> None:
-        signer = merkle_log.Signer.from_file(self.settings.checkpoint_key_path())
+        signer = merkle_log.Signer.from_file(self.settings.checkpoint_key_path(), self.settings.checkpoint_origin)
         with psycopg.connect(self.url, autocommit=True) as conn:
             _, extend_seconds = _timed(lambda: merkle_log.checkpoint(conn, signer))
             result, seconds = _timed(lambda: merkle_log.verify(conn, signer.public_key))
