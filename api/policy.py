@@ -101,7 +101,11 @@ RULES: dict[str, Rule] = {
     "tenders.opened": rule(R.COMMISSIONER, R.AUDITOR, R.FOI_OFFICER, scope="call_off"),
     "contracts.list": rule(EVERYONE),
     "contracts.get": rule(EVERYONE, scope="contract"),
-    **{f"contracts.{change}": rule(R.COMMISSIONER, scope="contract") for change in ("vary", "extend", "terminate")},
+    **{
+        f"contracts.{change}": rule(R.COMMISSIONER, scope="contract")
+        for change in ("vary", "extend", "terminate", "define_kpi", "measure_kpi")
+    },
+    "contracts.performance": rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ, scope="contract"),
     "catalogue.eligibility": rule(EVERYONE),
     "catalogue.contracts": rule(EVERYONE),
     "catalogue.pipeline": rule(R.COMMISSIONER, GLOBAL_READ),

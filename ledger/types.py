@@ -88,8 +88,17 @@ Score = Annotated[
     Decimal, msgspec.Meta(description='0 to 100, as a decimal string, e.g. "72.5"', extra_json_schema=_DECIMAL_SCHEMA)
 ]
 
+Quantity = Annotated[
+    Decimal,
+    msgspec.Meta(
+        description='A measured quantity as a decimal string, e.g. "91.5" (see quantity_errors for its range)',
+        extra_json_schema=_DECIMAL_SCHEMA,
+    ),
+]
+
 
 MAX_MONEY = Decimal("100000000000")
+MAX_QUANTITY = Decimal("1000000000")
 
 
 def money_errors(value: Decimal, path: str) -> list[tuple[str, str]]:
@@ -98,6 +107,12 @@ def money_errors(value: Decimal, path: str) -> list[tuple[str, str]]:
         return [(path, f"must be between 0 and {MAX_MONEY}")]
     if value != value.quantize(Decimal("0.01")):
         return [(path, "must be whole pence (at most 2 decimal places)")]
+    return []
+
+
+def quantity_errors(value: Decimal, path: str) -> list[tuple[str, str]]:
+    if not value.is_finite() or not Decimal(0) <= value <= MAX_QUANTITY:
+        return [(path, f"must be from 0 to {MAX_QUANTITY}")]
     return []
 
 

@@ -8,6 +8,7 @@ from ledger.cases.referrals import Referral
 from ledger.framework.agreement import FrameworkAgreement
 from ledger.framework.reference import ReferenceList
 from ledger.procurement.call_offs import CallOff
+from ledger.procurement.performance import ContractPerformance
 
 _FOI_REGISTER = (
     "FOI requests are few and read whole from their own streams (ledger.audit.foi.list_requests), where the"
@@ -19,7 +20,15 @@ _AGREEMENT = (
     " by the rules that need its term and by GET /framework"
 )
 
+_PERFORMANCE = (
+    "a contract's KPIs and their measurements are one short stream per contract, read whole"
+    " (ledger.procurement.performance.performance) by GET /contracts/{id}/performance"
+)
+
 UNPROJECTED: dict[type, str] = {
+    ContractPerformance.ContractPerformanceOpened: _PERFORMANCE,
+    ContractPerformance.KpiDefined: _PERFORMANCE,
+    ContractPerformance.KpiMeasured: _PERFORMANCE,
     FoiRequest.FoiRequestReceived: _FOI_REGISTER,
     FoiRequest.FoiClarificationSought: _FOI_REGISTER,
     FoiRequest.FoiClarificationReceived: _FOI_REGISTER,

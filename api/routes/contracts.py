@@ -1,5 +1,5 @@
-"""Contracts and grants: the list and one contract, and the commissioner's variations, extensions and
-termination."""
+"""Contracts and grants: the list and one contract, the commissioner's variations, extensions and termination,
+and the contract's KPIs, their measurements and ratings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from api.openapi import Param
 from api.routes.common import Step, day, steps, text, uuid
 from api.specs import Query, QueryContext, Route, route
 from ledger.payments import accounts
-from ledger.procurement import contracts
+from ledger.procurement import contracts, performance
 from projections.catalogue import models, queries
 
 TAGS = ("contracts",)
@@ -64,6 +64,20 @@ def routes() -> list[Route]:
             contracts.terminate_contract,
             contracts.TerminateContract,
         ),
+        (
+            "kpis",
+            "define_kpi",
+            "Define a KPI: its unit, target, which way is better and how near counts as approaching it",
+            performance.define_kpi,
+            performance.DefineKpi,
+        ),
+        (
+            "kpi-measurements",
+            "measure_kpi",
+            "Record a KPI's measured value for a period that has ended; the ledger rates it",
+            performance.measure_kpi,
+            performance.MeasureKpi,
+        ),
     )
     return [
         route(
@@ -90,4 +104,17 @@ def routes() -> list[Route]:
             ),
         ),
         *steps(CONTRACT, "contracts", TAGS, *changes),
+        route(
+            f"{CONTRACT}/performance",
+            get=Query(
+                "contracts.performance",
+                "A contract's KPIs with each measurement and its rating; whether it is a larger contract (over"
+                " £5 million), how many KPIs it still needs, and which are due an assessment",
+                lambda q, i: performance.performance(q.ledger, i, q.now().date()),
+                performance.PerformanceRecord,
+                views=(),
+                from_ledger=True,
+                tags=TAGS,
+            ),
+        ),
     ]
