@@ -34,14 +34,14 @@ NAVIGATION: dict[str, tuple[NavItem, ...]] = {
         NavItem("Budgets", "/app/finance/budgets"),
         NavItem("Invoices", "/app/invoices"),
         NavItem("Aged payables", "/app/finance/aged-payables"),
-        NavItem("Prompt payment", "/app/finance/prompt-payment"),
+        NavItem("Payments compliance", "/app/finance/payments-compliance"),
     ),
     Role.COMMISSIONER: (
         NavItem("Finance", "/app/finance"),
         NavItem("Budgets", "/app/finance/budgets"),
         NavItem("Invoices", "/app/invoices"),
         NavItem("Aged payables", "/app/finance/aged-payables"),
-        NavItem("Prompt payment", "/app/finance/prompt-payment"),
+        NavItem("Payments compliance", "/app/finance/payments-compliance"),
     ),
     Role.AUDITOR: (
         NavItem("Event log", "/app/audit/events"),

@@ -1,6 +1,6 @@
-"""Finance's queries over the payments view: spend as at any date, aged payables, prompt payment, a contract's
-account, invoices, payments, budget lines and their burn. What the view names by id (suppliers, commissioners,
-contracts) is named from the catalogue, regions and categories from the reference lists."""
+"""Finance's queries over the payments view: spend as at any date, aged payables, a contract's account, invoices,
+payments, budget lines and their burn (payments compliance: `compliance.py`). What the view names by id (suppliers,
+commissioners, contracts) is named from the catalogue, regions and categories from the reference lists."""
 
 from __future__ import annotations
 
@@ -30,8 +30,6 @@ from projections.payments.models import (
     InvoiceSummary,
     PaymentLine,
     PaymentList,
-    PromptPayment,
-    PromptPaymentLine,
     RefusedCharge,
     Spend,
     SpendLine,
@@ -194,39 +192,6 @@ def aged_payables(conn: psycopg.Connection[Any], cut: FinanceCut, as_of: date) -
         buckets[bucket] += r["outstanding"]
         items.append(AgedPayable(age_days=age, bucket=bucket, **r))
     return AgedPayables(as_of=as_of, buckets=buckets, items=items)
-
-
-def prompt_payment(
-    conn: psycopg.Connection[Any], start: date, end: date, *, commissioner_id: UUID | None = None
-) -> PromptPayment:
-    """Valid invoices (every line matched to its charges) received in the period; paid in full in 30 days. Per
-    commissioner (one commissioner's, when given), by name."""
-    where = Where().add("flagged_lines = 0 AND submitted_at::date BETWEEN %s AND %s", start, end)
-    where = where.given(commissioner_id, "commissioner_id = %s")
-    rows = (
-        conn.cursor(row_factory=dict_row)
-        .execute(
-            f"SELECT counted.*, {COMMISSIONER_NAME.format('counted.commissioner_id')} AS commissioner_name FROM ("
-            "SELECT commissioner_id, count(*) AS valid_invoices,"
-            " count(*) FILTER (WHERE fully_paid_on IS NOT NULL AND fully_paid_on <= submitted_at::date + 30)"
-            "   AS paid_within_30_days"
-            f" FROM finance_invoices WHERE {where.sql} GROUP BY commissioner_id) counted"
-            " ORDER BY commissioner_name, commissioner_id",
-            where.params,
-        )
-        .fetchall()
-    )
-    return PromptPayment(
-        period_start=start,
-        period_end=end,
-        lines=[
-            PromptPaymentLine(
-                share=(Decimal(r["paid_within_30_days"]) / Decimal(r["valid_invoices"])).quantize(Decimal("0.001")),
-                **r,
-            )
-            for r in rows
-        ],
-    )
 
 
 def account_summary(conn: psycopg.Connection[Any], contract_id: UUID) -> AccountSummary | None:
