@@ -214,6 +214,7 @@ class InvoiceSummary(msgspec.Struct, kw_only=True):
     period_start: date
     period_end: date
     submitted_at: str  # PostgreSQL's text form ("2026-03-12 10:15:00.123+00"), as the API has always answered it
+    received_on: date  # the invoice day: the day its submission took effect (UTC)
     claimed: Decimal
     approved: Decimal
     credited: Decimal

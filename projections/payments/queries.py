@@ -266,10 +266,11 @@ _INVOICE_COLUMNS = (
     f" {SUPPLIER_NAME.format('i.supplier_id')} AS supplier_name,"
     f" {COMMISSIONER_NAME.format('i.commissioner_id')} AS commissioner_name,"
     f" {CONTRACT_TITLE.format('i.contract_id')} AS contract_title,"
-    " i.invoice_number, i.period_start, i.period_end, i.submitted_at::text, i.claimed, i.approved, i.credited, i.paid,"
+    " i.invoice_number, i.period_start, i.period_end, i.submitted_at::text, i.received_on,"
+    " i.claimed, i.approved, i.credited, i.paid,"
     f" i.flagged_lines, {_FLAGGED.format('unmatched')} AS unmatched_lines,"
     f" {_FLAGGED.format('over-claimed')} AS over_claimed_lines, i.disputed_lines, i.fully_paid_on,"
-    f" {_INVOICE_STATUS} AS status, coalesce(i.fully_paid_on, %s) - i.submitted_at::date AS age_days"
+    f" {_INVOICE_STATUS} AS status, coalesce(i.fully_paid_on, %s) - i.received_on AS age_days"
 )
 
 
