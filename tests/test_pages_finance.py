@@ -48,8 +48,13 @@ def every_page(world: FinanceWorld) -> list[str]:
         f"/app/contracts/{world.contract_a}/account",
         "/app/finance/aged-payables",
         "/app/finance/payments-compliance",
-        f"/app/finance/payments-compliance?period=2026-H1&commissioner_id={world.lead_a}",
+        _compliance_of(world.lead_a),
     ]
+
+
+def _compliance_of(commissioner: str) -> str:
+    """The payments compliance page for 2026-H1 with a commissioner's notice."""
+    return f"/app/finance/payments-compliance?period=2026-H1&commissioner_id={commissioner}"
 
 
 # -- the journey, in a browser ------------------------------------------------------------------------------------
@@ -112,7 +117,7 @@ def test_every_finance_page_passes_axe_and_is_photographed(site: tuple[browser.S
         f"/app/finance/budgets/{world.line_a}": "finance-budget-line",
         f"/app/contracts/{world.contract_a}/account": "finance-contract-account",
         "/app/finance/aged-payables": "finance-aged-payables",
-        f"/app/finance/payments-compliance?period=2026-H1&commissioner_id={world.lead_a}": "finance-payments-compliance",
+        _compliance_of(world.lead_a): "finance-payments-compliance",
     }
     for path in every_page(world):
         page.goto(path)

@@ -74,7 +74,8 @@ def _compliance(q: QueryContext) -> models.PaymentsCompliance:
 
 
 def _notice(q: QueryContext) -> models.PaymentsComplianceNotice | None:
-    """A commissioner's notice: theirs, for a commissioner; another's is not found."""
+    """A commissioner's notice (a commissioner's own, whichever they name); one the catalogue does not know is not
+    found."""
     period, commissioner_id = _period(q), q.scoped_uuid("commissioner_id")
     if commissioner_id is None:
         raise invalid([("commissioner_id", "required: the contracting authority whose notice this is")])

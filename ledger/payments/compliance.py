@@ -205,7 +205,7 @@ def figures(invoices: Iterable[InvoiceFacts], period: ReportingPeriod) -> Figure
     for invoice in invoices:
         sums = payable_sums(invoice)
         paid = paid_on(invoice, sums)
-        if period.holds(paid) and paid is not None:
+        if paid is not None and period.holds(paid):
             days = days_to_pay(invoice.received_on, paid)
             paid_count, total_days = paid_count + 1, total_days + days
             bands[band(days)] += 1

@@ -89,7 +89,9 @@ def _names(conn: psycopg.Connection[Any], ids: Iterable[UUID]) -> dict[UUID, str
     return {r["id"]: r["name"] for r in rows}
 
 
-def _line(commissioner_id: UUID, name: str | None, period: ReportingPeriod, f: compliance.Figures) -> Any:
+def _line(
+    commissioner_id: UUID, name: str | None, period: ReportingPeriod, f: compliance.Figures
+) -> PaymentsComplianceLine:
     return PaymentsComplianceLine(
         period=period.label,
         first_day=period.first_day,
@@ -174,7 +176,7 @@ def notice(
     )
 
 
-EXPORT_COLUMNS = tuple(f for f in PaymentsComplianceLine.__struct_fields__)
+EXPORT_COLUMNS = PaymentsComplianceLine.__struct_fields__
 
 
 def export_csv(conn: psycopg.Connection[Any], today: date) -> str:
