@@ -1,7 +1,8 @@
 """Payments compliance (Procurement Act 2023 s.69, Procurement Regulations 2024 reg. 38): a commissioner's invoices
 paid on day 30, 31, 60 and 61 after the day each was received, one disputed, one partly paid and completed, one whose
-later-approved line is still unpaid, one paid after its period ended; the figures per reporting period, the notice
-and the export, through the API as finance reads them. Then the rules themselves, in memory."""
+later-approved line is still unpaid, one paid after its period ended, one whose first payment was reversed; the
+figures per reporting period, the notice and the export, through the API as finance reads them. Then the rules
+themselves, in memory."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def _decide(market: Market, contract: str, invoice_id: str, step: str, line: int
     market.post(f"/contracts/{contract}/invoices/{invoice_id}/{step}", body, role="finance_officer")
 
 
-def _pay(market: Market, contract: str, invoice_id: str, amount: Decimal, on: date) -> None:
+def _pay(market: Market, contract: str, invoice_id: str, amount: Decimal, on: date) -> str:
     key = f"pay-{uuid4()}"
     paid = market.client.simulate_post(
         f"/contracts/{contract}/invoices/{invoice_id}/payments",
@@ -43,6 +44,7 @@ def _pay(market: Market, contract: str, invoice_id: str, amount: Decimal, on: da
     )
     assert paid.status_code == 201, paid.text
     market.position = max(market.position, paid.json["position"])
+    return paid.json["id"]
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,7 @@ def story(market: Market) -> Iterator[Story]:
         "PART-PAID": [line("Sessions"), line("More sessions")],  # paid in part, then in full on day 40
         "DISPUTED": [line("Sessions"), {"description": "Travel", "amount": "35.00"}],  # paid on day 12
         "AFTER-PERIOD": [line("Sessions")],  # paid on 1 October, in the next period
+        "REVERSED": [line("Sessions")],  # paid on day 3, reversed, paid again on day 20
     }
     ids = {number: invoice(market, contract, body, number).json["id"] for number, body in lines.items()}
     amounts = {n: sum((Decimal(x["amount"]) for x in body), Decimal(0)) for n, body in lines.items()}
@@ -82,7 +85,11 @@ def story(market: Market) -> Iterator[Story]:
     _decide(market, contract, ids["DISPUTED"], "disputes", 2, "Travel is not chargeable")
     first = Decimal(lines["PART-PAID"][0]["amount"])
 
-    market.clock.advance(days=5)
+    market.clock.advance(days=3)
+    wrong = _pay(market, contract, ids["REVERSED"], amounts["REVERSED"], market.clock.now.date())
+    reversal = {"payment_id": wrong, "reason": "Paid to the wrong bank account"}
+    market.post(f"/contracts/{contract}/payment-reversals", reversal, role="finance_officer")
+    market.clock.advance(days=2)
     _pay(market, contract, ids["PART-PAID"], first / 2, market.clock.now.date())
     market.clock.advance(days=5)
     # Line 1 paid in full while line 2 awaits its decision: the old figure counted this invoice paid on day 10.
@@ -93,7 +100,7 @@ def story(market: Market) -> Iterator[Story]:
     _decide(market, contract, ids["LATER-LINE"], "approvals", 2)
     _decide(market, contract, ids["PART-PAID"], "approvals", 2)
     market.clock.advance(days=50)
-    for number, day in (("DAY-30", 30), ("DAY-31", 31), ("DAY-60", 60), ("DAY-61", 61)):
+    for number, day in (("DAY-30", 30), ("DAY-31", 31), ("DAY-60", 60), ("DAY-61", 61), ("REVERSED", 20)):
         _pay(market, contract, ids[number], amounts[number], received + timedelta(days=day))
     _pay(market, contract, ids["PART-PAID"], amounts["PART-PAID"] - first / 2, received + timedelta(days=40))
     market.clock.now = market.clock.now.replace(year=2026, month=10, day=2)
@@ -110,15 +117,16 @@ def test_invoices_paid_on_days_30_and_31_and_60_and_61_fall_in_their_bands(marke
     assert (answer["first_day"], answer["last_day"], answer["publish_by"]) == ("2026-04-01", "2026-09-30", "2026-10-29")
     (line,) = answer["lines"]
     assert (line["commissioner_id"], line["commissioner_name"]) == (story.commissioner, "Commissioner compliance")
-    # Paid in the period: day 30, day 12 (disputed) | day 31, day 40 (part paid), day 60 | day 61.
-    assert line["invoices_paid"] == 6
-    assert (line["paid_in_days_1_to_30"], line["paid_in_days_31_to_60"], line["paid_on_day_61_or_later"]) == (2, 3, 1)
-    assert line["mean_days_to_pay"] == "39.0"  # (30 + 12 + 31 + 40 + 60 + 61) / 6
+    # Paid in the period: day 30, day 12 (disputed), day 20 (paid again once its first payment was reversed) | day 31,
+    # day 40 (part paid), day 60 | day 61.
+    assert line["invoices_paid"] == 7
+    assert (line["paid_in_days_1_to_30"], line["paid_in_days_31_to_60"], line["paid_on_day_61_or_later"]) == (3, 3, 1)
+    assert line["mean_days_to_pay"] == "36.3"  # (30 + 12 + 20 + 31 + 40 + 60 + 61) / 7 = 36.29
     assert (
         line["percent_paid_in_days_1_to_30"],
         line["percent_paid_in_days_31_to_60"],
         line["percent_paid_on_day_61_or_later"],
-    ) == ("33.3", "50.0", "16.7")
+    ) == ("42.9", "42.9", "14.3")
 
 
 def test_an_invoice_whose_later_approved_line_is_unpaid_is_not_paid(market: Market, story: Story) -> None:
@@ -128,20 +136,22 @@ def test_an_invoice_whose_later_approved_line_is_unpaid_is_not_paid(market: Mark
     assert (part["status"], part["fully_paid_on"]) == ("paid", (story.received + timedelta(days=40)).isoformat())
     disputed = market.get(f"/invoices/{story.invoices['DISPUTED']}", role="finance_officer")
     assert disputed["fully_paid_on"] == (story.received + timedelta(days=12)).isoformat()
+    reversed_ = market.get(f"/invoices/{story.invoices['REVERSED']}", role="finance_officer")
+    assert reversed_["fully_paid_on"] == (story.received + timedelta(days=20)).isoformat()  # the reversed one never was
 
 
 def test_sums_payable_in_the_period_and_not_paid_within_it_are_counted_disputed_ones_not(
     market: Market, story: Story
 ) -> None:
     (line,) = figures(market, "2026-H1")["lines"]
-    # Ten approved lines (the disputed travel line is not payable); the later-approved line and the invoice paid on
+    # Eleven approved lines (the disputed travel line is not payable); the later-approved line and the invoice paid on
     # 1 October were not paid by 30 September.
     assert (line["sums_payable"], line["sums_not_paid_in_period"], line["percent_not_paid_in_period"]) == (
-        10,
+        11,
         2,
-        "20.0",
+        "18.2",
     )
-    assert (line["sums_payable_value"], line["sums_not_paid_in_period_value"]) == ("800.00", "160.00")  # 80.00 each
+    assert (line["sums_payable_value"], line["sums_not_paid_in_period_value"]) == ("880.00", "160.00")  # 80.00 each
 
 
 def test_an_invoice_paid_after_its_period_counts_in_the_next(market: Market, story: Story) -> None:
@@ -168,13 +178,13 @@ def test_the_notice_states_what_regulation_38_asks_for(market: Market, story: St
     assert notice["contracting_authority"]["name"] == "Commissioner compliance"
     assert (notice["first_day"], notice["last_day"], notice["publish_by"]) == ("2026-04-01", "2026-09-30", "2026-10-29")
     assert notice["payments"] == {
-        "invoices_paid": 6,
-        "mean_days_to_pay": "39.0",
-        "percent_paid_in_days_1_to_30": "33.3",
-        "percent_paid_in_days_31_to_60": "50.0",
-        "percent_paid_on_day_61_or_later": "16.7",
+        "invoices_paid": 7,
+        "mean_days_to_pay": "36.3",
+        "percent_paid_in_days_1_to_30": "42.9",
+        "percent_paid_in_days_31_to_60": "42.9",
+        "percent_paid_on_day_61_or_later": "14.3",
     }
-    assert (notice["sums_payable"], notice["percent_not_paid_in_period"]) == (10, "20.0")
+    assert (notice["sums_payable"], notice["percent_not_paid_in_period"]) == (11, "18.2")
     assert (notice["approval"]["name"], notice["approval"]["job_title"]) == (None, None)  # theirs to approve
     quiet = market.get(
         "/finance/payments-compliance/notice",
