@@ -16,7 +16,9 @@ from api.routes import (
     contracts,
     finance,
     foi,
+    framework,
     personal_data,
+    planning,
     programmes,
     questionnaires,
     referrals,
@@ -27,6 +29,7 @@ from api.routes import (
 from api.specs import Route
 
 FAMILIES = (
+    framework,
     suppliers,
     questionnaires,
     commissioners,
@@ -34,6 +37,7 @@ FAMILIES = (
     tenders,
     contracts,
     catalogue,
+    planning,
     referrals,
     unpaid_work,
     programmes,
