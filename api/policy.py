@@ -185,7 +185,10 @@ RULES: dict[str, Rule] = {
     "finance.approve_overrun": rule(R.FINANCE_OFFICER, R.AUTHORITY),  # the Authority: ring-fenced funds (ADR 37)
     # Scoped in the query itself: another commissioner's line is not found.
     "finance.budget_burn": rule(*_FINANCE_READERS),
-    **{f"finance.{view}": rule(*_FINANCE_READERS) for view in ("spend", "aged_payables", "prompt_payment")},
+    **{
+        f"finance.{view}": rule(*_FINANCE_READERS)
+        for view in ("spend", "aged_payables", "payments_compliance", "payments_compliance_notice")
+    },
     "finance.export": rule(R.FINANCE_OFFICER, R.AUDITOR),
     "personal_data.erase": rule(R.DATA_PROTECTION_OFFICER),
     "personal_data.erasures": rule(R.DATA_PROTECTION_OFFICER, R.AUDITOR),

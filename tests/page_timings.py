@@ -39,7 +39,7 @@ def main() -> None:
         f"/app/invoices/{invoice}",
         f"/app/contracts/{contract}/account",
         "/app/finance/aged-payables",
-        "/app/finance/prompt-payment",
+        "/app/finance/payments-compliance",
     ]
     print(f"{'page':<100} {'p50 ms':>8} {'p95 ms':>8} {'bytes':>8}")
     for page in pages:

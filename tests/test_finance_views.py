@@ -1,5 +1,5 @@
 """Finance's answers name what they hold and show where each invoice stands: spend lines, invoices, aged payables and
-prompt payment by name; an invoice's decisions with their reasons; budget lines with what their contracts were
+payments compliance by name; an invoice's decisions with their reasons; budget lines with what their contracts were
 charged and paid, and a line's burn month by month; commissioners see only their own."""
 
 from __future__ import annotations
@@ -95,22 +95,55 @@ def test_a_commissioner_sees_only_their_own_money(market: Market, world: Finance
     assert {b["commissioner_id"] for b in budgets} == {world.lead_a}
     assert market.client.simulate_get(f"/budgets/{world.line_b}/burn", headers=own).status_code == 404
     assert market.client.simulate_get(f"/budgets/{world.line_a}/burn", headers=own).status_code == 200
-    prompt = market.client.simulate_get(
-        "/finance/prompt-payment", params={"from": "2026-01-01", "to": "2026-12-31"}, headers=own
-    ).json
-    assert [p["commissioner_id"] for p in prompt["lines"]] == [world.lead_a]
-    everyone = market.get("/finance/prompt-payment", params={"from": "2026-01-01", "to": "2026-12-31"})
+    period = {"period": "2026-H1"}
+    compliance = market.client.simulate_get("/finance/payments-compliance", params=period, headers=own).json
+    assert [p["commissioner_id"] for p in compliance["lines"]] == [world.lead_a]
+    everyone = market.get("/finance/payments-compliance", params=period)
     assert {p["commissioner_name"] for p in everyone["lines"]} >= {"Commissioner region-a", "Commissioner region-b"}
+    notice = market.client.simulate_get(
+        "/finance/payments-compliance/notice", params={**period, "commissioner_id": world.lead_b}, headers=own
+    ).json
+    assert notice["contracting_authority"]["id"] == world.lead_a  # their own notice, whichever they name
     aged = market.client.simulate_get("/finance/aged-payables", headers=own).json
     assert aged["items"] == []  # region B's unpaid invoice is not theirs
     invoices = market.client.simulate_get("/invoices", headers=own).json["items"]
     assert {i["invoice_id"] for i in invoices} == {world.paid, world.disputed}
 
 
-def test_a_prompt_payment_period_ending_before_it_starts_is_refused(market: Market, world: FinanceWorld) -> None:
-    refused = market.client.simulate_get(
-        "/finance/prompt-payment",
-        params={"from": "2026-06-01", "to": "2026-05-31"},
-        headers=market.headers("finance_officer", "hmpps-finance"),
+@pytest.mark.parametrize(
+    ("period", "says"),
+    [
+        ("2026", 'e.g. "2026-H1"'),
+        ("2026-H3", 'e.g. "2026-H1"'),
+        ("2026-h1", 'e.g. "2026-H1"'),
+        ("2025-H1", "no reporting period before 2025-H2"),
+        ("2200-H1", "nor after 2199-H2"),
+        ("", 'e.g. "2026-H1"'),
+    ],
+)
+def test_a_reporting_period_that_is_not_one_is_refused_naming_it(
+    market: Market, world: FinanceWorld, period: str, says: str
+) -> None:
+    finance = market.headers("finance_officer", "hmpps-finance")
+    for path in ("/finance/payments-compliance", "/finance/payments-compliance/notice"):
+        refused = market.client.simulate_get(
+            path, params={"period": period, "commissioner_id": world.lead_a}, headers=finance
+        )
+        assert refused.status_code == 422, refused.text
+        assert [(e["path"], says in e["message"]) for e in refused.json["errors"]] == [("period", True)]
+
+
+def test_a_period_and_a_commissioner_are_required(market: Market, world: FinanceWorld) -> None:
+    finance = market.headers("finance_officer", "hmpps-finance")
+    missing = market.client.simulate_get("/finance/payments-compliance", headers=finance)
+    assert missing.status_code == 422 and missing.json["errors"][0]["path"] == "period"
+    anyone = market.client.simulate_get(
+        "/finance/payments-compliance/notice", params={"period": "2026-H1"}, headers=finance
     )
-    assert refused.status_code == 422 and refused.json["errors"][0]["path"] == "to"
+    assert anyone.status_code == 422 and anyone.json["errors"][0]["path"] == "commissioner_id"
+    unknown = market.client.simulate_get(
+        "/finance/payments-compliance/notice",
+        params={"period": "2026-H1", "commissioner_id": world.contract_a},
+        headers=finance,
+    )
+    assert unknown.status_code == 404

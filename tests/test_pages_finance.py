@@ -47,8 +47,14 @@ def every_page(world: FinanceWorld) -> list[str]:
         f"/app/invoices/{world.paid}",
         f"/app/contracts/{world.contract_a}/account",
         "/app/finance/aged-payables",
-        "/app/finance/prompt-payment?from-day=1&from-month=1&from-year=2026&to-day=31&to-month=12&to-year=2026",
+        "/app/finance/payments-compliance",
+        _compliance_of(world.lead_a),
     ]
+
+
+def _compliance_of(commissioner: str) -> str:
+    """The payments compliance page for 2026-H1 with a commissioner's notice."""
+    return f"/app/finance/payments-compliance?period=2026-H1&commissioner_id={commissioner}"
 
 
 # -- the journey, in a browser ------------------------------------------------------------------------------------
@@ -111,6 +117,7 @@ def test_every_finance_page_passes_axe_and_is_photographed(site: tuple[browser.S
         f"/app/finance/budgets/{world.line_a}": "finance-budget-line",
         f"/app/contracts/{world.contract_a}/account": "finance-contract-account",
         "/app/finance/aged-payables": "finance-aged-payables",
+        _compliance_of(world.lead_a): "finance-payments-compliance",
     }
     for path in every_page(world):
         page.goto(path)
@@ -118,8 +125,6 @@ def test_every_finance_page_passes_axe_and_is_photographed(site: tuple[browser.S
         browser.check_accessibility(page)
         if path in names:
             browser.screenshot(page, names[path])
-    page.goto("/app/finance/prompt-payment")
-    browser.screenshot(page, "finance-prompt-payment")
     # A refused filter and a refused form: the error summary, and axe on it too.
     page.goto("/app/finance?as_at-day=31&as_at-month=2&as_at-year=2026")
     assert "The date must be a real date" in page.inner_text(".govuk-error-summary")
@@ -172,6 +177,21 @@ def test_the_dashboard_names_what_it_groups_and_leads_to_each(finance: Visitor, 
     assert '<img src="data:image/svg+xml;base64,' in page.text  # the chart, beside its table
 
 
+def test_payments_compliance_shows_each_commissioners_figures_and_the_notice_of_the_one_chosen(
+    finance: Visitor, world: FinanceWorld
+) -> None:
+    every = page_tables(finance.get("/app/finance/payments-compliance").text)  # the period today falls in
+    assert "notice" not in every  # no commissioner chosen
+    rows = {r[0]: r for r in every["payments-compliance"][1:]}
+    # Region A's invoice paid on day 10; region B's approved sum not paid (the period has not ended).
+    assert rows["Commissioner region-a"][1:6] == ["1", "10.0", "100.0%", "0.0%", "0.0%"]
+    assert rows["Commissioner region-b"][1] == "0" and rows["Commissioner region-b"][7] == "100.0%"
+    chosen = finance.get("/app/finance/payments-compliance", period="2026-H1", commissioner_id=world.lead_b)
+    notice = dict(page_tables(chosen.text)["notice"][1:])
+    assert notice["Contracting authority"] == "Commissioner region-b" and notice["Approved by"] == "Not yet approved"
+    assert (notice["First day of the reporting period"], notice["Publish by"]) == ("1 April 2026", "29 October 2026")
+
+
 def test_bad_filters_are_shown_against_their_fields(finance: Visitor) -> None:
     refused = finance.get("/app/finance", **{"as_at-day": "30", "as_at-month": "2", "as_at-year": "2026"})
     assert refused.status_code == 422 and error_summary(refused.text) == ["The date must be a real date"]
@@ -179,11 +199,10 @@ def test_bad_filters_are_shown_against_their_fields(finance: Visitor) -> None:
     assert error_summary(finance.get("/app/finance", group_by="everything").text) == ["Select one of the options"]
     too_early = finance.get("/app/finance", **{"as_at-day": "1", "as_at-month": "1", "as_at-year": "1800"})
     assert too_early.status_code == 422 and error_summary(too_early.text)[0].startswith("As at:")
-    backwards = finance.get(
-        "/app/finance/prompt-payment",
-        **{"from-day": "1", "from-month": "6", "from-year": "2026", "to-day": "1", "to-month": "5", "to-year": "2026"},
-    )
-    assert error_summary(backwards.text) == ["The end date must be the same as or after the start date"]
+    before_commencement = finance.get("/app/finance/payments-compliance", period="2025-H1")
+    assert before_commencement.status_code == 422 and error_summary(before_commencement.text) == [
+        "Select one of the options"
+    ]
 
 
 def test_a_commissioner_sees_only_their_own(market: Market, world: FinanceWorld) -> None:
@@ -209,6 +228,11 @@ def test_a_commissioner_sees_only_their_own(market: Market, world: FinanceWorld)
     assert "Aged payables" in own.get("/app/finance/aged-payables").text
     aged = page_tables(own.get("/app/finance/aged-payables").text)
     assert "aged-payables" not in aged  # region B's unpaid invoice is not theirs: nothing owed is listed
+    compliance = own.get("/app/finance/payments-compliance", period="2026-H1")
+    shown = page_tables(compliance.text)
+    assert [r[0] for r in shown["payments-compliance"][1:]] == ["Commissioner region-a"]
+    assert shown["notice"][1] == ["Contracting authority", "Commissioner region-a"]  # their own notice, unasked
+    assert 'name="commissioner_id"' not in compliance.text
     mine = own.get(f"/app/invoices/{world.disputed}")
     assert mine.status_code == 200 and "Record the payment" not in mine.text and "Decide on a line" not in mine.text
 

@@ -17,7 +17,7 @@ import pytest
 
 from ledger.envelope import Actor, make_envelope
 from ledger.errors import RuleViolation
-from ledger.payments import accounts
+from ledger.payments import accounts, compliance
 from tests.market import Market
 from tests.support import count_events
 
@@ -361,12 +361,10 @@ def test_finance_answers_by_any_cut_at_any_date_and_exports_csv(market: Market) 
     assert before_payment["total"]["paid"] == "0" and before_payment["total"]["charged"] == "330.00"
     for group in ("contract", "commissioner", "region", "category", "financial_year", "month"):
         assert market.get("/finance/spend", params={"group_by": group})["lines"]
-    prompt = market.get(
-        "/finance/prompt-payment",
-        params={"from": (submitted - timedelta(days=1)).isoformat(), "to": (submitted + timedelta(days=1)).isoformat()},
-    )
-    share = {p["commissioner_id"]: p for p in prompt["lines"]}
-    assert any(p["paid_within_30_days"] < p["valid_invoices"] for p in share.values())
+    period = compliance.period_of(market.clock.now.date())
+    assert period is not None
+    paid_late = market.get("/finance/payments-compliance", params={"period": period.label})["lines"]
+    assert any(p["paid_in_days_31_to_60"] >= 1 for p in paid_late)  # paid on day 45
     aged = market.get(
         "/finance/aged-payables",
         params={"as_of": (submitted + timedelta(days=40)).isoformat(), "contract_id": contract},

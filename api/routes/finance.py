@@ -1,5 +1,5 @@
-"""Finance: budget lines, their overruns and burn, spend by any cut, aged payables, the prompt-payment figure and the
-CSV exports of every finance table. Its cut is every finance list's."""
+"""Finance: budget lines, their overruns and burn, spend by any cut, aged payables, payments compliance per reporting
+period and a commissioner's notice, and the CSV exports of every finance table. Its cut is every finance list's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from api.errors import invalid
 from api.openapi import Param
 from api.routes.common import day
 from api.specs import Command, Query, QueryContext, Route, route
-from ledger.payments import budgets
+from ledger.payments import budgets, compliance
+from projections.payments import compliance as compliance_view
 from projections.payments import exports, models, queries
 
 TAGS = ("finance",)
@@ -23,6 +24,13 @@ CUT = (
     Param("financial_year", "query", {"type": "string"}, 'e.g. "2026-27"'),
 )
 AS_OF = day("as_of", "Answer as at the end of this day")
+PERIOD = Param(
+    "period",
+    "query",
+    {"type": "string", "pattern": r"^[0-9]{4}-H[12]$"},
+    'Reporting period: "2026-H1" is 1 April to 30 September 2026, "2026-H2" 1 October 2026 to 31 March 2027',
+    True,
+)
 AXIS = Param("axis", "query", {"type": "string", "enum": ["effective", "recorded"]}, "Which clock as_of reads")
 
 
@@ -50,13 +58,28 @@ def _spend(q: QueryContext) -> models.Spend:
     return queries.spend(q.conn, cut(q), group_by, as_of=q.day("as_of"), axis=axis)
 
 
-def _prompt(q: QueryContext) -> models.PromptPayment:
-    start, end = q.day("from"), q.day("to")
-    if start is None or end is None:
-        raise invalid([(n, "required: a date, YYYY-MM-DD") for n, v in (("from", start), ("to", end)) if v is None])
-    if end < start:
-        raise invalid([("to", "must be the same day as from or after it")])
-    return queries.prompt_payment(q.conn, start, end, commissioner_id=q.scoped_uuid("commissioner_id"))
+def _period(q: QueryContext) -> compliance.ReportingPeriod:
+    label = q.param("period")
+    if label is None:
+        raise invalid([("period", 'required: a reporting period, e.g. "2026-H1"')])
+    try:
+        return compliance.reporting_period(label)
+    except ValueError as exc:
+        raise invalid([("period", str(exc))]) from None
+
+
+def _compliance(q: QueryContext) -> models.PaymentsCompliance:
+    period = _period(q)
+    return compliance_view.payments_compliance(q.conn, period, commissioner_id=q.scoped_uuid("commissioner_id"))
+
+
+def _notice(q: QueryContext) -> models.PaymentsComplianceNotice | None:
+    """A commissioner's notice (a commissioner's own, whichever they name); one the catalogue does not know is not
+    found."""
+    period, commissioner_id = _period(q), q.scoped_uuid("commissioner_id")
+    if commissioner_id is None:
+        raise invalid([("commissioner_id", "required: the contracting authority whose notice this is")])
+    return compliance_view.notice(q.conn, period, commissioner_id)
 
 
 def _budgets(q: QueryContext) -> models.BudgetList:
@@ -71,7 +94,7 @@ def _burn(q: QueryContext, line_id: UUID) -> models.BudgetBurn | None:
 
 
 def _export(q: QueryContext, table: str) -> str | None:
-    return exports.export_csv(q.conn, table)
+    return exports.export_csv(q.conn, table, q.ledger.now().date())
 
 
 def routes() -> list[Route]:
@@ -157,14 +180,32 @@ def _views() -> list[Route]:
             ),
         ),
         route(
-            "/finance/prompt-payment",
+            "/finance/payments-compliance",
             get=Query(
-                "finance.prompt_payment",
-                "Share of valid invoices paid within 30 days, per commissioner (Procurement Act 2023 s.69)",
-                _prompt,
-                models.PromptPayment,
+                "finance.payments_compliance",
+                "Payments compliance per commissioner for a six-month reporting period: mean days to pay, the"
+                " share of invoices paid in days 1-30, 31-60 and 61 or later, and of sums payable in the period not"
+                " paid in it (Procurement Act 2023 s.69, Procurement Regulations 2024 reg. 38)",
+                _compliance,
+                models.PaymentsCompliance,
                 views=VIEWS,
-                params=(day("from", "First day", True), day("to", "Last day", True), CUT[2]),
+                params=(PERIOD, CUT[2]),
+                tags=TAGS,
+            ),
+        ),
+        route(
+            "/finance/payments-compliance/notice",
+            get=Query(
+                "finance.payments_compliance_notice",
+                "A commissioner's payments compliance notice (UK17) for a reporting period, for its finance director"
+                " to approve and publish",
+                _notice,
+                models.PaymentsComplianceNotice,
+                views=VIEWS,
+                params=(
+                    PERIOD,
+                    Param("commissioner_id", "query", {"type": "string", "format": "uuid"}, "Commissioner", True),
+                ),
                 tags=TAGS,
             ),
         ),
@@ -172,7 +213,8 @@ def _views() -> list[Route]:
             "/finance/export/{table}",
             get=Query(
                 "finance.export",
-                "CSV export: postings, charges, refused-charges, invoices, payments or budget-lines",
+                "CSV export: postings, charges, refused-charges, invoices, payments, budget-lines or"
+                " payments-compliance (every reporting period's figures per commissioner)",
                 _export,
                 {"type": "string"},
                 views=VIEWS,

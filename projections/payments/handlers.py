@@ -12,10 +12,12 @@ import msgspec
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
-from ledger.payments import money
+from ledger.payments import compliance, money
 from ledger.payments.accounts import ContractAccount
 from ledger.payments.budgets import BudgetLine
 from projections.base import LoggedEvent, View, fetch_one
+from projections.payments.compliance import invoice_facts
+from projections.sql import Where
 
 _encode = msgspec.json.Encoder(decimal_format="string")
 
@@ -39,7 +41,7 @@ def _kind(account: str, event_type: str) -> tuple[str, int] | None:
 
 class PaymentsView(View):
     name = "payments"
-    code_version = "3"
+    code_version = "4"  # 4: the day an invoice was received and its decisions took effect; paid days (0027)
     tables = (
         "finance_invoice_decisions",
         "finance_rollup",
@@ -175,17 +177,21 @@ class PaymentsView(View):
                 _invoice_submitted(cur, logged, contract_id)
             case ContractAccount.InvoiceLineApproved():
                 _invoice_line_approved(cur, logged)
+                _settle(cur, e.invoice_id)
                 self._journal(cur, logged, e.postings, contract_id, today)
             case ContractAccount.InvoiceLineDisputed():
                 _invoice_line_disputed(cur, logged)
+                _settle(cur, e.invoice_id)
             case ContractAccount.CreditNoteIssued():
                 _credit_note_issued(cur, logged)
+                _settle(cur, e.invoice_id)
                 self._journal(cur, logged, e.postings, contract_id, today)
             case ContractAccount.PaymentMade():
                 _payment_made(cur, logged, contract_id)
+                _settle(cur, e.invoice_id)
                 self._journal(cur, logged, e.postings, contract_id, e.paid_on)
             case ContractAccount.PaymentReversed():
-                _payment_reversed(cur, logged)
+                _settle(cur, _payment_reversed(cur, logged))
                 self._journal(cur, logged, e.postings, contract_id, today)
         if contract_id is not None:
             cur.execute(
@@ -303,8 +309,8 @@ def _invoice_submitted(cur: Cursor[Any], logged: LoggedEvent, contract_id: UUID 
     lines = msgspec.to_builtins(e.lines)
     cur.execute(
         "INSERT INTO finance_invoices (invoice_id, contract_id, supplier_id, commissioner_id,"
-        " invoice_number, period_start, period_end, submitted_at, claimed, flagged_lines, lines)"
-        " SELECT %s, contract_id, supplier_id, commissioner_id, %s, %s, %s, %s, %s, %s, %s"
+        " invoice_number, period_start, period_end, submitted_at, received_on, claimed, flagged_lines, lines)"
+        " SELECT %s, contract_id, supplier_id, commissioner_id, %s, %s, %s, %s, %s, %s, %s, %s"
         " FROM finance_accounts WHERE contract_id = %s",
         (
             e.invoice_id,
@@ -312,6 +318,7 @@ def _invoice_submitted(cur: Cursor[Any], logged: LoggedEvent, contract_id: UUID 
             e.period_start,
             e.period_end,
             logged.envelope.recorded_at,
+            logged.envelope.effective_at.astimezone(UTC).date(),
             sum((line.claimed for line in e.lines), Decimal(0)),
             sum(1 for line in e.lines if line.flag),
             _json(lines),
@@ -325,7 +332,7 @@ def _decided(cur: Cursor[Any], logged: LoggedEvent, kind: str, amount: Decimal |
     e = logged.event
     cur.execute(
         "INSERT INTO finance_invoice_decisions (position, invoice_id, line, kind, amount, reason, decided_by,"
-        " recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " recorded_at, effective_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             logged.position,
             e.invoice_id,
@@ -335,6 +342,7 @@ def _decided(cur: Cursor[Any], logged: LoggedEvent, kind: str, amount: Decimal |
             reason,
             logged.envelope.actor_id,
             logged.envelope.recorded_at,
+            logged.envelope.effective_at.astimezone(UTC).date(),
         ),
     )
 
@@ -376,14 +384,11 @@ def _payment_made(cur: Cursor[Any], logged: LoggedEvent, contract_id: UUID | Non
         " recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
         (e.payment_id, e.invoice_id, contract_id, e.amount, e.paid_on, e.remittance_reference, at),
     )
-    cur.execute(
-        "UPDATE finance_invoices SET paid = paid + %(a)s, fully_paid_on = CASE WHEN paid + %(a)s"
-        " >= approved - credited AND approved > 0 THEN %(on)s ELSE NULL END WHERE invoice_id = %(i)s",
-        {"a": e.amount, "on": e.paid_on, "i": e.invoice_id},
-    )
+    cur.execute("UPDATE finance_invoices SET paid = paid + %s WHERE invoice_id = %s", (e.amount, e.invoice_id))
 
 
-def _payment_reversed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+def _payment_reversed(cur: Cursor[Any], logged: LoggedEvent) -> UUID | None:
+    """The reversal kept on the payment; the invoice it was made against."""
     e = logged.event
     row = fetch_one(
         cur,
@@ -391,8 +396,17 @@ def _payment_reversed(cur: Cursor[Any], logged: LoggedEvent) -> None:
         " RETURNING invoice_id, amount",
         (e.reason, e.payment_id),
     )
-    if row:
-        cur.execute(
-            "UPDATE finance_invoices SET paid = paid - %s, fully_paid_on = NULL WHERE invoice_id = %s",
-            (row[1], row[0]),
-        )
+    if row is None:
+        return None
+    cur.execute("UPDATE finance_invoices SET paid = paid - %s WHERE invoice_id = %s", (row[1], row[0]))
+    return row[0]
+
+
+def _settle(cur: Cursor[Any], invoice_id: UUID | None) -> None:
+    """The day the invoice was paid, as the domain decides it from its facts: when its last payable sum was paid,
+    once every line is decided (a line approved after a payment leaves it unpaid again)."""
+    if invoice_id is None:
+        return
+    facts = invoice_facts(cur.connection, Where().add("i.invoice_id = %s", invoice_id))
+    paid = compliance.paid_on(facts[0]) if facts else None
+    cur.execute("UPDATE finance_invoices SET fully_paid_on = %s WHERE invoice_id = %s", (paid, invoice_id))

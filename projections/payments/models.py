@@ -1,5 +1,5 @@
-"""The payments view's answers: spend, aged payables, prompt payment, a contract's account, invoices, payments
-and budget lines; and the cut of finance a query asks about."""
+"""The payments view's answers: spend, aged payables, payments compliance and its notice, a contract's account,
+invoices, payments and budget lines; and the cut of finance a query asks about."""
 
 from __future__ import annotations
 
@@ -62,20 +62,85 @@ class AgedPayables(msgspec.Struct, kw_only=True):
     items: list[AgedPayable]
 
 
-class PromptPaymentLine(msgspec.Struct, kw_only=True):
+class PaymentsComplianceLine(msgspec.Struct, kw_only=True):
+    """One commissioner's figures for a reporting period (Procurement Regulations 2024 reg. 38(2)(c), (d)):
+    invoices paid in the period, counted on the day their last payable sum was paid, day 1 being the day after the
+    invoice was received; sums that became payable (approved) in the period, and those not paid by its last day.
+    Percentages of 100, to one decimal place (none when there is nothing to count)."""
+
+    period: str
+    first_day: date
+    last_day: date
     commissioner_id: UUID
     commissioner_name: str | None
-    valid_invoices: int
-    paid_within_30_days: int
-    share: Decimal | None
+    invoices_paid: int
+    mean_days_to_pay: Decimal | None
+    paid_in_days_1_to_30: int
+    paid_in_days_31_to_60: int
+    paid_on_day_61_or_later: int
+    percent_paid_in_days_1_to_30: Decimal | None
+    percent_paid_in_days_31_to_60: Decimal | None
+    percent_paid_on_day_61_or_later: Decimal | None
+    sums_payable: int
+    sums_payable_value: Decimal
+    sums_not_paid_in_period: int
+    sums_not_paid_in_period_value: Decimal
+    percent_not_paid_in_period: Decimal | None
 
 
-class PromptPayment(msgspec.Struct, kw_only=True):
-    """Procurement Act 2023 s.69: the share of valid invoices paid within 30 days, per commissioner."""
+class PaymentsCompliance(msgspec.Struct, kw_only=True):
+    """Procurement Act 2023 s.69: each commissioner's payments compliance figures for a six-month reporting period."""
 
-    period_start: date
-    period_end: date
-    lines: list[PromptPaymentLine]
+    period: str
+    first_day: date
+    last_day: date
+    publish_by: date  # s.69(1): the notice is published within 30 days beginning with the period's last day
+    lines: list[PaymentsComplianceLine]
+
+
+class AuthorityInformation(msgspec.Struct, kw_only=True):
+    id: UUID
+    name: str
+    organisation_id: str
+    commissioner_type: str
+    area_code: str
+
+
+class NoticePayments(msgspec.Struct, kw_only=True):
+    """Reg. 38(2)(c): the invoices paid in the period, the mean days they took and the share in each band."""
+
+    invoices_paid: int
+    mean_days_to_pay: Decimal | None
+    percent_paid_in_days_1_to_30: Decimal | None
+    percent_paid_in_days_31_to_60: Decimal | None
+    percent_paid_on_day_61_or_later: Decimal | None
+
+
+class NoticeApproval(msgspec.Struct, kw_only=True):
+    """Reg. 38(2)(e): the statement of the officer responsible for the authority's finances, which the ledger does
+    not hold: the notice is a draft until they approve it."""
+
+    statement: str = "I approve this payments compliance notice."
+    name: str | None = None
+    job_title: str | None = None
+
+
+class PaymentsComplianceNotice(msgspec.Struct, kw_only=True):
+    """A payments compliance notice (UK17) for one contracting authority and reporting period: what reg. 38 asks for,
+    ready for the authority's approval and publication on the central digital platform."""
+
+    notice_type: str = "UK17"
+    status: str = "draft"
+    contracting_authority: AuthorityInformation
+    period: str
+    first_day: date
+    last_day: date
+    publish_by: date
+    required: bool  # s.69(1): a payment was made, or a sum became payable, in the period
+    payments: NoticePayments
+    sums_payable: int
+    percent_not_paid_in_period: Decimal | None  # reg. 38(2)(d)
+    approval: NoticeApproval
 
 
 class ChargeLine(msgspec.Struct, kw_only=True):
@@ -149,6 +214,7 @@ class InvoiceSummary(msgspec.Struct, kw_only=True):
     period_start: date
     period_end: date
     submitted_at: str  # PostgreSQL's text form ("2026-03-12 10:15:00.123+00"), as the API has always answered it
+    received_on: date  # the invoice day: the day its submission took effect (UTC)
     claimed: Decimal
     approved: Decimal
     credited: Decimal

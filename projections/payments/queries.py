@@ -1,6 +1,6 @@
-"""Finance's queries over the payments view: spend as at any date, aged payables, prompt payment, a contract's
-account, invoices, payments, budget lines and their burn. What the view names by id (suppliers, commissioners,
-contracts) is named from the catalogue, regions and categories from the reference lists."""
+"""Finance's queries over the payments view: spend as at any date, aged payables, a contract's account, invoices,
+payments, budget lines and their burn (payments compliance: `compliance.py`). What the view names by id (suppliers,
+commissioners, contracts) is named from the catalogue, regions and categories from the reference lists."""
 
 from __future__ import annotations
 
@@ -30,8 +30,6 @@ from projections.payments.models import (
     InvoiceSummary,
     PaymentLine,
     PaymentList,
-    PromptPayment,
-    PromptPaymentLine,
     RefusedCharge,
     Spend,
     SpendLine,
@@ -196,39 +194,6 @@ def aged_payables(conn: psycopg.Connection[Any], cut: FinanceCut, as_of: date) -
     return AgedPayables(as_of=as_of, buckets=buckets, items=items)
 
 
-def prompt_payment(
-    conn: psycopg.Connection[Any], start: date, end: date, *, commissioner_id: UUID | None = None
-) -> PromptPayment:
-    """Valid invoices (every line matched to its charges) received in the period; paid in full in 30 days. Per
-    commissioner (one commissioner's, when given), by name."""
-    where = Where().add("flagged_lines = 0 AND submitted_at::date BETWEEN %s AND %s", start, end)
-    where = where.given(commissioner_id, "commissioner_id = %s")
-    rows = (
-        conn.cursor(row_factory=dict_row)
-        .execute(
-            f"SELECT counted.*, {COMMISSIONER_NAME.format('counted.commissioner_id')} AS commissioner_name FROM ("
-            "SELECT commissioner_id, count(*) AS valid_invoices,"
-            " count(*) FILTER (WHERE fully_paid_on IS NOT NULL AND fully_paid_on <= submitted_at::date + 30)"
-            "   AS paid_within_30_days"
-            f" FROM finance_invoices WHERE {where.sql} GROUP BY commissioner_id) counted"
-            " ORDER BY commissioner_name, commissioner_id",
-            where.params,
-        )
-        .fetchall()
-    )
-    return PromptPayment(
-        period_start=start,
-        period_end=end,
-        lines=[
-            PromptPaymentLine(
-                share=(Decimal(r["paid_within_30_days"]) / Decimal(r["valid_invoices"])).quantize(Decimal("0.001")),
-                **r,
-            )
-            for r in rows
-        ],
-    )
-
-
 def account_summary(conn: psycopg.Connection[Any], contract_id: UUID) -> AccountSummary | None:
     cur = conn.cursor(row_factory=dict_row)
     account = cur.execute(
@@ -301,10 +266,11 @@ _INVOICE_COLUMNS = (
     f" {SUPPLIER_NAME.format('i.supplier_id')} AS supplier_name,"
     f" {COMMISSIONER_NAME.format('i.commissioner_id')} AS commissioner_name,"
     f" {CONTRACT_TITLE.format('i.contract_id')} AS contract_title,"
-    " i.invoice_number, i.period_start, i.period_end, i.submitted_at::text, i.claimed, i.approved, i.credited, i.paid,"
+    " i.invoice_number, i.period_start, i.period_end, i.submitted_at::text, i.received_on,"
+    " i.claimed, i.approved, i.credited, i.paid,"
     f" i.flagged_lines, {_FLAGGED.format('unmatched')} AS unmatched_lines,"
     f" {_FLAGGED.format('over-claimed')} AS over_claimed_lines, i.disputed_lines, i.fully_paid_on,"
-    f" {_INVOICE_STATUS} AS status, coalesce(i.fully_paid_on, %s) - i.submitted_at::date AS age_days"
+    f" {_INVOICE_STATUS} AS status, coalesce(i.fully_paid_on, %s) - i.received_on AS age_days"
 )
 
 

@@ -1,6 +1,6 @@
 """Finance pages (finance officers and auditors; commissioners for their own): money by any cut, budget lines and
 their burn, invoices and their three-way match (and finance's decisions on them), a contract's account, aged payables
-and prompt payment. Each page runs the finance operations by name, and every table on them downloads as CSV."""
+and payments compliance. Each page runs the finance operations by name, and every table on them downloads as CSV."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def routes(operations: Operations) -> list[tuple[str, Any]]:
         ("/app/finance/budgets", budgets.Budgets(operations)),
         ("/app/finance/budgets/{line_id}", budgets.BudgetLine(operations)),
         ("/app/finance/aged-payables", payables.AgedPayables(operations)),
-        ("/app/finance/prompt-payment", payables.PromptPayment(operations)),
+        ("/app/finance/payments-compliance", payables.PaymentsCompliance(operations)),
         ("/app/invoices", invoices.Invoices(operations)),
         ("/app/invoices/{invoice_id}", invoices.Invoice(operations)),
         ("/app/invoices/{invoice_id}/decision", invoices.InvoiceDecision(operations, invoices.DECIDE)),
