@@ -7,7 +7,7 @@ from typing import Any
 
 import falcon
 
-from api import media
+from api import media, policy
 from api.openapi import Operation
 from api.operations import Call, Operations, Outcome, Wire
 from api.specs import Query, Route
@@ -22,7 +22,8 @@ class Endpoint:
 
     def serve(self, name: str, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         call = Call(
-            actor=req.context.actor,
+            # A public operation reads no token: its caller is anonymous (api/app.py Authentication).
+            actor=getattr(req.context, "actor", None) or policy.ANONYMOUS,
             path=params,
             query=req.params,
             purpose=req.get_header("X-Purpose") or req.get_param("purpose"),

@@ -35,6 +35,7 @@ class Rule:
     roles: frozenset[Role]
     scope: str = "none"  # which resource the path (or body) names; see SCOPES
     personal_data: bool = False  # reads are logged with their purpose; auditors need the privilege
+    public: bool = False  # public data: anyone, with a token or without (the operation is declared public too)
 
 
 def rule(*roles: Role | frozenset[Role], scope: str = "none", personal_data: bool = False) -> Rule:
@@ -43,6 +44,10 @@ def rule(*roles: Role | frozenset[Role], scope: str = "none", personal_data: boo
         flat |= set(r) if isinstance(r, frozenset) else {r}
     return Rule(frozenset(flat), scope, personal_data)
 
+
+# Who calls a public operation without a token: no role, no organisation (a token, when sent, is not read).
+ANONYMOUS = Actor(id="anonymous", role="public")
+PUBLIC = Rule(EVERYONE, public=True)
 
 # -- the matrix ------------------------------------------------------------------------------------
 
@@ -213,6 +218,9 @@ RULES: dict[str, Rule] = {
         f"foi.requests.{document}": rule(R.FOI_OFFICER, R.AUDITOR)
         for document in ("disclosure", "disclosure_html", "disclosure_values", "suggested_redactions")
     },
+    # The OCDS publication is public data: anyone, without a token (ADR 32).
+    "ocds.release_packages": PUBLIC,
+    "ocds.record_package": PUBLIC,
 }
 
 
@@ -221,6 +229,8 @@ def refusal(name: str, actor: Actor, operation: str) -> str | None:
     rule_ = RULES.get(name)
     if rule_ is None:
         return "no access rule covers this operation"
+    if rule_.public:
+        return None
     if actor.role not in rule_.roles:
         return f"the {actor.role} role may not {operation}"
     if rule_.personal_data and actor.role == R.AUDITOR and PERSONAL_DATA not in actor.privileges:

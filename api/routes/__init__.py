@@ -16,6 +16,7 @@ from api.routes import (
     contracts,
     finance,
     foi,
+    ocds,
     personal_data,
     programmes,
     questionnaires,
@@ -43,6 +44,7 @@ FAMILIES = (
     personal_data,
     audit,
     foi,
+    ocds,
 )
 
 
