@@ -313,6 +313,7 @@ class PublicationView(View):
         document = ocds.notice_document(Notice.CONTRACT_TERMINATION, str(logged.position), at, description=e.grounds)
         contract = {
             "id": str(logged.originator_id),
+            "awardID": _award_id(call_off_id),
             "status": "terminated",
             "period": {"endDate": ocds.day(e.effective_date)},
             "documents": [document],
@@ -353,7 +354,9 @@ class PublicationView(View):
             "documents": [ocds.notice_document(Notice.PAYMENTS, str(logged.position), at)],
         }
         body = {
-            "contracts": [{"id": str(contract_id), "implementation": implementation}],
+            "contracts": [
+                {"id": str(contract_id), "awardID": _award_id(call_off_id), "implementation": implementation}
+            ],
             "parties": [ocds.commissioner_party(payer, ["payer"]), ocds.supplier_party(payee, ["payee"])],
         }
         _publish_call_off(cur, logged, ["implementation"], Notice.PAYMENTS, body, process=call_off_id)
@@ -440,7 +443,13 @@ def _amend(cur: Cursor[Any], logged: LoggedEvent, contract: dict[str, Any], rati
         "description": description,
     }
     document = ocds.notice_document(Notice.CONTRACT_CHANGE, str(logged.position), at)
-    changed = {"id": str(logged.originator_id), **contract, "amendments": [amendment], "documents": [document]}
+    changed = {
+        "id": str(logged.originator_id),
+        "awardID": _award_id(call_off_id),
+        **contract,
+        "amendments": [amendment],
+        "documents": [document],
+    }
     body = {"contracts": [changed]}
     _publish_call_off(cur, logged, ["contractAmendment"], Notice.CONTRACT_CHANGE, body, process=call_off_id)
 
@@ -492,9 +501,30 @@ def _set_members(cur: Cursor[Any], logged: LoggedEvent, *, active: bool) -> None
     _membership(cur, logged, sid, lots, "active" if active else "cancelled", "awardUpdate")
 
 
+def _parties(cur: Cursor[Any], process: str, parties: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each party once, with every role it has had in the process so far: a party's roles merge as a whole list
+    (the latest release's stand), so each release names them all."""
+    merged: dict[str, dict[str, Any]] = {}
+    for party in parties:
+        known = merged.get(party["id"])
+        merged[party["id"]] = {**party, "roles": [*known["roles"], *party["roles"]]} if known else party
+    for party in merged.values():
+        earlier = _one(
+            cur,
+            "SELECT array_agg(DISTINCT role) FROM publication_releases,"
+            " jsonb_array_elements(release->'parties') AS p, jsonb_array_elements_text(p->'roles') AS role"
+            " WHERE process = %s AND p->>'id' = %s",
+            (process, party["id"]),
+        )[0]
+        party["roles"] = list(dict.fromkeys([*(earlier or []), *party["roles"]]))
+    return list(merged.values())
+
+
 def _publish(
     cur: Cursor[Any], logged: LoggedEvent, process: str, tags: list[str], notice: str, body: dict[str, Any]
 ) -> None:
+    if "parties" in body:
+        body = {**body, "parties": _parties(cur, process, body["parties"])}
     release = {"date": ocds.stamp(logged.envelope.recorded_at), "tag": tags, "initiationType": "tender", **body}
     cur.execute(
         "INSERT INTO publication_releases (position, process, recorded_at, tags, notice_type, release)"
