@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 

@@ -96,7 +96,7 @@ def routes() -> list[Route]:
             "/ocds/record-packages/{ocid}",
             get=Query(
                 "ocds.record_package",
-                "One process's record: its releases, compiled release and versioned release",
+                "One process's record: its releases and its compiled release",
                 record_package,
                 ocds.RecordPackage,
                 views=("publication",),

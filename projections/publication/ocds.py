@@ -255,11 +255,10 @@ class Record(msgspec.Struct, kw_only=True, rename="camel"):
     ocid: str
     releases: list[msgspec.Raw]
     compiled_release: msgspec.Raw
-    versioned_release: msgspec.Raw
 
 
 class RecordPackage(msgspec.Struct, kw_only=True, rename="camel"):
-    """An OCDS record package: one process's record, its releases, compiled release and versioned release."""
+    """An OCDS record package: one process's record, its releases and its compiled release."""
 
     uri: str
     version: str
@@ -295,9 +294,9 @@ def merger() -> ocdsmerge.Merger:
 
 
 def record_package(uri: str, published: datetime, process_ocid: str, releases: list[dict[str, Any]]) -> RecordPackage:
-    merge = merger()
-    compiled = merge.create_compiled_release(releases)
-    versioned = merge.create_versioned_release(releases)
+    # No versioned release: the standard's versioned-release schema knows nothing of the UK profile's fields, so a
+    # versioned release of them would not validate (ADR 32).
+    compiled = merger().create_compiled_release(releases)
     return RecordPackage(
         uri=uri,
         version=VERSION,
@@ -311,7 +310,6 @@ def record_package(uri: str, published: datetime, process_ocid: str, releases: l
                 ocid=process_ocid,
                 releases=[raw(r) for r in releases],
                 compiled_release=raw(compiled),
-                versioned_release=raw(versioned),
             )
         ],
     )
