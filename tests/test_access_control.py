@@ -23,6 +23,10 @@ BID, CASE, PO, COM = "supplier_bid_manager", "provider_caseworker", "probation_p
 AUTH, ADMIN, FIN, AUD, FOI = "authority", "administrator", "finance_officer", "auditor", "foi_officer"
 
 
+# Operations that answer without a token (public data).
+PUBLIC = frozenset({"ocds.release_packages", "ocds.record_package"})
+
+
 def allow(*roles: str | frozenset[str], scoped: tuple[str, ...] = ()) -> tuple[frozenset[str], frozenset[str]]:
     flat: set[str] = set()
     for r in roles:
@@ -147,6 +151,9 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "finance.aged_payables": allow(FIN, AUD, COM),
     "finance.prompt_payment": allow(FIN, AUD, COM),
     "finance.export": allow(FIN, AUD),
+    # The OCDS publication is public data: every role, and no token at all (PUBLIC below).
+    "ocds.release_packages": allow(ALL),
+    "ocds.record_package": allow(ALL),
     "audit.personal_data_reads": allow(AUD),
     "audit.events": allow(AUD, FOI),
     "audit.aggregate": allow(AUD, FOI),
@@ -267,6 +274,7 @@ def world(make_database, settings):
         "position": "1",
         "request_id": foi_request,
         "redaction_id": redaction,
+        "ocid": f"{m.settings.ocds_ocid_prefix}-{call_off}",
     }
     orgs = {
         "own": {BID: supplier, CASE: supplier, COM: m.orgs[lead], PO: ("region-a", "po-jones")},
@@ -302,7 +310,11 @@ def test_every_operation_has_an_expectation(world) -> None:
     documented = {
         op["operationId"] for methods in spec["paths"].values() for op in methods.values() if op.get("security") != []
     }
-    assert documented == names  # every secured operation of the document is one of the registry, by its name
+    assert documented == names - PUBLIC  # every secured operation of the document is one of the registry, by its name
+    public = {
+        op["operationId"] for methods in spec["paths"].values() for op in methods.values() if op.get("security") == []
+    }
+    assert PUBLIC <= public
 
 
 def test_permission_matrix(world) -> None:
@@ -430,8 +442,11 @@ def test_health_and_the_openapi_document_are_open_and_everything_else_is_closed(
     m, _, _ = world
     for path in ("/health/live", "/openapi.json", "/docs"):
         assert m.client.simulate_get(path).status_code == 200
-    for _, method, path in operations(m):
-        assert m.client.simulate_request(method, path.replace("{", "").replace("}", "")).status_code in (401, 404)
+    for name, method, path in operations(m):
+        answer = m.client.simulate_request(method, path.replace("{", "").replace("}", "")).status_code
+        assert answer in ((200, 404) if name in PUBLIC else (401, 404)), name
+    ocid = f"{m.settings.ocds_ocid_prefix}-dynamic-market"
+    assert m.client.simulate_get(f"/ocds/record-packages/{ocid}").status_code == 200  # public data: no token
 
 
 def test_an_operation_without_a_rule_is_refused_to_everyone(world, monkeypatch) -> None:
