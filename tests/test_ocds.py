@@ -161,6 +161,15 @@ def journey(market: Market) -> dict[str, Any]:
     )
     assert paid.status_code == 201, paid.text
     market.position = paid.json["position"]
+    reversal = {"payment_id": paid.json["id"], "reason": "Paid to the wrong bank account"}
+    market.post(f"/contracts/{contract}/payment-reversals", reversal, role="finance_officer")
+    paid = market.client.simulate_post(
+        f"/contracts/{contract}/invoices/{inv}/payments",
+        json={"amount": amount, "paid_on": today.isoformat(), "remittance_reference": "BACS-REMIT-78"},
+        headers={**market.headers(role="finance_officer"), "Idempotency-Key": "ocds-payment-again"},
+    )
+    assert paid.status_code == 201, paid.text
+    market.position = paid.json["position"]
     market.clock.advance(days=1)
     market.post(
         f"/contracts/{contract}/termination",
@@ -213,6 +222,8 @@ def test_every_public_event_is_a_release_with_its_tags_and_uk_notice_type(market
         (["contractAmendment"], ["UK10"]),  # varied
         (["contractAmendment"], ["UK10"]),  # extended
         (["implementation"], ["UK8"]),  # paid
+        (["implementationUpdate"], ["UK8"]),  # the payment reversed
+        (["implementation"], ["UK8"]),  # paid again
         (["contractTermination"], ["UK11"]),
     ]
     compiled = call_off["compiledRelease"]
@@ -231,8 +242,9 @@ def test_every_public_event_is_a_release_with_its_tags_and_uk_notice_type(market
     (contract,) = compiled["contracts"]
     assert contract["status"] == "terminated" and contract["value"]["amount"] == 975000
     assert [a["rationale"] for a in contract["amendments"]] == ["More referrals expected", "Good performance"]
-    (transaction,) = contract["implementation"]["transactions"]
-    assert str(transaction["value"]["amount"]) == str(float(journey["amount"]))
+    transaction, reversal, again = contract["implementation"]["transactions"]
+    assert str(transaction["value"]["amount"]) == str(again["value"]["amount"]) == str(float(journey["amount"]))
+    assert reversal["value"]["amount"] == -transaction["value"]["amount"] and reversal["payee"] == transaction["payee"]
     assert transaction["payee"]["id"] == "GB-COH-01234567"
     assert transaction["payer"]["id"].startswith("commissioner-")
     roles = {p["id"]: set(p["roles"]) for p in compiled["parties"]}
@@ -297,6 +309,8 @@ def test_nothing_private_is_ever_published(market: Market, journey: dict, tmp_pa
         QUESTION_ASKED,
         *PERSON,
         "BACS-REMIT-77",
+        "BACS-REMIT-78",
+        "wrong bank account",
         "OC-1",
         "Evaluators agreed",
         "Sam Requester",

@@ -59,6 +59,7 @@ class PublicationView(View):
         self.on(Contract.ContractTerminated, self.contract_terminated)
         self.on(ContractAccount.ContractAccountOpened, self.account_opened)
         self.on(ContractAccount.PaymentMade, self.payment_made)
+        self.on(ContractAccount.PaymentReversed, self.payment_reversed)
 
     # -- the dynamic market ------------------------------------------------------------------------
 
@@ -360,6 +361,34 @@ class PublicationView(View):
             "parties": [ocds.commissioner_party(payer, ["payer"]), ocds.supplier_party(payee, ["payee"])],
         }
         _publish_call_off(cur, logged, ["implementation"], Notice.PAYMENTS, body, process=call_off_id)
+
+    @staticmethod
+    def payment_reversed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        """A reversed payment: a transaction of the opposite amount (the published payment stays as it was)."""
+        e = logged.event
+        row = _one(
+            cur,
+            "SELECT r.process, c->>'id', t::text FROM publication_releases AS r,"
+            " jsonb_array_elements(r.release->'contracts') AS c,"
+            " jsonb_array_elements(c->'implementation'->'transactions') AS t WHERE t->>'id' = %s",
+            (str(e.payment_id),),
+        )
+        if row is None:  # paid before the publication knew the contract: nothing published to reverse
+            return
+        process, contract_id, paid = row[0], row[1], ocds.decode(row[2])
+        reversal = {
+            **paid,
+            "id": f"{e.payment_id}-reversal",
+            "date": ocds.stamp(logged.envelope.recorded_at),
+            "value": ocds.value(-paid["value"]["amount"]),
+        }
+        implementation = {
+            "transactions": [reversal],
+            "documents": [ocds.notice_document(Notice.PAYMENTS, str(logged.position), logged.envelope.recorded_at)],
+        }
+        contract = {"id": contract_id, "awardID": _award_id(UUID(process)), "implementation": implementation}
+        body = {"contracts": [contract]}
+        _publish_call_off(cur, logged, ["implementationUpdate"], Notice.PAYMENTS, body, process=UUID(process))
 
 
 # -- helpers -----------------------------------------------------------------------------------------

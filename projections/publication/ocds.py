@@ -25,9 +25,11 @@ MARKET_TITLE = "Probation Services Dynamic Framework"
 PUBLISHER = "HM Prison and Probation Service (Probation Services Dynamic Framework ledger)"
 LICENSE = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 PUBLICATION_POLICY = "https://github.com/ministryofjustice/probation-ledger/blob/main/README.md#publication-ocds"
-# The UK profile and the extensions it depends on, as Find a Tender declares them.
+# The UK profile and the extensions it depends on, as Find a Tender declares them, and the pagination extension that
+# defines a package's `links.next`.
 EXTENSIONS = (
     "https://raw.githubusercontent.com/cabinetoffice/ocds_uk_extension/main/extension.json",
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_pagination_extension/master/extension.json",
     *(
         f"https://raw.githubusercontent.com/open-contracting-extensions/ocds_{name}_extension/master/extension.json"
         for name in (
@@ -52,7 +54,7 @@ class Notice:
     TENDER = "UK4"  # tender notice: the call-off published, and what the tender stage makes public after
     CONTRACT_AWARD = "UK6"  # contract award notice: the award, with the standstill period
     CONTRACT_DETAILS = "UK7"  # contract details notice: the contract signed
-    PAYMENTS = "UK8"  # payments over the threshold made under a contract (s.70 information about payments)
+    PAYMENTS = "UK8"  # contract payments notice: payments made under the contract (s.70 information about payments)
     CONTRACT_CHANGE = "UK10"  # contract change notice: a variation or an extension
     CONTRACT_TERMINATION = "UK11"  # contract termination notice
     PROCUREMENT_TERMINATION = "UK12"  # procurement termination notice: a call-off cancelled, or no award
@@ -77,7 +79,7 @@ NOTICE_TITLES = {
     Notice.TENDER: "Tender notice",
     Notice.CONTRACT_AWARD: "Contract award notice",
     Notice.CONTRACT_DETAILS: "Contract details notice",
-    Notice.PAYMENTS: "Payments notice",
+    Notice.PAYMENTS: "Contract payments notice",
     Notice.CONTRACT_CHANGE: "Contract change notice",
     Notice.CONTRACT_TERMINATION: "Contract termination notice",
     Notice.PROCUREMENT_TERMINATION: "Procurement termination notice",
