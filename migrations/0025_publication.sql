@@ -39,6 +39,14 @@ CREATE TABLE publication_contracts (
 );
 CREATE INDEX publication_contracts_account_idx ON publication_contracts (account_id);
 
+-- Every role each party has had in each process: a release names them all (roles merge as a whole list).
+CREATE TABLE publication_roles (
+    process  text   NOT NULL,
+    party    text   NOT NULL,  -- the party's OCDS id
+    roles    text[] NOT NULL,
+    PRIMARY KEY (process, party)
+);
+
 CREATE TABLE publication_members (
     supplier_id uuid NOT NULL,
     lot         text NOT NULL,

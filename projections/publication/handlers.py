@@ -35,6 +35,7 @@ class PublicationView(View):
         "publication_call_offs",
         "publication_contracts",
         "publication_members",
+        "publication_roles",
     )
 
     def register(self) -> None:
@@ -341,6 +342,8 @@ class PublicationView(View):
             "SELECT contract_id, call_off_id, supplier_id, payer_id FROM publication_contracts WHERE account_id = %s",
             (logged.originator_id,),
         )
+        if row is None:  # an account of no published contract (none such is opened today): nothing to publish
+            return
         contract_id, call_off_id, supplier_id, payer_id = row
         payer, payee = _party(cur, payer_id), _party(cur, supplier_id)
         transaction = {
@@ -539,13 +542,14 @@ def _parties(cur: Cursor[Any], process: str, parties: list[dict[str, Any]]) -> l
         merged[party["id"]] = {**party, "roles": [*known["roles"], *party["roles"]]} if known else party
     for party in merged.values():
         earlier = _one(
-            cur,
-            "SELECT array_agg(DISTINCT role) FROM publication_releases,"
-            " jsonb_array_elements(release->'parties') AS p, jsonb_array_elements_text(p->'roles') AS role"
-            " WHERE process = %s AND p->>'id' = %s",
-            (process, party["id"]),
-        )[0]
-        party["roles"] = list(dict.fromkeys([*(earlier or []), *party["roles"]]))
+            cur, "SELECT roles FROM publication_roles WHERE process = %s AND party = %s", (process, party["id"])
+        )
+        party["roles"] = list(dict.fromkeys([*(earlier[0] if earlier else []), *party["roles"]]))
+        cur.execute(
+            "INSERT INTO publication_roles (process, party, roles) VALUES (%s, %s, %s)"
+            " ON CONFLICT (process, party) DO UPDATE SET roles = excluded.roles",
+            (process, party["id"], party["roles"]),
+        )
     return list(merged.values())
 
 
