@@ -55,10 +55,11 @@ def release_packages(q: QueryContext) -> ocds.ReleasePackage:
 
 def record_package(q: QueryContext, ocid: str) -> ocds.RecordPackage | None:
     prefix, base = _settings(q)
+    as_recorded = q.moment("as_recorded")  # malformed is 422 whatever the ocid
     process = ocds.process_of(prefix, ocid)
     if process is None:
         return None
-    releases = queries.process_releases(q.conn, prefix, process, q.moment("as_recorded"))
+    releases = queries.process_releases(q.conn, prefix, process, as_recorded)
     if not releases:
         return None
     return ocds.record_package(f"{base}/ocds/record-packages/{ocid}", q.ledger.now(), ocid, releases)

@@ -11,7 +11,7 @@ import msgspec
 from psycopg import Cursor
 from psycopg.rows import tuple_row
 
-from ledger.framework import categories
+from ledger.framework import categories, geography
 from ledger.framework.commissioners import Commissioner
 from ledger.framework.reference import ReferenceList
 from ledger.framework.suppliers import Supplier
@@ -180,10 +180,10 @@ class PublicationView(View):
             },
             "awardCriteria": "ratedCriteria",
             "awardCriteriaDetails": f"Weighted criteria: {weights}",
-            "contractPeriod": {"durationInDays": None, "durationInMonths": draft.initial_term_months},
+            "contractPeriod": {"durationInMonths": draft.initial_term_months},
+            "deliveryLocations": [{"description": geography.BY_CODE[draft.geography].name}],
             "documents": [ocds.notice_document(Notice.TENDER, str(logged.position), at)],
         }
-        del tender["contractPeriod"]["durationInDays"]
         if e.short_window_ground:
             tender["procurementMethodRationale"] = (
                 f"A response window shorter than 28 days, on the ground "

@@ -96,7 +96,7 @@ OCDS_MERGE_RULES: dict[tuple[str, ...], str] = {
     ("date",): "omitWhenMerged",
     ("tag",): "omitWhenMerged",
     ("parties", "roles"): "wholeListMerge",
-    ("tender", "additionalProcurementCategories"): "wholeListMerge",
+    ("tender", "deliveryLocations"): "wholeListMerge",
     ("relatedProcesses", "relationship"): "wholeListMerge",
 }
 
