@@ -296,7 +296,10 @@ def test_nothing_private_is_ever_published(market: Market, journey: dict, tmp_pa
 
     monkeypatch.setenv("DATABASE_URL", market.url)
     assert main(["ocds", "export", str(tmp_path / "export")]) == 0
-    texts += [p.read_text() for p in sorted((tmp_path / "export").rglob("*")) if p.is_file()]
+    exported = tmp_path / "export"
+    assert (exported / "release-packages" / "00001.json").is_file() and (exported / "csv" / "releases.csv").is_file()
+    assert len(list((exported / "record-packages").glob("*.json"))) == 3
+    texts += [p.read_text() for p in sorted(exported.rglob("*")) if p.is_file()]
     assert len(texts) > 6
     forbidden = [
         LOSER_PRICE,
@@ -389,6 +392,17 @@ def test_the_declared_merge_rules_are_the_schemas_for_every_path_the_ledger_emit
     expected = {path: rule for path, rule in schema_rules.items() if path in emitted}
     assert {p: r for p, r in ocds.OCDS_MERGE_RULES.items() if p in emitted} == expected
     assert all(schema_rules.get(path) == rule for path, rule in ocds.OCDS_MERGE_RULES.items())
+
+
+def test_the_ocid_prefix_is_configuration_with_a_placeholder_by_default(monkeypatch) -> None:
+    from ledger.config import Settings
+
+    monkeypatch.delenv("OCDS_OCID_PREFIX", raising=False)
+    assert Settings.from_env().ocds_ocid_prefix == "ocds-xxxxxx"
+    monkeypatch.setenv("OCDS_OCID_PREFIX", "ocds-b5fd17")
+    assert Settings.from_env().ocds_ocid_prefix == "ocds-b5fd17"
+    assert ocds.process_of("ocds-b5fd17", "ocds-b5fd17-dynamic-market") == "dynamic-market"
+    assert ocds.process_of("ocds-b5fd17", "ocds-xxxxxx-dynamic-market") is None
 
 
 @pytest.mark.parametrize(
