@@ -88,9 +88,6 @@ class Operations:
                     raise ValueError(f"{spec.name!r} names two operations")
                 self._entries[spec.name] = Entry(method, r.path, spec)
         policy.check_rules(self._entries)
-        for name, entry in self._entries.items():
-            if getattr(entry.spec, "public", False) != policy.RULES[name].public:
-                raise ValueError(f"{name}: public in its declaration and its access rule alike, or in neither")
         for entry in self._entries.values():
             self._check_location(entry.spec)
 

@@ -118,7 +118,6 @@ class Query:
     from_ledger: bool = False  # reads the event store itself (authoritative), not a view
     content_type: str = "application/json"  # anything else: the handler returns the body as text
     as_of: AsOf | None = None  # answerable as of a horizon, from the events
-    public: bool = False  # public data: answered without a token (its rule in api/policy.py says so too)
 
     def operation(self) -> Operation:
         errors = (404, 422) + (() if self.from_ledger else (503,))
@@ -127,7 +126,6 @@ class Query:
             self.summary,
             response=self.response,
             errors=errors,
-            public=self.public,
             params=self.params + (() if self.from_ledger else (MIN_POSITION,)) + (HORIZON if self.as_of else ()),
             tags=self.tags,
             description=self.description,

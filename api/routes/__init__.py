@@ -16,8 +16,10 @@ from api.routes import (
     contracts,
     finance,
     foi,
+    framework,
     ocds,
     personal_data,
+    planning,
     programmes,
     questionnaires,
     referrals,
@@ -28,6 +30,7 @@ from api.routes import (
 from api.specs import Route
 
 FAMILIES = (
+    framework,
     suppliers,
     questionnaires,
     commissioners,
@@ -35,6 +38,7 @@ FAMILIES = (
     tenders,
     contracts,
     catalogue,
+    planning,
     referrals,
     unpaid_work,
     programmes,

@@ -1,5 +1,5 @@
 """The OCDS publication (ADR 32): release packages paged as Find a Tender pages them, and a process's record package
-compiled with the standard's own merge. Public data: no token needed."""
+compiled with the standard's own merge. Public data: their rules in api/policy.py (`PUBLIC`) need no token."""
 
 from __future__ import annotations
 
@@ -90,7 +90,6 @@ def routes() -> list[Route]:
                 "of the dynamic market and its call-offs is one release; `links.next` reads on from the last one, "
                 "so a harvest misses and repeats nothing while new releases are published. An empty page has no "
                 "`links.next`: keep the last one to resume.",
-                public=True,
             ),
         ),
         route(
@@ -105,7 +104,6 @@ def routes() -> list[Route]:
                 tags=TAGS,
                 description="The dynamic market's record (its ocid ends `-dynamic-market`) or a call-off's (its ocid "
                 "ends with the call-off's id), compiled with ocdsmerge from the releases published by `as_recorded`.",
-                public=True,
             ),
         ),
     ]
