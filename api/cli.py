@@ -568,6 +568,35 @@ def cmd_foi_disclosure(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ocds_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the whole OCDS publication to a directory, with progress (ADR 32)."""
+    import psycopg
+    from psycopg.rows import tuple_row
+    from rich.progress import Progress
+
+    from projections.publication.export import export
+
+    with (
+        psycopg.connect(_url(settings), autocommit=True, row_factory=tuple_row) as conn,
+        Progress(console=_console(), transient=True) as bar,
+    ):
+        tasks: dict[str, Any] = {}
+
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bar.add_task(step, total=total)
+            bar.update(tasks[step], completed=done, total=total)
+
+        written = export(
+            conn, settings.ocds_ocid_prefix, settings.ocds_base_url, args.directory, datetime.now(UTC), progress
+        )
+    _console().print(
+        f"{written['releases']} releases in {written['release_packages']} release packages, "
+        f"{written['record_packages']} record packages and CSV written to {args.directory}"
+    )
+    return 0
+
+
 def _foi_parser(sub: Any) -> None:
     foi = sub.add_parser("foi", help="Freedom of Information: decision records, requests and disclosures")
     commands = foi.add_subparsers(dest="foi_command", required=True, metavar="FOI_COMMAND")
@@ -586,6 +615,14 @@ def _foi_parser(sub: Any) -> None:
     p.add_argument("request_id", type=UUID, help="the FOI request's id")
     p.add_argument("--html", action="store_true", help="a readable HTML document instead of JSON")
     p.set_defaults(func=cmd_foi_disclosure)
+
+
+def _ocds_parser(sub: Any) -> None:
+    ocds = sub.add_parser("ocds", help="the public OCDS publication of the dynamic market and its call-offs")
+    commands = ocds.add_subparsers(dest="ocds_command", required=True, metavar="OCDS_COMMAND")
+    p = commands.add_parser("export", help="write every release package, record package and a CSV flattening")
+    p.add_argument("directory", type=Path, help="where to write (created if absent)")
+    p.set_defaults(func=cmd_ocds_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -689,6 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_rebuild)
     _foi_parser(sub)
+    _ocds_parser(sub)
     return parser
 
 

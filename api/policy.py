@@ -236,6 +236,9 @@ RULES: dict[str, Rule] = {
         f"foi.requests.{document}": rule(R.FOI_OFFICER, R.AUDITOR)
         for document in ("disclosure", "disclosure_html", "disclosure_values", "suggested_redactions")
     },
+    # The OCDS publication is public data: anyone, without a token (ADR 32).
+    "ocds.release_packages": PUBLIC,
+    "ocds.record_package": PUBLIC,
 }
 
 

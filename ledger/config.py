@@ -74,6 +74,11 @@ class Settings:
     personal_data_key_file: Path | None = None
     # Signs the pages' session cookies (ADR 30); generated into the data directory in development.
     session_secret: str | None = None
+    # The prefix of every ocid the ledger publishes (ADR 32): the Open Contracting Partnership assigns a publisher
+    # its own; the default is the documented placeholder, which marks the data as not yet registered.
+    ocds_ocid_prefix: str = "ocds-xxxxxx"
+    # Where outsiders reach the API: the base of the publication's package URIs and `links.next`.
+    ocds_base_url: str = "http://localhost:8000"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -103,6 +108,8 @@ class Settings:
             personal_data_key_file=Path(pk) if (pk := os.environ.get("PERSONAL_DATA_KEY_FILE", "").strip()) else None,
             checkpoint_key_file=Path(key) if (key := os.environ.get("CHECKPOINT_KEY_FILE", "").strip()) else None,
             session_secret=os.environ.get("SESSION_SECRET", "").strip() or None,
+            ocds_ocid_prefix=os.environ.get("OCDS_OCID_PREFIX", "").strip() or "ocds-xxxxxx",
+            ocds_base_url=(os.environ.get("OCDS_BASE_URL", "").strip() or "http://localhost:8000").rstrip("/"),
         )
 
     @property

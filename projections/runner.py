@@ -19,6 +19,7 @@ from projections.caseload.handlers import CaseloadView
 from projections.catalogue.handlers import CatalogueView
 from projections.leadership import HOLDS_LOCK_SQL, Leadership, leadership_key, lock_identity, view_post
 from projections.payments.handlers import PaymentsView
+from projections.publication.handlers import PublicationView
 from projections.reference import ReferenceView
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class ProjectionFailed(RuntimeError):
 
 def all_views() -> list[View]:
     """Every view the worker maintains, in the order it applies them."""
-    return [ReferenceView(), CatalogueView(), CaseloadView(), PaymentsView()]
+    return [ReferenceView(), CatalogueView(), CaseloadView(), PaymentsView(), PublicationView()]
 
 
 def register_views(conn: psycopg.Connection[Any], views: Sequence[View]) -> None:

@@ -26,6 +26,7 @@ from projections.caseload.handlers import CaseloadView
 from projections.catalogue.handlers import CatalogueView
 from projections.leadership import leadership_key, lock_identity, view_post
 from projections.payments.handlers import PaymentsView
+from projections.publication.handlers import PublicationView
 from projections.rebuild import rebuild
 from projections.reference import ReferenceView
 from projections.runner import ProjectionRunner, positions
@@ -199,17 +200,18 @@ def test_a_standby_takes_over_when_the_leaders_session_dies_and_again_when_its_l
 def test_runners_for_different_views_both_lead_and_every_view_equals_its_rebuild(fresh, running) -> None:
     url, ledger = fresh
     front = running(url, [ReferenceView(), CatalogueView()])
-    back = running(url, [CaseloadView(), PaymentsView()])
+    back = running(url, [CaseloadView(), PaymentsView(), PublicationView()])
     register_many(ledger, 10, "Split")
     head = set_a_budget(ledger)
-    for view in ("reference", "catalogue", "caseload", "payments"):
+    for view in ("reference", "catalogue", "caseload", "payments", "publication"):
         wait_until(lambda view=view: view_position(url, view) == head)
     assert front.leads(view_post("reference")) and front.leads(CATALOGUE)
     assert back.leads(view_post("caseload")) and back.leads(view_post("payments"))
+    assert back.leads(view_post("publication"))
     assert front.applied and back.applied
 
     reports = rebuild(url)
-    assert {r.view for r in reports} == {"reference", "catalogue", "caseload", "payments"}
+    assert {r.view for r in reports} == {"reference", "catalogue", "caseload", "payments", "publication"}
     assert all(r.identical for r in reports), [t.samples for r in reports for t in r.tables if not t.identical]
 
 

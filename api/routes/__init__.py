@@ -17,6 +17,7 @@ from api.routes import (
     finance,
     foi,
     framework,
+    ocds,
     personal_data,
     planning,
     programmes,
@@ -47,6 +48,7 @@ FAMILIES = (
     personal_data,
     audit,
     foi,
+    ocds,
 )
 
 
