@@ -66,6 +66,11 @@ class Settings:
     personal_data_key_file: Path | None = None
     # Signs the pages' session cookies (ADR 30); generated into the data directory in development.
     session_secret: str | None = None
+    # Domain events out (ADR 34): the RabbitMQ the relay publishes to (None: no relay; the pull feed only).
+    broker_url: str | None = None
+    broker_exchange: str = "probation-ledger.events"
+    event_source: str = "urn:uk:gov:justice:probation-ledger"
+    relay_batch_size: int = 500
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,6 +99,10 @@ class Settings:
             personal_data_key_file=Path(pk) if (pk := os.environ.get("PERSONAL_DATA_KEY_FILE", "").strip()) else None,
             checkpoint_key_file=Path(key) if (key := os.environ.get("CHECKPOINT_KEY_FILE", "").strip()) else None,
             session_secret=os.environ.get("SESSION_SECRET", "").strip() or None,
+            broker_url=os.environ.get("BROKER_URL", "").strip() or None,
+            broker_exchange=os.environ.get("BROKER_EXCHANGE", "").strip() or "probation-ledger.events",
+            event_source=os.environ.get("EVENT_SOURCE", "").strip() or "urn:uk:gov:justice:probation-ledger",
+            relay_batch_size=max(1, _int("RELAY_BATCH_SIZE", 500)),
         )
 
     @property

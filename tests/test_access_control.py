@@ -156,6 +156,7 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "audit.checkpoints": allow(GLOBAL),
     "audit.sign_checkpoint": allow(AUD, ADMIN),
     "audit.verify": allow(AUD),
+    "events.feed": allow("subscriber", AUD, ADMIN),
     "audit.verifications": allow(GLOBAL),
     "audit.inclusion_proof": allow(GLOBAL),
     "audit.consistency_proof": allow(GLOBAL),

@@ -14,6 +14,7 @@ from api.routes import (
     catalogue,
     commissioners,
     contracts,
+    events,
     finance,
     foi,
     personal_data,
@@ -43,6 +44,7 @@ FAMILIES = (
     personal_data,
     audit,
     foi,
+    events,
 )
 
 

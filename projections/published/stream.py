@@ -72,6 +72,7 @@ class Item(msgspec.Struct, frozen=True, kw_only=True):
     """One message of the stream, with the key it sits at and the routing key (its CloudEvents `type`)."""
 
     cursor: Cursor
+    id: str
     type: str
     body: bytes  # the CloudEvent, JSON structured mode
 
@@ -122,7 +123,7 @@ def event_message(source: str, logged: Any, event_type: str) -> Item | None:
     if envelope.causation_id is not None:
         message["causationid"] = envelope.causation_id
     message["data"] = data
-    return Item(cursor=cursor, type=cloud_type, body=msgspec.json.encode(message))
+    return Item(cursor=cursor, id=message["id"], type=cloud_type, body=msgspec.json.encode(message))
 
 
 def checkpoint_message(source: str, after: int, row: tuple[Any, ...]) -> Item:
@@ -143,10 +144,13 @@ def checkpoint_message(source: str, after: int, row: tuple[Any, ...]) -> Item:
         key_id=key_id,
         signature=base64.b64encode(bytes(signature)).decode(),
     )
-    return Item(cursor=cursor, type=CHECKPOINT_TYPE, body=msgspec.json.encode(message))
+    return Item(cursor=cursor, id=message["id"], type=CHECKPOINT_TYPE, body=msgspec.json.encode(message))
 
 
-_EVENT_ROWS = f"SELECT {EVENT_COLUMNS}, event_type FROM {EVENTS_TABLE} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+_EVENT_ROWS = (
+    f"SELECT {EVENT_COLUMNS}, event_type FROM {EVENTS_TABLE}"
+    " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+)
 _CHECKPOINT_ROWS = (
     "SELECT p.after_position, c.tree_size, c.root, c.signed_at, c.key_id, c.signature"
     " FROM checkpoint_places p JOIN checkpoints c USING (tree_size)"
