@@ -19,7 +19,7 @@ _CLOUD_EVENT: dict[str, Any] = {
         "specversion": {"const": "1.0"},
         "id": {"type": "string", "description": "Stable per event: `<aggregate id>/<version>`, or `checkpoint/<size>`"},
         "source": {"type": "string"},
-        "type": {"type": "string", "description": "e.g. uk.gov.justice.probation-ledger.referral.attendance-recorded.v1"},
+        "type": {"type": "string", "description": "uk.gov.justice.probation-ledger.<aggregate>.<event>.v1"},
         "subject": {"type": "string", "description": "The aggregate the event belongs to"},
         "time": {"type": "string", "format": "date-time", "description": "When the ledger recorded it"},
         "datacontenttype": {"const": "application/json"},
@@ -37,7 +37,7 @@ FEED_PARAMS = (
     Param(
         "after",
         "query",
-        {"type": "string", "pattern": r"^[0-9]{1,19}(\.[0-9]{1,19})?$"},
+        {"type": "string", "pattern": r"^[0-9]{1,20}(\.[0-9]{1,20})?$"},
         "Read after this place: a log position, or the `sequence` of the last message read (0 or absent: the start)",
     ),
     Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000}, "At most this many messages (100)"),

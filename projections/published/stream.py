@@ -32,7 +32,7 @@ DEFAULT_SOURCE = "urn:uk:gov:justice:probation-ledger"
 CHECKPOINT_TYPE = f"{TYPE_PREFIX}.audit.checkpoint-signed.v{SCHEMA_VERSION}"
 MESSAGE_MEDIA = "application/cloudevents+json"
 BATCH_MEDIA = "application/cloudevents-batch+json"
-_CURSOR = re.compile(r"^([0-9]{1,19})(?:\.([0-9]{1,19}))?$")
+_CURSOR = re.compile(r"^0*([0-9]{1,19})(?:\.0*([0-9]{1,19}))?$")
 
 
 class Cursor(msgspec.Struct, frozen=True, order=True):
@@ -44,7 +44,7 @@ class Cursor(msgspec.Struct, frozen=True, order=True):
     @classmethod
     def parse(cls, text: str) -> Cursor:
         """`P` or `P.T` (leading zeros allowed: the `sequence` attribute of a message is accepted as it is)."""
-        match = _CURSOR.match(text)
+        match = _CURSOR.match(text) if len(text) <= 41 else None
         if match is None:
             raise ValueError("a position (e.g. 42), or the sequence of the last message read (e.g. 42.17)")
         position, tree_size = int(match[1]), int(match[2] or 0)
