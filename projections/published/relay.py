@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,6 +89,8 @@ class Relay:
         source: str,
         batch_size: int = 500,
         retry_seconds: float = 1.0,
+        max_retry_seconds: float = 60.0,
+        on_publish: Callable[[Item], None] | None = None,
     ) -> None:
         self.url = url
         self.broker_url = broker_url
@@ -94,6 +98,8 @@ class Relay:
         self.source = source
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
+        self.max_retry_seconds = max_retry_seconds
+        self.on_publish = on_publish  # called after the broker confirmed each message
         self.mapper = EventMapper()
         self.stopping = threading.Event()
         self.leadership = Leadership(url, [relay_post(exchange)], application_name="ledger relay")
@@ -115,7 +121,10 @@ class Relay:
     def _open_channel(self) -> Any:
         if self._channel is None or self._channel.is_closed:
             self._close_broker()
-            self._broker = pika.BlockingConnection(pika.URLParameters(self.broker_url))
+            parameters = pika.URLParameters(self.broker_url)
+            # The name shows in the broker's connection list, so an operator can see (or close) the relay's.
+            parameters.client_properties = {"connection_name": f"ledger relay {self.exchange} {os.getpid()}"}
+            self._broker = pika.BlockingConnection(parameters)
             channel = self._broker.channel()
             channel.confirm_delivery()  # every publish waits for the broker's ack (or nack)
             channel.exchange_declare(self.exchange, exchange_type="topic", durable=True)
@@ -177,6 +186,8 @@ class Relay:
                 if self.stopping.is_set():
                     return True, 0  # the position stays: what was published is published again
                 self._publish(channel, item)
+                if self.on_publish is not None:
+                    self.on_publish(item)
         if not self._advance(page.next):
             log.info("no longer leading %s: leaving it to its new leader", relay_post(self.exchange))
             return True, 0
@@ -194,7 +205,8 @@ class Relay:
 
     def run_forever(self, *, poll_seconds: float = 1.0) -> None:
         """Catch up, then wait for NOTIFY (or the poll interval: checkpoints do not notify) and repeat until
-        stop(). A broker or database that fails is tried again after `retry_seconds`, doubling up to a minute."""
+        stop(). A broker or database that fails is tried again after `retry_seconds`, doubling up to
+        `max_retry_seconds`."""
         listener: psycopg.Connection[Any] | None = None
         delay = self.retry_seconds
         try:
@@ -216,7 +228,7 @@ class Relay:
                     log.warning("relay could not publish (%r); trying again from its position in %.1fs", exc, delay)
                     self._close_broker()
                     self.stopping.wait(delay)
-                    delay = min(delay * 2, 60.0)
+                    delay = min(delay * 2, self.max_retry_seconds)
                 except psycopg.OperationalError as exc:
                     log.warning("relay lost the database (%s); retrying", exc)
                     self.close()
@@ -224,7 +236,7 @@ class Relay:
                         listener.close()
                     listener = None
                     self.stopping.wait(delay)
-                    delay = min(delay * 2, 60.0)
+                    delay = min(delay * 2, self.max_retry_seconds)
         finally:
             if listener is not None:
                 listener.close()
