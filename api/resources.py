@@ -7,7 +7,7 @@ from typing import Any
 import falcon
 import msgspec
 
-from api import media
+from api import asyncapi, media
 from api.openapi import Document, Operation, render_docs
 from api.services import Services
 from ledger import migrate
@@ -136,6 +136,30 @@ class OpenAPIResource(Resource):
         if self._body is None:
             self._body = media.encode(self.spec())
         resp.content_type = "application/vnd.oai.openapi+json"
+        resp.data = self._body
+
+
+class AsyncAPIResource(Resource):
+    documented = {
+        "GET": Operation(
+            "docs.asyncapi",
+            "The AsyncAPI 3.0 document of the published domain events: every CloudEvents type and its data's schema",
+            response={"type": "object"},
+            public=True,
+            tags=("docs",),
+        )
+    }
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self._body: bytes | None = None
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if self._body is None:
+            settings = self.services.settings
+            published = asyncapi.document(exchange=settings.broker_exchange, source=settings.event_source)
+            self._body = media.encode(published)
+        resp.content_type = falcon.MEDIA_JSON
         resp.data = self._body
 
 

@@ -429,7 +429,7 @@ def test_two_signing_keys_are_valid_at_once_during_rotation(settings, tmp_path) 
 
 def test_health_and_the_openapi_document_are_open_and_everything_else_is_closed(world) -> None:
     m, _, _ = world
-    for path in ("/health/live", "/openapi.json", "/docs"):
+    for path in ("/health/live", "/openapi.json", "/asyncapi.json", "/docs"):
         assert m.client.simulate_get(path).status_code == 200
     for _, method, path in operations(m):
         assert m.client.simulate_request(method, path.replace("{", "").replace("}", "")).status_code in (401, 404)

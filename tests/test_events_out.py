@@ -165,3 +165,29 @@ def test_no_message_of_the_demo_history_carries_personal_data_or_tender_content(
     assert not re.search(r'"[A-Z][0-9]{6}"', text)  # no CRN
     assert not re.search(r'"(19[0-9]{2}|200[0-5])-[0-9]{2}-[0-9]{2}', text)  # no date of birth (history is 2021 on)
     assert "housing-first" not in text and "method_statement" not in text
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref"] + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
+def test_the_asyncapi_document_names_every_published_type_and_its_data_schema(market: Market) -> None:
+    result = market.client.simulate_get("/asyncapi.json")  # no token: it reveals nothing
+    assert result.status_code == 200
+    document = result.json
+    assert document["asyncapi"] == "3.0.0"
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert addresses == {p.cloud_type for p in public_types().values()} | {
+        "uk.gov.justice.probation-ledger.audit.checkpoint-signed.v1"
+    }
+    assert set(document["x-not-published"]) == set(NOT_PUBLISHED)
+    made = document["components"]["schemas"]["ReferralMadeV1"]
+    assert set(made["properties"]) == {"reference_number", "details", "supplier_id", "region"}
+    for ref in _refs(document):
+        node: Any = document
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part]  # every reference resolves

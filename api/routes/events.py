@@ -11,7 +11,7 @@ from projections.published import stream
 
 TAGS = ("events",)
 
-_CLOUD_EVENT: dict[str, Any] = {
+CLOUD_EVENT: dict[str, Any] = {
     "type": "object",
     "description": "A CloudEvents 1.0 message in JSON structured mode. `data` follows the schema of its `type`,"
     " published in the AsyncAPI document at /asyncapi.json.",
@@ -64,7 +64,7 @@ def routes() -> list[Route]:
                 "The published domain events and signed checkpoints after a place in the stream, in log order, as a"
                 " CloudEvents batch",
                 _feed,
-                {"type": "array", "items": _CLOUD_EVENT},
+                {"type": "array", "items": CLOUD_EVENT},
                 params=FEED_PARAMS,
                 from_ledger=True,
                 content_type=stream.BATCH_MEDIA,
