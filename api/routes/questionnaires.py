@@ -23,7 +23,8 @@ class QuestionnaireAccepted(CommandAccepted, kw_only=True):
 
 
 def _worklist(q: QueryContext) -> models.QuestionnairePage:
-    raw = q.param("status") or models.QuestionnaireState.AWAITING_ASSESSMENT
+    raw = q.param("status")
+    raw = models.QuestionnaireState.AWAITING_ASSESSMENT if raw is None else raw  # `status=` (empty) is no state
     try:
         state = models.QuestionnaireState(raw)
     except ValueError:
