@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -191,3 +192,11 @@ def test_the_asyncapi_document_names_every_published_type_and_its_data_schema(ma
         node: Any = document
         for part in ref.removeprefix("#/").split("/"):
             node = node[part]  # every reference resolves
+
+
+def test_the_readme_lists_every_published_type_and_every_one_withheld() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for public in public_types().values():
+        assert f"`{public.cloud_type.removeprefix('uk.gov.justice.probation-ledger.')}`" in readme, public.event
+    for name in NOT_PUBLISHED:
+        assert f"`{name}`" in readme, name
