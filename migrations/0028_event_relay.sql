@@ -18,7 +18,9 @@ CREATE TABLE checkpoint_places (
 );
 CREATE INDEX checkpoint_places_order_idx ON checkpoint_places (after_position, tree_size);
 
-CREATE FUNCTION place_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+-- SECURITY DEFINER: the signer needs no lock privilege on the log of its own (a role that may only append events
+-- and read them may not take SHARE); the function does nothing else with its owner's rights.
+CREATE FUNCTION place_checkpoint() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     LOCK TABLE ledger_events IN SHARE MODE;
     INSERT INTO checkpoint_places (tree_size, after_position)
