@@ -164,15 +164,14 @@ def read(
     """Up to `limit` messages after the cursor, in stream order, and where a reader of all of them stands.
 
     Events whose type is not published are passed over (the page may then hold fewer, and the cursor still
-    moves past them). The events are read before the checkpoints: a checkpoint placed below an event read is
-    then visible (it committed before that event could), and one placed above every event read is taken only if
-    the log was read to its end.
+    moves past them). The events are read before the checkpoints: a checkpoint placed at or below an event read
+    is then visible (it committed before any event above it could).
     """
     mapper = mapper or EventMapper()
     published = public_types()
     cur = conn.cursor(row_factory=tuple_row)
     events: list[Item] = []
-    scanned, exhausted = after.position, False
+    scanned = after.position
     while len(events) < limit:
         rows = cur.execute(_EVENT_ROWS, (scanned, limit * 4)).fetchall()
         for row in rows:
@@ -184,12 +183,13 @@ def read(
                 if len(events) == limit:
                     break
         if len(rows) < limit * 4:
-            exhausted = len(events) < limit
             break
+    # Only checkpoints placed at or below the last event read: one placed above it follows events that committed
+    # after the read (between the two statements); it is taken with them, next time.
     checkpoints = [
         checkpoint_message(source, row[0], row[1:])
         for row in cur.execute(_CHECKPOINT_ROWS, (after.position, after.tree_size, limit)).fetchall()
-        if exhausted or row[0] <= scanned
+        if row[0] <= scanned
     ]
     items = sorted(events + checkpoints, key=lambda item: item.cursor)[:limit]
     if len(items) == limit:
