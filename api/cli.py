@@ -1,4 +1,5 @@
-"""The `ledger` command: migrate, seed, serve, worker, relay, token, events, demo, checkpoint, verify, rebuild, foi.
+"""The `ledger` command: migrate, seed, serve, worker, relay, token, events, demo, checkpoint, vkey, verify, rebuild,
+foi.
 
 It lives beside the HTTP API because, like it, it is an entry point that drives the ledger and
 the projections from outside.
@@ -106,7 +107,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     scheduler = Scheduler(
         url,
         ledger,
-        signer=Signer.from_file(settings.checkpoint_key_path()) if every else None,
+        signer=Signer.from_file(settings.checkpoint_key_path(), settings.checkpoint_origin) if every else None,
         checkpoint_every=timedelta(seconds=every) if every else None,
         leadership=Leadership(url, [SCHEDULER_POST]),
     )
@@ -122,14 +123,27 @@ def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     import psycopg
     from rich.progress import Progress
 
-    from ledger.audit.log import Signer, checkpoint
+    from ledger.audit.log import Signer, checkpoint, note_text
 
+    signer = Signer.from_file(settings.checkpoint_key_path(), settings.checkpoint_origin)
     with psycopg.connect(_url(settings), autocommit=True) as conn, Progress(console=_console(), transient=True) as bar:
         task = bar.add_task("extending the Merkle log", total=None)
-        cp = checkpoint(
-            conn, Signer.from_file(settings.checkpoint_key_path()), progress=lambda n: bar.update(task, completed=n)
-        )
-    print(msgspec_json(cp))
+        cp = checkpoint(conn, signer, progress=lambda n: bar.update(task, completed=n))
+    if not args.note:
+        print(msgspec_json(cp))
+        return 0
+    text = note_text(cp)
+    if text is None:
+        _console().print(f"[red]checkpoint {cp.tree_size} was signed before notes were:[/red] sign after new events")
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_vkey(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.audit.log import Signer
+
+    print(Signer.from_file(settings.checkpoint_key_path(), settings.checkpoint_origin).vkey())
     return 0
 
 
@@ -137,9 +151,16 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     import psycopg
     from rich.progress import Progress
 
+    from ledger.audit import note
     from ledger.audit.log import Signer, verify_and_record
 
-    signer = Signer.from_file(settings.checkpoint_key_path())
+    signer = Signer.from_file(settings.checkpoint_key_path(), settings.checkpoint_origin)
+    try:
+        verifier = note.Verifier.parse(args.vkey or signer.vkey())
+        outside = [note.parse(Path(name).read_text(encoding="utf-8")) for name in args.checkpoint or ()]
+    except (OSError, UnicodeDecodeError, note.NoteRefused) as exc:
+        _console().print(f"[red]cannot read the checkpoints given:[/red] {exc}")
+        return 2
     with psycopg.connect(_url(settings), autocommit=True) as conn, Progress(console=_console(), transient=True) as bar:
         task = bar.add_task("verifying the log", total=None)
         # Recorded like a run from the pages (audit.verify), so that "when was the log last verified" has one answer.
@@ -150,12 +171,22 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             ran_by_role="command_line",
             now=datetime.now(UTC),
             progress=lambda n: bar.update(task, completed=n),
+            outside=outside,
+            verifier=verifier,
         )
     print(msgspec_json(result))
-    if result.finding is not None:
-        _console().print(
-            f"[red]{result.finding.kind} at position {result.finding.position}:[/red] {result.finding.detail}"
-        )
+    for name, check in zip(args.checkpoint or (), result.outside, strict=True):
+        if check.finding is None:
+            _console().print(f"[green]consistent[/green] with {name} (checkpoint {check.tree_size})", soft_wrap=True)
+        else:
+            _console().print(f"[red]{check.finding.kind}: {name}:[/red] {check.finding.detail}", soft_wrap=True)
+    if result.uncovered:
+        _console().print(f"{result.uncovered} event(s) not yet covered by any signed checkpoint", soft_wrap=True)
+    if not result.ok:
+        if result.finding is not None and not result.outside:
+            _console().print(
+                f"[red]{result.finding.kind} at position {result.finding.position}:[/red] {result.finding.detail}"
+            )
         return 1
     _console().print(f"[green]verified[/green] {result.events} events; root {result.root}")
     return 0
@@ -670,12 +701,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, help="fraction of national volumes, e.g. 0.1 (national generator)")
     p.add_argument("--seed", type=int, default=2021, help="the generator's seed (default 2021)")
     p.set_defaults(func=cmd_demo)
-    sub.add_parser("checkpoint", help="extend the Merkle log and sign a checkpoint of its root").set_defaults(
-        func=cmd_checkpoint
+    p = sub.add_parser("checkpoint", help="extend the Merkle log and sign a checkpoint of its root")
+    p.add_argument("--note", action="store_true", help="print it as a C2SP checkpoint note (what outsiders keep)")
+    p.set_defaults(func=cmd_checkpoint)
+    sub.add_parser("vkey", help="print the verifier key of the checkpoint notes").set_defaults(func=cmd_vkey)
+    p = sub.add_parser(
+        "verify",
+        help="recompute the Merkle log from the raw events; report the first tampered position",
+        description="Recompute the Merkle log from the raw events and compare it with the log's tables and their"
+        " latest signed checkpoint; report the events no checkpoint covers yet. With --checkpoint, also prove the"
+        " events consistent with checkpoint notes kept outside the database (fails on truncation, rewriting, or"
+        " the log's own tables deleted).",
     )
-    sub.add_parser(
-        "verify", help="recompute the Merkle log from the raw events; report the first tampered position"
-    ).set_defaults(func=cmd_verify)
+    p.add_argument(
+        "--checkpoint", nargs="+", metavar="FILE", help="checkpoint notes kept elsewhere (GET /audit/checkpoint)"
+    )
+    p.add_argument("--vkey", help="the verifier key to check them with (default: this ledger's, `ledger vkey`)")
+    p.set_defaults(func=cmd_verify)
     p = sub.add_parser(
         "bench",
         help="measure the ledger beside raw PostgreSQL at several sizes; write a Markdown and JSON report",

@@ -3,11 +3,12 @@ operation its method names, and writes the answer (status, ETag, Location, X-Led
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import falcon
 
-from api import media
+from api import media, policy
 from api.openapi import Operation
 from api.operations import Call, Operations, Outcome, Wire
 from api.specs import Query, Route
@@ -18,11 +19,15 @@ class Endpoint:
 
     def __init__(self, operations: Operations, route: Route) -> None:
         self.operations = operations
-        self.documented: dict[str, Operation] = {method: spec.operation() for method, spec in route.methods.items()}
+        # A public operation (by its rule) is served without a token and documented with no security.
+        self.documented: dict[str, Operation] = {
+            method: replace(spec.operation(), public=policy.is_public(spec.name))
+            for method, spec in route.methods.items()
+        }
 
     def serve(self, name: str, req: falcon.Request, resp: falcon.Response, params: dict[str, str]) -> None:
         call = Call(
-            actor=req.context.actor,
+            actor=getattr(req.context, "actor", None) or policy.ANONYMOUS,
             path=params,
             query=req.params,
             purpose=req.get_header("X-Purpose") or req.get_param("purpose"),

@@ -35,6 +35,12 @@ class Rule:
     roles: frozenset[Role]
     scope: str = "none"  # which resource the path (or body) names; see SCOPES
     personal_data: bool = False  # reads are logged with their purpose; auditors need the privilege
+    public: bool = False  # needs no token: it reveals nothing (a checkpoint and its key, for other systems)
+
+
+# Who runs a public operation without a token (with one, the token is not read: the answer is the same).
+ANONYMOUS = Actor(id="anonymous", role="anonymous")
+PUBLIC = Rule(frozenset(Role), public=True)
 
 
 def rule(*roles: Role | frozenset[Role], scope: str = "none", personal_data: bool = False) -> Rule:
@@ -52,6 +58,8 @@ _FINANCE_READERS = (R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER)
 
 RULES: dict[str, Rule] = {
     "suppliers.register": rule(R.AUTHORITY, R.ADMINISTRATOR, R.SUPPLIER_BID_MANAGER),
+    "framework.get": rule(EVERYONE),
+    "framework.extend": rule(R.AUTHORITY),
     "suppliers.list": rule(EVERYONE),
     "suppliers.get": rule(EVERYONE),
     "suppliers.change_details": rule(R.AUTHORITY, R.ADMINISTRATOR, *_SUPPLIER_SELF, scope="supplier"),
@@ -97,6 +105,11 @@ RULES: dict[str, Rule] = {
     "catalogue.eligibility": rule(EVERYONE),
     "catalogue.contracts": rule(EVERYONE),
     "catalogue.pipeline": rule(R.COMMISSIONER, GLOBAL_READ),
+    "catalogue.forward_pipeline": rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ),
+    "planning.plan": rule(R.COMMISSIONER, scope="lead"),
+    "planning.get": rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ),
+    **{f"planning.{step}": rule(R.COMMISSIONER, scope="plan") for step in ("revise", "withdraw", "fulfil")},
+    **{f"catalogue.{name}": rule(R.COMMISSIONER, GLOBAL_READ) for name in ("market_health", "market_health_csv")},
     "referrals.make": rule(R.PROBATION_PRACTITIONER),
     "referrals.list": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, personal_data=True),
     "referrals.get": rule(*_PRACTITIONERS_AND_PROVIDERS, R.AUDITOR, scope="referral", personal_data=True),
@@ -165,7 +178,7 @@ RULES: dict[str, Rule] = {
     "accounts.list_payments": rule(*_FINANCE_READERS, R.SUPPLIER_BID_MANAGER),
     "finance.set_budget_line": rule(R.FINANCE_OFFICER),
     "finance.list_budget_lines": rule(*_FINANCE_READERS),
-    "finance.approve_overrun": rule(R.FINANCE_OFFICER),
+    "finance.approve_overrun": rule(R.FINANCE_OFFICER, R.AUTHORITY),  # the Authority: ring-fenced funds (ADR 37)
     # Scoped in the query itself: another commissioner's line is not found.
     "finance.budget_burn": rule(*_FINANCE_READERS),
     **{f"finance.{view}": rule(*_FINANCE_READERS) for view in ("spend", "aged_payables", "prompt_payment")},
@@ -182,6 +195,9 @@ RULES: dict[str, Rule] = {
         f"audit.{view}": rule(GLOBAL_READ)
         for view in ("checkpoints", "inclusion_proof", "consistency_proof", "verifications")
     },
+    # The latest checkpoint as a signed note and the key that verifies it: for anyone to keep (ADR 35).
+    "audit.checkpoint_note": PUBLIC,
+    "audit.checkpoint_key": PUBLIC,
     "audit.sign_checkpoint": rule(R.AUDITOR, R.ADMINISTRATOR),
     "audit.verify": rule(R.AUDITOR),
     # Other systems read the published events with their own token; auditors and administrators may look too.
@@ -223,11 +239,19 @@ def refusal(name: str, actor: Actor, operation: str) -> str | None:
     rule_ = RULES.get(name)
     if rule_ is None:
         return "no access rule covers this operation"
+    if rule_.public:
+        return None
     if actor.role not in rule_.roles:
         return f"the {actor.role} role may not {operation}"
     if rule_.personal_data and actor.role == R.AUDITOR and PERSONAL_DATA not in actor.privileges:
         return "reading personal data needs the personal_data privilege"
     return None
+
+
+def is_public(name: str) -> bool:
+    """Whether the operation is served without a token."""
+    rule_ = RULES.get(name)
+    return rule_ is not None and rule_.public
 
 
 def check_rules(operations: Iterable[str]) -> None:
@@ -262,6 +286,14 @@ def _call_off(ledger: Ledger, call_off_id: UUID) -> Owners:
     return Owners(
         suppliers=_ids(c.invited),
         commissioners=_ids((c.draft.lead_commissioner_id, *c.draft.partner_commissioner_ids)),
+    )
+
+
+def _plan(ledger: Ledger, plan_id: UUID) -> Owners:
+    from ledger.procurement.planning import PlannedCallOff
+
+    return Owners(
+        suppliers=frozenset(), commissioners=_ids((ledger.load(PlannedCallOff, plan_id).lead_commissioner_id,))
     )
 
 
@@ -319,6 +351,7 @@ def forbidden(detail: str) -> ProblemError:
 
 _PATH_SCOPES: dict[str, tuple[str, Callable[..., Owners]]] = {
     "call_off": ("call_off_id", _call_off),
+    "plan": ("plan_id", _plan),
     "contract": ("contract_id", _contract),
     "referral": ("referral_id", _referral),
     "order": ("order_id", _order),
@@ -362,7 +395,7 @@ def _check_body(ledger: Ledger, actor: Actor, scope: str, body: Any) -> None:
     """No request acts for someone else: what a body names must be the caller's own (403)."""
     org = actor.organisation_id
     if scope == "lead" and actor.role == R.COMMISSIONER and str(body.lead_commissioner_id) != commissioner_of(actor):
-        raise forbidden("a call-off is drafted by its lead commissioner: lead_commissioner_id is not yours")
+        raise forbidden("a call-off (or a plan of one) is its lead commissioner's: lead_commissioner_id is not yours")
     if scope == "body_contract" and actor.role in SUPPLIER_ROLES:
         try:
             owners = _contract(ledger, body.contract_id)

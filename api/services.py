@@ -146,7 +146,7 @@ class Services:
     def signer(self) -> Signer:
         """The Ed25519 key that signs checkpoints (loaded on first use; created in development)."""
         if self._signer is None:
-            self._signer = Signer.from_file(self.settings.checkpoint_key_path())
+            self._signer = Signer.from_file(self.settings.checkpoint_key_path(), self.settings.checkpoint_origin)
         return self._signer
 
     @contextmanager

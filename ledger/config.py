@@ -9,6 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The log's default name in its checkpoint notes (a schema-less URL, as C2SP tlog-checkpoint asks); a deployment
+# names its own with CHECKPOINT_ORIGIN.
+DEFAULT_CHECKPOINT_ORIGIN = "probation-ledger.example/log"
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
@@ -62,7 +66,11 @@ class Settings:
     # `ledger serve`: one worker for every view, or one worker process per view.
     projection_workers: str = "one"
     checkpoint_key_file: Path | None = None
-    checkpoint_interval_seconds: int = 3600
+    # Checkpoints are signed after each batch of new events, at most this often (ADR 35): the window in which an
+    # append is not yet anchored outside the database.
+    checkpoint_interval_seconds: int = 60
+    # The log's name in its checkpoint notes, and the name of the key that signs them (ADR 35).
+    checkpoint_origin: str = DEFAULT_CHECKPOINT_ORIGIN
     personal_data_key_file: Path | None = None
     # Signs the pages' session cookies (ADR 30); generated into the data directory in development.
     session_secret: str | None = None
@@ -95,7 +103,8 @@ class Settings:
             pool_size=_int("DB_POOL_SIZE", 5),
             projection_batch_size=_int("PROJECTION_BATCH_SIZE", 500),
             projection_workers=_choice("PROJECTION_WORKERS", "one", ("one", "per-view")),
-            checkpoint_interval_seconds=_int("CHECKPOINT_INTERVAL_SECONDS", 3600),
+            checkpoint_interval_seconds=_int("CHECKPOINT_INTERVAL_SECONDS", 60),
+            checkpoint_origin=os.environ.get("CHECKPOINT_ORIGIN", "").strip() or DEFAULT_CHECKPOINT_ORIGIN,
             personal_data_key_file=Path(pk) if (pk := os.environ.get("PERSONAL_DATA_KEY_FILE", "").strip()) else None,
             checkpoint_key_file=Path(key) if (key := os.environ.get("CHECKPOINT_KEY_FILE", "").strip()) else None,
             session_secret=os.environ.get("SESSION_SECRET", "").strip() or None,

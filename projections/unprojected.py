@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from ledger.audit.foi import FoiRequest
 from ledger.cases.referrals import Referral
+from ledger.framework.agreement import FrameworkAgreement
 from ledger.framework.reference import ReferenceList
 from ledger.procurement.call_offs import CallOff
 
 _FOI_REGISTER = (
     "FOI requests are few and read whole from their own streams (ledger.audit.foi.list_requests), where the"
     " 20-working-day clock is computed as of the day asked about; a view would hold a clock frozen at projection"
+)
+
+_AGREEMENT = (
+    "the framework agreement is one stream of a few decisions, read whole (ledger.framework.agreement.current_term)"
+    " by the rules that need its term and by GET /framework"
 )
 
 UNPROJECTED: dict[type, str] = {
@@ -26,6 +32,8 @@ UNPROJECTED: dict[type, str] = {
         "a case note is sealed free text about a person, read only from the referral's own stream with a purpose;"
         " no list or count needs it"
     ),
+    FrameworkAgreement.FrameworkTermRecorded: _AGREEMENT,
+    FrameworkAgreement.FrameworkExtended: _AGREEMENT,
     ReferenceList.ReferenceListOpened: (
         "a reference list's stream starts with it; the reference view projects the entries the list defines"
     ),

@@ -97,8 +97,8 @@ class Market:
 
     def _owner(self, role: str, params: dict[str, str], body: Any) -> dict[str, str]:
         """Who acts on what a request names, found as its users find it: by reading the resource through the API
-        (a call-off's lead commissioner, a contract's supplier and commissioners, a referral's provider, region
-        and practitioner, an Unpaid Work order's or a programme group's provider)."""
+        (a call-off's or a planned call-off's lead commissioner, a contract's supplier and commissioners, a referral's
+        provider, region and practitioner, an Unpaid Work order's or a programme group's provider)."""
         if role not in ("supplier_bid_manager", "provider_caseworker", "commissioner", "probation_practitioner"):
             return {}  # the other roles act for the framework, not for an organisation that owns resources
         body = body if isinstance(body, dict) else {}
@@ -107,6 +107,8 @@ class Market:
         region = sub = None
         if "call_off_id" in params and (call_off := self._look_up(f"/call-offs/{params['call_off_id']}")):
             commissioners = [call_off["lead_commissioner_id"]]
+        if "plan_id" in params and (plan := self._look_up(f"/planned-call-offs/{params['plan_id']}")):
+            commissioners = [plan["lead_commissioner_id"]]
         contract_id = params.get("contract_id") or body.get("contract_id")
         if contract_id and (contract := self._look_up(f"/contracts/{contract_id}")):
             supplier = supplier or contract["supplier_id"]
@@ -221,10 +223,17 @@ class Market:
         areas: tuple[str, ...] = ("region-a",),
         *,
         accept_terms: bool = True,
+        organisation_type: str = "voluntary",
+        is_small: bool = True,
     ) -> str:
         sid = self.post(
             "/suppliers",
-            {"name": name, "legal_identifier": unique_legal_id(), "organisation_type": "voluntary", "is_small": True},
+            {
+                "name": name,
+                "legal_identifier": unique_legal_id(),
+                "organisation_type": organisation_type,
+                "is_small": is_small,
+            },
             expect=201,
         ).json["id"]
         qid = self.questionnaire(sid, lots, areas)
@@ -321,12 +330,17 @@ class Market:
         eligibility: dict | None = None,
         lead: str | None = None,
         areas: tuple[str, ...] | None = None,
+        supplier: str | None = None,
+        value: str = "900000.00",
+        budget_line: str | None = None,
     ) -> tuple[str, str]:
-        """A live contract (and its supplier), run through a whole competition; starts today; delivered in
-        `areas` of the geography (all of it when not given)."""
+        """A live contract (and its supplier, a new one unless given), run through a whole competition; starts
+        today; delivered in `areas` of the geography (all of it when not given)."""
         lead = lead or self.commissioner()
         lots = tuple(code for code in (need, cohort) if code)
-        supplier = self.supplier(f"Provider for {'/'.join(lots)} in {geography}", lots=lots, areas=(geography,))
+        supplier = supplier or self.supplier(
+            f"Provider for {'/'.join(lots)} in {geography}", lots=lots, areas=(geography,)
+        )
         call_off = self.draft(lead, need=need, cohort=cohort, geography=geography)
         self.post(f"/call-offs/{call_off}/publication")
         self.tender(call_off, supplier)
@@ -340,11 +354,12 @@ class Market:
         contract = self.post(
             f"/call-offs/{call_off}/contract",
             {
-                "value": "900000.00",
+                "value": value,
                 "start_date": today.isoformat(),
                 "end_date": today.replace(year=today.year + 3).isoformat(),
                 "eligibility": eligibility or {"gender": "any"},
                 **({"areas": list(areas)} if areas else {}),
+                **({"budget_line": budget_line} if budget_line else {}),
             },
             expect=201,
         ).json["id"]

@@ -217,6 +217,14 @@ def test_a_signed_token_whose_subject_or_organisation_is_not_one_line_of_text_is
     assert client.simulate_get("/suppliers", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
+def test_an_empty_status_of_the_worklist_is_422_not_the_default(client, auth) -> None:
+    # Found by the schemathesis run: `status=` answered 200 with the default state, though the document's enum has no
+    # empty value.
+    result = client.simulate_get("/questionnaires", query_string="status=", headers=auth())
+    assert result.status_code == 422 and result.json["errors"][0]["path"] == "status"
+    assert client.simulate_get("/questionnaires", headers=auth()).status_code == 200
+
+
 @pytest.mark.parametrize("value", ["a\x00b", "a%00b"], ids=["raw", "percent-encoded"])
 def test_a_nul_is_422_in_every_value_of_a_repeated_parameter(client, auth, value) -> None:
     # Found by the schemathesis run: the second `category` of a list escaped the check (500 from PostgreSQL).

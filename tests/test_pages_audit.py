@@ -4,6 +4,7 @@ the browser, and the personal-data read log. Every page runs the API's named ope
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Iterator
@@ -230,6 +231,17 @@ def test_verifying_from_the_page_records_the_run_and_writes_no_event(market: Mar
     assert len(exported) == len(table) and exported[0]["ok"] == "true" and exported[0]["ran_by"] == "Audrey"
     checkpoints = csv_rows(auditor.get("/app/audit/integrity", table="checkpoints", format="csv").text)
     assert [c["root"] for c in checkpoints] == [row[1] for row in rows_of(shown.text, table=0)]
+
+
+def test_the_integrity_page_shows_the_checkpoint_note_to_keep_and_its_key(market: Market, auditor: Person) -> None:
+    signed = auditor.post("/app/audit/checkpoints")
+    assert signed.status_code == 303
+    page = auditor.get("/app/audit/integrity")
+    served = market.client.simulate_get("/audit/checkpoint").text
+    shown = re.search(r'<pre [^>]*id="checkpoint-note">(.*?)</pre>', page.text, re.S)
+    assert shown and html.unescape(shown.group(1)) == served
+    assert market.client.simulate_get("/audit/checkpoint/key").text.strip() in html.unescape(page.text)
+    assert "ledger verify --checkpoint FILE" in page.text
 
 
 def test_a_form_without_its_token_is_refused_and_writes_nothing(market: Market, auditor: Person) -> None:

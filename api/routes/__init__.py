@@ -17,7 +17,9 @@ from api.routes import (
     events,
     finance,
     foi,
+    framework,
     personal_data,
+    planning,
     programmes,
     questionnaires,
     referrals,
@@ -28,6 +30,7 @@ from api.routes import (
 from api.specs import Route
 
 FAMILIES = (
+    framework,
     suppliers,
     questionnaires,
     commissioners,
@@ -35,6 +38,7 @@ FAMILIES = (
     tenders,
     contracts,
     catalogue,
+    planning,
     referrals,
     unpaid_work,
     programmes,

@@ -255,6 +255,18 @@ def _checkpoints(q: QueryContext) -> Checkpoints:
     )
 
 
+NOTE = "text/plain; charset=utf-8"
+_NOTE_SCHEMA = {"type": "string", "contentMediaType": "text/plain"}
+
+
+def _checkpoint_note(q: QueryContext) -> str | None:
+    return merkle_log.latest_note(q.conn)
+
+
+def _checkpoint_key(q: QueryContext) -> str:
+    return q.services.signer.vkey() + "\n"
+
+
 def _refused(exc: merkle_log.ProofRefused) -> ProblemError:
     return ProblemError(404, "No such proof", detail=str(exc), slug="not-found")
 
@@ -379,6 +391,33 @@ def _log() -> list[Route]:
 def _tamper_evidence() -> list[Route]:
     """The Merkle log's signed checkpoints and its proofs."""
     return [
+        route(
+            "/audit/checkpoint",
+            get=Query(
+                "audit.checkpoint_note",
+                "The latest signed checkpoint as a C2SP tlog-checkpoint note, for other systems to keep (no token)",
+                _checkpoint_note,
+                _NOTE_SCHEMA,
+                from_ledger=True,
+                content_type=NOTE,
+                tags=TAGS,
+                description="The origin line, the tree size, the base64 RFC 6962 root hash, a blank line and the"
+                " Ed25519 signature line. Keep each one you fetch: `ledger verify --checkpoint FILE...` proves the"
+                " database consistent with them. 404 until a checkpoint has been signed as a note.",
+            ),
+        ),
+        route(
+            "/audit/checkpoint/key",
+            get=Query(
+                "audit.checkpoint_key",
+                "The verifier key of the checkpoint notes: <origin>+<key id>+<base64 Ed25519 key> (no token)",
+                _checkpoint_key,
+                _NOTE_SCHEMA,
+                from_ledger=True,
+                content_type=NOTE,
+                tags=TAGS,
+            ),
+        ),
         route(
             "/audit/checkpoints",
             get=Query(

@@ -24,7 +24,7 @@ class QuestionnaireAccepted(CommandAccepted, kw_only=True):
 
 def _worklist(q: QueryContext) -> models.QuestionnairePage:
     raw = q.param("status")
-    raw = models.QuestionnaireState.AWAITING_ASSESSMENT if raw is None else raw  # `status=` (empty) is no state
+    raw = models.QuestionnaireState.AWAITING_ASSESSMENT if raw is None else raw  # an empty one is no state: 422
     try:
         state = models.QuestionnaireState(raw)
     except ValueError:

@@ -11,7 +11,7 @@ import falcon
 from api.errors import serialize_problem
 from api.operations import Operations
 from api.services import Services
-from api.web import audit, finance, foi, identity
+from api.web import audit, finance, foi, identity, market
 from api.web.middleware import PageSessions, is_page
 from api.web.purpose import Purpose
 from api.web.render import render
@@ -38,7 +38,7 @@ class Pages:
             ("/app/sign-in/organisation", identity.SignInOrganisation(self.services, self.sessions)),
             ("/app/sign-out", identity.SignOut(self.sessions)),
             ("/app/purpose", Purpose(self.sessions)),
-            *(route for family in (finance, audit, foi) for route in family.routes(self.operations)),
+            *(route for family in (finance, audit, foi, market) for route in family.routes(self.operations)),
             ("/app/static/{name}", StaticFile()),
             ("/assets/{kind}/{name}", Asset()),
         ]

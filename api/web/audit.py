@@ -471,6 +471,7 @@ VERIFICATION_COLUMNS = (
     "events",
     "leaves",
     "checkpoint_size",
+    "uncovered",
     "root",
     "finding_kind",
     "first_bad_position",
@@ -491,6 +492,7 @@ def verification_row(run: Any) -> dict[str, Any]:
         "events": run.events,
         "leaves": run.leaves,
         "checkpoint_size": run.checkpoint_size,
+        "uncovered": run.uncovered,
         "root": run.root,
         "finding_kind": finding.kind if finding else None,
         "first_bad_position": finding.position if finding else None,
@@ -526,6 +528,10 @@ class Integrity:
         checkpoints = calls.query("audit.checkpoints", query={"limit": 20})
         runs = calls.query("audit.verifications", query={"limit": 20}).items
         checkpoint_rows = [checkpoint_row(cp) for cp in checkpoints.items]
+        # The note other systems keep is served to anyone (no token); until one is signed there is none.
+        signed_note = (
+            calls.query("audit.checkpoint_note") if any(cp.note_signature for cp in checkpoints.items) else None
+        )
         verification_rows = [verification_row(run) for run in runs]
         if wants_csv(req, "checkpoints"):
             send_csv(resp, "checkpoints.csv", CHECKPOINT_COLUMNS, checkpoint_rows)
@@ -540,6 +546,10 @@ class Integrity:
             form,
             checkpoints=checkpoints,
             checkpoint_rows=checkpoint_rows,
+            signed_note=signed_note,
+            vkey=calls.query("audit.checkpoint_key").strip(),
+            note_path=self.operations.route("audit.checkpoint_note")[1],
+            key_path=self.operations.route("audit.checkpoint_key")[1],
             verification_rows=verification_rows,
             latest=verification_rows[0] if verification_rows else None,
             may_verify=calls.allowed("audit.verify"),

@@ -42,12 +42,15 @@ NAVIGATION: dict[str, tuple[NavItem, ...]] = {
         NavItem("Invoices", "/app/invoices"),
         NavItem("Aged payables", "/app/finance/aged-payables"),
         NavItem("Prompt payment", "/app/finance/prompt-payment"),
+        NavItem("Market health", "/app/catalogue/market-health"),
     ),
+    Role.AUTHORITY: (NavItem("Market health", "/app/catalogue/market-health"),),
     Role.AUDITOR: (
         NavItem("Event log", "/app/audit/events"),
         NavItem("Integrity", "/app/audit/integrity"),
         NavItem("Personal data reads", "/app/audit/personal-data-reads"),
         NavItem("Finance", "/app/finance"),
+        NavItem("Market health", "/app/catalogue/market-health"),
     ),
     Role.FOI_OFFICER: (
         NavItem("Requests", "/app/foi/requests"),

@@ -7,7 +7,7 @@ import hashlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from psycopg.rows import tuple_row
 
-from ledger.audit import merkle
+from ledger.audit import merkle, note
+from ledger.config import DEFAULT_CHECKPOINT_ORIGIN
 from ledger.store import EVENTS_TABLE
 
 
@@ -113,7 +114,10 @@ def stored_rows(conn: psycopg.Connection[Any], after: int = -(2**63), batch: int
 
 @dataclass(frozen=True)
 class Signer:
+    """The log's checkpoint key, named by the log's origin (the name its checkpoint notes are signed under)."""
+
     key: Ed25519PrivateKey
+    origin: str = DEFAULT_CHECKPOINT_ORIGIN
 
     @property
     def public_key(self) -> Ed25519PublicKey:
@@ -124,13 +128,17 @@ class Signer:
         raw = self.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return hashlib.sha256(raw).hexdigest()[:16]
 
+    def vkey(self) -> str:
+        """The verifier key of the checkpoint notes, in the standard form other systems configure."""
+        return note.vkey(self.origin, self.public_key)
+
     def public_pem(self) -> str:
         return self.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
 
     @classmethod
-    def from_file(cls, path: Path) -> Signer:
+    def from_file(cls, path: Path, origin: str = DEFAULT_CHECKPOINT_ORIGIN) -> Signer:
         """The checkpoint key in a PEM file, created (mode 0600) the first time in development."""
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +152,7 @@ class Signer:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"{path} does not hold an Ed25519 private key")
-        return cls(key)
+        return cls(key, origin)
 
 
 def checkpoint_message(tree_size: int, root: bytes, signed_at: datetime) -> bytes:
@@ -158,6 +166,45 @@ class Checkpoint(msgspec.Struct, kw_only=True):
     signed_at: datetime
     key_id: str
     signature: str
+    # The same tree signed as a C2SP checkpoint note under the origin (None: signed before notes were, ADR 35).
+    origin: str | None = None
+    note_signature: str | None = None
+
+
+_CHECKPOINT_COLUMNS = "tree_size, root, signed_at, key_id, signature, origin, note_signature"
+
+
+def _checkpoint(row: tuple[Any, ...]) -> Checkpoint:
+    return Checkpoint(
+        tree_size=row[0],
+        root=bytes(row[1]).hex(),
+        signed_at=row[2],
+        key_id=row[3],
+        signature=bytes(row[4]).hex(),
+        origin=row[5],
+        note_signature=None if row[6] is None else bytes(row[6]).hex(),
+    )
+
+
+def note_text(cp: Checkpoint) -> str | None:
+    """The checkpoint as its signed note, the text other systems keep (None: signed before notes were)."""
+    if cp.origin is None or cp.note_signature is None:
+        return None
+    body = note.checkpoint_body(cp.origin, cp.tree_size, bytes.fromhex(cp.root))
+    return note.render(body, cp.origin, bytes.fromhex(cp.note_signature))
+
+
+def latest_note(conn: psycopg.Connection[Any]) -> str | None:
+    """The latest checkpoint signed as a note, as its text."""
+    row = (
+        conn.cursor(row_factory=tuple_row)
+        .execute(
+            f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE note_signature IS NOT NULL"
+            " ORDER BY tree_size DESC LIMIT 1"
+        )
+        .fetchone()
+    )
+    return None if row is None else note_text(_checkpoint(row))
 
 
 # -- appending and checkpointing ------------------------------------------------------------------
@@ -206,19 +253,22 @@ def checkpoint(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Checkpoint:
-    """Extend the log to the head and sign its root (or return the latest checkpoint if nothing is new)."""
+    """Extend the log to the head and sign its root, both as the ledger's own message and as a C2SP checkpoint
+    note (or return the latest checkpoint if nothing is new)."""
     extend(conn, progress)
-    hashes = leaves(conn)
+    size = conn.cursor(row_factory=tuple_row).execute("SELECT count(*) FROM merkle_leaves").fetchone()
     latest = latest_checkpoint(conn)
-    if latest is not None and latest.tree_size == len(hashes):
-        return latest
+    if latest is not None and size is not None and latest.tree_size == size[0]:
+        return latest  # nothing new: the leaves are not read again (the worker asks every minute)
+    hashes = leaves(conn)
     signed_at = (now or datetime.now(UTC)).replace(microsecond=0)
     tree_root = merkle.root(hashes)
     signature = signer.key.sign(checkpoint_message(len(hashes), tree_root, signed_at))
+    note_signature = note.sign(signer.key, signer.origin, note.checkpoint_body(signer.origin, len(hashes), tree_root))
     signed = conn.execute(
-        "INSERT INTO checkpoints (tree_size, root, signed_at, key_id, signature) VALUES (%s, %s, %s, %s, %s)"
-        " ON CONFLICT (tree_size) DO NOTHING",
-        (len(hashes), tree_root, signed_at, signer.key_id, signature),
+        "INSERT INTO checkpoints (tree_size, root, signed_at, key_id, signature, origin, note_signature)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING",
+        (len(hashes), tree_root, signed_at, signer.key_id, signature, signer.origin, note_signature),
     )
     if signed.rowcount == 0:  # another signer checkpointed the same tree first: theirs stands
         existing = latest_checkpoint(conn, at_most=len(hashes))
@@ -230,21 +280,19 @@ def checkpoint(
         signed_at=signed_at,
         key_id=signer.key_id,
         signature=signature.hex(),
+        origin=signer.origin,
+        note_signature=note_signature.hex(),
     )
 
 
 def latest_checkpoint(conn: psycopg.Connection[Any], at_most: int | None = None) -> Checkpoint | None:
     cur = conn.cursor(row_factory=tuple_row)
     row = cur.execute(
-        "SELECT tree_size, root, signed_at, key_id, signature FROM checkpoints"
+        f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints"
         " WHERE %s::bigint IS NULL OR tree_size <= %s ORDER BY tree_size DESC LIMIT 1",
         (at_most, at_most),
     ).fetchone()
-    if row is None:
-        return None
-    return Checkpoint(
-        tree_size=row[0], root=bytes(row[1]).hex(), signed_at=row[2], key_id=row[3], signature=bytes(row[4]).hex()
-    )
+    return None if row is None else _checkpoint(row)
 
 
 def checkpoint_covering(
@@ -253,16 +301,12 @@ def checkpoint_covering(
     """The latest signed checkpoint (of at most `at_most` leaves) whose tree holds the event at `position`."""
     cur = conn.cursor(row_factory=tuple_row)
     row = cur.execute(
-        "SELECT tree_size, root, signed_at, key_id, signature FROM checkpoints"
+        f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints"
         " WHERE tree_size > (SELECT leaf_index FROM merkle_leaves WHERE position = %s)"
         " AND (%s::bigint IS NULL OR tree_size <= %s) ORDER BY tree_size DESC LIMIT 1",
         (position, at_most, at_most),
     ).fetchone()
-    if row is None:
-        return None
-    return Checkpoint(
-        tree_size=row[0], root=bytes(row[1]).hex(), signed_at=row[2], key_id=row[3], signature=bytes(row[4]).hex()
-    )
+    return None if row is None else _checkpoint(row)
 
 
 def signature_valid(cp: Checkpoint, public_key: Ed25519PublicKey) -> bool:
@@ -284,6 +328,21 @@ class Finding(msgspec.Struct, kw_only=True):
     detail: str
 
 
+class OutsideCheck(msgspec.Struct, kw_only=True):
+    """One checkpoint note kept outside the database, checked against it: its signature, the tree the events make
+    at its size, a consistency proof from it to the head (RFC 9162 section 2.1.4, recomputed from the events),
+    and that the database's own log still holds it."""
+
+    origin: str
+    tree_size: int
+    root: str
+    ok: bool
+    head_size: int
+    head_root: str
+    proof: list[str]
+    finding: Finding | None = None
+
+
 class Verification(msgspec.Struct, kw_only=True):
     ok: bool
     events: int
@@ -291,6 +350,8 @@ class Verification(msgspec.Struct, kw_only=True):
     checkpoint_size: int | None
     root: str
     finding: Finding | None = None
+    uncovered: int = 0  # events no signed checkpoint covers yet: not anchored anywhere, inside or out
+    outside: list[OutsideCheck] = msgspec.field(default_factory=list)
 
 
 def logged_leaves(conn: psycopg.Connection[Any], batch: int = 20000) -> Iterator[tuple[int, bytes]]:
@@ -340,26 +401,124 @@ def _mismatch(conn: psycopg.Connection[Any], row: tuple[Any, ...], logged_positi
     return Finding(kind="altered", position=position, detail=f"the row at {position} was changed")
 
 
+class _Outside:
+    """An outside checkpoint's tree recomputed as the events stream past: the root at its size, and the subtrees
+    its consistency proof to the head is made of (each leaf falls in at most one; memory stays O(log n))."""
+
+    def __init__(self, held: note.CheckpointNote, head: int) -> None:
+        self.held = held
+        self.root: bytes | None = merkle.EMPTY_ROOT if held.tree_size == 0 else None
+        self.ranges = merkle.consistency_ranges(held.tree_size, head) if 0 < held.tree_size <= head else []
+        self.order = sorted(range(len(self.ranges)), key=lambda i: self.ranges[i][0])
+        self.trees = [merkle.Tree() for _ in self.ranges]
+        self._next = 0
+
+    def add(self, index: int, leaf: bytes, tree: merkle.Tree) -> None:
+        if index + 1 == self.held.tree_size:
+            self.root = tree.root()
+        while self._next < len(self.order) and index >= self.ranges[self.order[self._next]][1]:
+            self._next += 1
+        if self._next < len(self.order) and self.ranges[self.order[self._next]][0] <= index:
+            self.trees[self.order[self._next]].append(leaf)
+
+    def proof(self) -> list[bytes]:
+        return [t.root() for t in self.trees]
+
+
+def _outside_check(
+    conn: psycopg.Connection[Any], held: _Outside, verifier: note.Verifier, head: int, head_root: bytes
+) -> OutsideCheck:
+    """Judge one outside checkpoint once the events have streamed past."""
+    size, root = held.held.tree_size, held.held.root
+    proof = held.proof()
+    finding: Finding | None = None
+    cur = conn.cursor(row_factory=tuple_row)
+    stored = cur.execute("SELECT root FROM checkpoints WHERE tree_size = %s", (size,)).fetchone()
+    logged = cur.execute("SELECT count(*) FROM merkle_leaves").fetchone()
+    name = f"checkpoint {size} of {held.held.origin}"
+    if held.held.origin != verifier.name or not held.held.signed_by(verifier):
+        finding = Finding(kind="bad-signature", position=None, detail=f"{name} is not signed by {verifier.name}")
+    elif size > head:
+        finding = Finding(
+            kind="truncated", position=None, detail=f"{name} covers {size} events; the database holds {head}"
+        )
+    elif held.root != root:
+        finding = Finding(
+            kind="rewritten",
+            position=None,
+            detail=f"the first {size} events no longer make the root of {name}: history was rewritten",
+        )
+    elif not merkle.verify_consistency(size, head, root, head_root, proof):
+        finding = Finding(kind="inconsistent", position=None, detail=f"no consistency from {name} to the head")
+    elif stored is None:
+        finding = Finding(
+            kind="checkpoint-deleted", position=None, detail=f"the checkpoints table no longer holds {name}"
+        )
+    elif bytes(stored[0]) != root:
+        finding = Finding(kind="log-tampered", position=None, detail=f"the checkpoints table holds another {name}")
+    elif logged is None or logged[0] < size:
+        finding = Finding(
+            kind="leaves-deleted",
+            position=None,
+            detail=f"merkle_leaves holds {0 if logged is None else logged[0]} leaves; {name} covers {size}",
+        )
+    return OutsideCheck(
+        origin=held.held.origin,
+        tree_size=size,
+        root=root.hex(),
+        ok=finding is None,
+        head_size=head,
+        head_root=head_root.hex(),
+        proof=[h.hex() for h in proof],
+        finding=finding,
+    )
+
+
 def verify(
-    conn: psycopg.Connection[Any], public_key: Ed25519PublicKey, progress: Callable[[int], None] | None = None
+    conn: psycopg.Connection[Any],
+    public_key: Ed25519PublicKey,
+    progress: Callable[[int], None] | None = None,
+    *,
+    outside: Sequence[note.CheckpointNote] = (),
+    verifier: note.Verifier | None = None,
 ) -> Verification:
     """Recompute every leaf from the raw events table and compare with the log and its latest checkpoint.
 
     Reports the first position where a row was altered, removed, inserted or reordered, or where the
     log itself no longer matches its signed checkpoint. Both are streamed side by side, so memory stays
     flat however long the log.
+
+    With checkpoint notes kept `outside` the database (checked with `verifier`'s key, which they need), each is
+    also proved against the events themselves, not the log's tables, which an attacker may have rewritten or deleted
+    (ADR 35): the events up to the head counted at the start are hashed once for every check.
     """
+    if outside and verifier is None:
+        raise ValueError("checkpoints kept outside are checked with a verifier key")
     cp = latest_checkpoint(conn)
     logged = logged_leaves(conn)
+    head, last = 0, None
+    if outside:
+        counted = (
+            conn.cursor(row_factory=tuple_row)
+            .execute(f"SELECT count(*), max(notification_id) FROM {EVENTS_TABLE}")
+            .fetchone()
+        )
+        assert counted is not None
+        head, last = counted
+    held = [_Outside(n, head) for n in outside]
     # Until the first mismatch the recomputed leaves are the logged ones, so one tree gives both roots.
     recomputed = merkle.Tree()
     checkpoint_root: bytes | None = None
     finding: Finding | None = None
     events = compared = 0
     for row in stored_rows(conn):
+        if outside and (last is None or row[0] > last or events == head):
+            break  # appended since the count: the proofs are to the head counted
         events += 1
         leaf = leaf_hash_of(row)
         recomputed.append(leaf)
+        for h in held:
+            h.add(events - 1, leaf, recomputed)
         if progress is not None and events % 10000 == 0:
             progress(events)
         if finding is not None:
@@ -375,7 +534,7 @@ def verify(
             checkpoint_root = recomputed.root()
     if finding is None:
         entry = next(logged, None)
-        if entry is not None:
+        if entry is not None and (last is None or entry[0] <= last):  # not one logged since the count
             finding = Finding(
                 kind="removed", position=entry[0], detail=f"the event logged at position {entry[0]} is missing"
             )
@@ -390,13 +549,17 @@ def verify(
                 position=None,
                 detail=f"the logged leaves no longer match checkpoint {cp.tree_size}",
             )
+    head_root = recomputed.root()
+    checks = [_outside_check(conn, h, verifier, events, head_root) for h in held if verifier is not None]
     return Verification(
-        ok=finding is None,
+        ok=finding is None and all(c.ok for c in checks),
         events=events,
         leaves=compared + sum(1 for _ in logged),
         checkpoint_size=cp.tree_size if cp else None,
-        root=recomputed.root().hex(),
+        root=head_root.hex(),
         finding=finding,
+        uncovered=max(0, events - (cp.tree_size if cp else 0)),
+        outside=checks,
     )
 
 
@@ -415,11 +578,15 @@ class VerificationRun(msgspec.Struct, kw_only=True):
     checkpoint_size: int | None
     root: str
     finding: Finding | None
+    uncovered: int | None = None  # None: a run from before verifications counted them
+    # The checkpoints kept outside that this run was given, each as checked (the run's outcome is recorded;
+    # the notes stay with whoever keeps them).
+    outside: list[OutsideCheck] = msgspec.field(default_factory=list)
 
 
 _RUN_COLUMNS = (
     "id, ran_at, ran_by, ran_by_role, seconds, ok, events, leaves, checkpoint_size, root, finding_kind,"
-    " first_bad_position, detail"
+    " first_bad_position, detail, uncovered"
 )
 
 
@@ -437,6 +604,7 @@ def _run(row: tuple[Any, ...]) -> VerificationRun:
         checkpoint_size=row[8],
         root=row[9],
         finding=None if kind is None else Finding(kind=kind, position=position, detail=detail),
+        uncovered=row[13],
     )
 
 
@@ -448,17 +616,20 @@ def verify_and_record(
     ran_by_role: str,
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    outside: Sequence[note.CheckpointNote] = (),
+    verifier: note.Verifier | None = None,
 ) -> VerificationRun:
-    """`verify`, then record when it ran, who ran it and what it found (`audit_verifications`, append-only)."""
+    """`verify`, then record when it ran, who ran it and what it found (`audit_verifications`, append-only): the
+    first finding in the database itself, else the first against a checkpoint kept outside."""
     started = time.monotonic()
-    result = verify(conn, public_key, progress)
-    finding = result.finding
+    result = verify(conn, public_key, progress, outside=outside, verifier=verifier)
+    finding = result.finding or next((c.finding for c in result.outside if c.finding is not None), None)
     row = (
         conn.cursor(row_factory=tuple_row)
         .execute(
             "INSERT INTO audit_verifications (ran_at, ran_by, ran_by_role, seconds, ok, events, leaves,"
-            " checkpoint_size, root, finding_kind, first_bad_position, detail)"
-            f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_RUN_COLUMNS}",
+            " checkpoint_size, root, finding_kind, first_bad_position, detail, uncovered)"
+            f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {_RUN_COLUMNS}",
             (
                 now,
                 ran_by,
@@ -472,12 +643,13 @@ def verify_and_record(
                 finding.kind if finding else None,
                 finding.position if finding else None,
                 finding.detail if finding else None,
+                result.uncovered,
             ),
         )
         .fetchone()
     )
     assert row is not None
-    return _run(row)
+    return msgspec.structs.replace(_run(row), outside=result.outside)
 
 
 def verifications(conn: psycopg.Connection[Any], *, limit: int = 20) -> list[VerificationRun]:
@@ -628,10 +800,6 @@ def consistency(conn: psycopg.Connection[Any], first: int, second: int | None = 
 def checkpoints(conn: psycopg.Connection[Any], *, limit: int = 100) -> list[Checkpoint]:
     cur = conn.cursor(row_factory=tuple_row)
     rows = cur.execute(
-        "SELECT tree_size, root, signed_at, key_id, signature FROM checkpoints ORDER BY tree_size DESC LIMIT %s",
-        (limit,),
+        f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints ORDER BY tree_size DESC LIMIT %s", (limit,)
     ).fetchall()
-    return [
-        Checkpoint(tree_size=r[0], root=bytes(r[1]).hex(), signed_at=r[2], key_id=r[3], signature=bytes(r[4]).hex())
-        for r in rows
-    ]
+    return [_checkpoint(r) for r in rows]

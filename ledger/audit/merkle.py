@@ -93,6 +93,24 @@ def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
     return [*_subproof(m - k, leaves[k:], False), root(leaves[:k])]
 
 
+def consistency_ranges(first: int, size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [start, end) whose subtree hashes make PROOF(first, D[size]), in the proof's order: the same
+    proof as `consistency_proof`, to be hashed as the leaves stream past without holding them."""
+    if not 0 < first <= size:
+        raise ValueError(f"no consistency proof from {first} to {size}")
+    return _subranges(first, 0, size, True)
+
+
+def _subranges(m: int, start: int, end: int, complete: bool) -> list[tuple[int, int]]:
+    n = end - start
+    if m == n:
+        return [] if complete else [(start, end)]
+    k = _split(n)
+    if m <= k:
+        return [*_subranges(m, start, start + k, complete), (start + k, end)]
+    return [*_subranges(m - k, start + k, end, False), (start, start + k)]
+
+
 class Step(NamedTuple):
     """One step up an inclusion proof: the sibling, which side of the path it lies on, and the hash they make."""
 

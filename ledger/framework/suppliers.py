@@ -15,7 +15,7 @@ from eventsourcing.domain import event
 from ledger.aggregate import LedgerAggregate
 from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, RuleViolation
-from ledger.framework import categories, geography, terms
+from ledger.framework import agreement, categories, geography, terms
 from ledger.framework.reference import LEDGER_NAMESPACE
 from ledger.ids import new_id
 from ledger.store import Ledger, Recorded
@@ -323,10 +323,10 @@ def submit_questionnaire(
         raise InvalidCommand([("$.lots", "a lot is listed twice")])
     if supplier.status is SupplierStatus.EXCLUDED:
         raise RuleViolation("excluded supplier cannot apply", "the supplier is excluded from the framework")
-    if not terms.within_term(envelope.effective_at.date()):
+    term = agreement.current_term(ledger)
+    if not term.within(envelope.effective_at.date()):
         raise RuleViolation(
-            "applications only during the framework term",
-            f"the framework runs from {terms.FRAMEWORK_START} to {terms.FRAMEWORK_END}",
+            "applications only during the framework term", f"the framework runs from {term.start} to {term.end}"
         )
     for category in sought:
         lot = supplier.lots.get(category)

@@ -26,7 +26,7 @@ from ledger.envelope import Envelope, effective
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
 from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
-from ledger.payments import budgets, money
+from ledger.payments import budgets, money, ring_fences
 from ledger.payments.money import Posting
 from ledger.procurement import contracts
 from ledger.procurement.contracts import ConcludeContract, Contract, VaryContract
@@ -744,8 +744,14 @@ def _open_account(ledger: Ledger, contract: Contract, budget_line: str) -> list[
     """A new contract's account and the commitment of its value across the years it spans; years with no budget line
     are recorded on the account as unfunded."""
     lead = contract.commissioner_ids[0]
+    funded = ring_fences.Funded(
+        contract_id=contract.id,
+        award_type=contract.award_type,
+        lots=tuple(code for code in (contract.need, contract.cohort) if code),
+        areas=tuple(contract.areas),
+    )
     lines = budgets.commitments(
-        ledger, lead, contract.id, contract.value, contract.start_date, contract.end_date, budget_line
+        ledger, lead, funded, contract.value, contract.start_date, contract.end_date, budget_line
     )
     funded = {line.financial_year for line in lines}
     unfunded = tuple(

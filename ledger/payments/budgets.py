@@ -15,7 +15,7 @@ from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework.commissioners import Commissioner
 from ledger.framework.reference import LEDGER_NAMESPACE
-from ledger.payments import money
+from ledger.payments import money, ring_fences
 from ledger.payments.money import Posting
 from ledger.store import Ledger, Recorded
 from ledger.types import Money, Name, Reason, money_errors
@@ -92,6 +92,7 @@ def set_budget_line(ledger: Ledger, envelope: Envelope, command: SetBudgetLine) 
     if f"{start.year}-{(start.year + 1) % 100:02d}" != command.financial_year:
         raise InvalidCommand([("$.financial_year", "the second year must follow the first, e.g. 2026-27")])
     commissioner = ledger.load(Commissioner, command.commissioner_id)
+    ring_fences.check_holder(command.code, command.ring_fenced, commissioner.commissioner_type)
     line_id = budget_line_id(commissioner.id, command.financial_year, command.code)
     if ledger.exists(line_id):
         raise RuleViolation("budget line already set", f"{command.code} {command.financial_year} exists")
@@ -115,6 +116,7 @@ def approve_overrun(ledger: Ledger, envelope: Envelope, line_id: UUID, command: 
     if errors := money_errors(command.amount, "$.amount"):
         raise InvalidCommand(errors)
     line = ledger.load(BudgetLine, line_id)
+    ring_fences.check_overrun_approver(line.code, line.ring_fenced, envelope.actor_role)
 
     def approve() -> BudgetLine:
         line.approve_overrun(amount=command.amount, reason=command.reason)
@@ -141,20 +143,30 @@ def split_by_financial_year(value: Decimal, start: date, end: date) -> list[tupl
 
 
 def commitments(
-    ledger: Ledger, commissioner_id: UUID, contract_id: UUID, value: Decimal, start: date, end: date, code: str
+    ledger: Ledger,
+    commissioner_id: UUID,
+    funded: ring_fences.Funded,
+    value: Decimal,
+    start: date,
+    end: date,
+    code: str,
 ) -> list[BudgetLine]:
     """Commit a contract's value against the commissioner's budget lines, year by year.
 
     A year with a budget line is committed against it and refused beyond what is available (an
     approved overrun raises what is available); a year with no line is left unfunded, visible to
-    finance on the contract's account.
+    finance on the contract's account. A ring-fenced line commits only what its fund's terms allow.
     """
+    contract_id = funded.contract_id
     lines = []
     for fy, amount in split_by_financial_year(value, start, end):
         line_id = budget_line_id(commissioner_id, fy, code)
         if not ledger.exists(line_id):
             continue
         line = ledger.load(BudgetLine, line_id)
+        if line.ring_fenced:
+            holder = ledger.load(Commissioner, commissioner_id)
+            ring_fences.check_commitment(ring_fences.terms_of(line.code), funded, holder.area)
         if amount > line.available:
             raise RuleViolation(
                 "commitment beyond the budget line",

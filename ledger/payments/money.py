@@ -48,6 +48,18 @@ def financial_year(day: date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+def financial_year_problem(label: str | None) -> str | None:
+    """What is wrong with a financial year's label ("2026-27": a year, then the next one's last two digits)."""
+    if not label:
+        return 'give a financial year, e.g. "2026-27"'
+    if len(label) != 7 or not label[:4].isdigit() or label[4] != "-" or not label[5:].isdigit():
+        return f'{label!r} is not a financial year, e.g. "2026-27"'
+    start = int(label[:4])
+    if not 2000 <= start <= 2099 or int(label[5:]) != (start + 1) % 100:
+        return f'{label!r} is not a financial year: "{start}-{(start + 1) % 100:02d}" runs from 1 April {start}'
+    return None
+
+
 def financial_year_bounds(label: str) -> tuple[date, date]:
     start = int(label[:4])
     return date(start, 4, 1), date(start + 1, 3, 31)

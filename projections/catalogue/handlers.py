@@ -13,13 +13,14 @@ from ledger.framework.commissioners import Commissioner
 from ledger.framework.suppliers import LotStatus, Supplier, SupplierStatus
 from ledger.procurement.call_offs import CallOff, CallOffStatus, Tender
 from ledger.procurement.contracts import Contract
+from ledger.procurement.planning import Plan, PlannedCallOff, PlanStatus
 from projections.base import LoggedEvent, View, update_row
 from projections.catalogue.models import QuestionnaireState
 
 
 class CatalogueView(View):
     name = "catalogue"
-    code_version = "4"  # 3: questionnaires and their lots (migration 0020); 4: clarifications, uncovered (0022)
+    code_version = "5"  # 3: questionnaires and their lots (0020); 4: clarifications, uncovered (0022); 5: plans (0031)
     tables = (
         "catalogue_suppliers",
         "catalogue_supplier_lots",
@@ -34,6 +35,7 @@ class CatalogueView(View):
         "catalogue_questionnaire_lots",
         "catalogue_clarification_questions",
         "catalogue_clarifications",
+        "catalogue_planned_call_offs",
     )
 
     def register(self) -> None:
@@ -55,6 +57,13 @@ class CatalogueView(View):
         self.on(Supplier.LotAssessed, self.questionnaire_lot_assessed)
         self.on(Supplier.SupplierWithdrewFromLot, self.questionnaire_lot_withdrawn)
         self.on(Commissioner.CommissionerRegistered, self.commissioner_registered)
+        self.on(PlannedCallOff.CallOffPlanned, self.call_off_planned)
+        for event_class in (
+            PlannedCallOff.PlannedCallOffRevised,
+            PlannedCallOff.PlannedCallOffWithdrawn,
+            PlannedCallOff.PlannedCallOffFulfilled,
+        ):
+            self.on(event_class, self.plan_changed)
         self.on(Commissioner.UserAgreementSigned, self.agreement_signed)
         for event_class in (
             CallOff.CallOffDrafted,
@@ -144,6 +153,37 @@ class CatalogueView(View):
         )
 
     # -- commissioners -----------------------------------------------------------------------------
+
+    @staticmethod
+    def call_off_planned(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e = logged.event
+        cur.execute(
+            "INSERT INTO catalogue_planned_call_offs (plan_id, lead_commissioner_id, title, description, need, cohort,"
+            " geography, award_type, estimated_value, estimated_annual_volume, volume_unit, expected_publication,"
+            " initial_term_months, status, planned_at, version)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'planned', %s, %s)",
+            (
+                logged.originator_id,
+                e.lead_commissioner_id,
+                *_plan_columns(e.plan),
+                logged.envelope.effective_at,
+                logged.originator_version,
+            ),
+        )
+
+    @staticmethod
+    def plan_changed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e = logged.event
+        sets: dict[str, Any] = {"version": logged.originator_version}
+        match e:
+            case PlannedCallOff.PlannedCallOffRevised():
+                sets |= dict(zip(_PLAN_COLUMNS, _plan_columns(e.plan), strict=True))
+                sets |= {"revised_at": logged.envelope.effective_at, "revision_reason": e.reason}
+            case PlannedCallOff.PlannedCallOffWithdrawn():
+                sets |= {"status": PlanStatus.WITHDRAWN, "revision_reason": e.reason}
+            case PlannedCallOff.PlannedCallOffFulfilled():
+                sets |= {"status": PlanStatus.FULFILLED, "call_off_id": e.call_off_id}
+        update_row(cur, "catalogue_planned_call_offs", "plan_id", logged.originator_id, sets)
 
     @staticmethod
     def commissioner_registered(cur: Cursor[Any], logged: LoggedEvent) -> None:
@@ -434,4 +474,35 @@ def _set_areas(cur: Cursor[Any], supplier_id: UUID, areas: tuple[str, ...]) -> N
     cur.executemany(
         "INSERT INTO catalogue_supplier_areas (supplier_id, area_code) VALUES (%s, %s)",
         [(supplier_id, a) for a in areas],
+    )
+
+
+_PLAN_COLUMNS = (
+    "title",
+    "description",
+    "need",
+    "cohort",
+    "geography",
+    "award_type",
+    "estimated_value",
+    "estimated_annual_volume",
+    "volume_unit",
+    "expected_publication",
+    "initial_term_months",
+)
+
+
+def _plan_columns(plan: Plan) -> tuple[Any, ...]:
+    return (
+        plan.title,
+        plan.description,
+        plan.need,
+        plan.cohort,
+        plan.geography,
+        str(plan.award_type),
+        plan.estimated_value,
+        plan.estimated_annual_volume,
+        plan.volume_unit,
+        plan.expected_publication,
+        plan.initial_term_months,
     )

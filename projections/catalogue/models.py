@@ -216,3 +216,105 @@ class QuestionnairePage(msgspec.Struct, kw_only=True):
     total: int
     items: list[QuestionnaireRecord]
     next_after: str | None = None
+
+
+class SizeAndType(msgspec.Struct, kw_only=True):
+    """An amount (and how many contracts or suppliers make it) split by supplier size and by supplier type."""
+
+    count: int = 0
+    value: Decimal = Decimal("0.00")
+    small: Decimal = Decimal("0.00")
+    large: Decimal = Decimal("0.00")
+    small_share: Decimal | None = None  # percent of the value that went to small suppliers
+    voluntary: Decimal = Decimal("0.00")
+    mutual: Decimal = Decimal("0.00")
+    public: Decimal = Decimal("0.00")
+    private: Decimal = Decimal("0.00")
+
+
+class MarketConcentration(msgspec.Struct, kw_only=True):
+    suppliers: int
+    top_supplier_share: Decimal | None = None
+    hhi: Decimal | None = None
+    level: str | None = None
+
+
+class MarketCell(msgspec.Struct, kw_only=True):
+    """One probation region and one lot in a financial year."""
+
+    region: str
+    region_name: str
+    category: str
+    category_name: str
+    suppliers_qualified: int  # the invitation rule would invite them to a region-wide call-off for the lot
+    suppliers_qualified_in_part: int  # appointed and active, declared areas covering only part of the region
+    small_suppliers_qualified: int
+    suppliers_active: int  # holding a contract for the lot in the region live at some time in the year
+    call_offs_published: int
+    call_offs_opened: int
+    bids_per_call_off: Decimal | None  # mean tenders received by the call-offs whose tenders were opened
+    awards: SizeAndType  # contracts concluded in the year: their count and value
+    spend: SizeAndType  # paid in the year on the lot's contracts in the region
+    concentration: MarketConcentration  # of the year's spend among suppliers
+
+
+class MarketGap(msgspec.Struct, kw_only=True):
+    """A lot in a police area the market serves thinly: too few suppliers qualified, or no live contract."""
+
+    category: str
+    category_name: str
+    area: str
+    area_name: str
+    region: str
+    region_name: str
+    suppliers_qualified: int
+    live_contracts: int
+    reasons: list[str]
+
+
+class MarketHealth(msgspec.Struct, kw_only=True):
+    """The market's health in a financial year, per region and lot, with its gaps.
+
+    Spend and awards of a contract serving several regions count in each region's cell; the `totals` count each
+    contract once. Qualification and gaps are the invitation rule's answers on the catalogue as it stands."""
+
+    financial_year: str
+    minimum_qualified: int
+    cells: list[MarketCell]
+    gaps: list[MarketGap]
+    totals_awards: SizeAndType
+    totals_spend: SizeAndType
+    totals_concentration: MarketConcentration
+
+
+class PlannedCallOffRecord(msgspec.Struct, kw_only=True):
+    """A call-off a commissioner plans to run, as the market reads it ahead of its publication."""
+
+    id: UUID
+    lead_commissioner_id: UUID
+    lead_commissioner_name: str | None
+    title: str
+    description: str
+    need: str | None
+    cohort: str | None
+    geography: str
+    award_type: str
+    estimated_value: Decimal
+    estimated_annual_volume: int | None
+    volume_unit: str
+    expected_publication: str  # a month, "2027-01"
+    initial_term_months: int | None
+    status: str  # planned, fulfilled (its call-off drafted), withdrawn
+    call_off_id: UUID | None
+    planned_at: datetime
+    revised_at: datetime | None
+    revision_reason: str | None
+    version: int
+
+
+class ForwardPipeline(msgspec.Struct, kw_only=True):
+    """Planned call-offs by expected month of publication; a supplier sees those for its lots and areas."""
+
+    count: int
+    total_estimated_value: Decimal
+    items: list[PlannedCallOffRecord]

@@ -12,7 +12,7 @@ import msgspec
 import psycopg
 
 from ledger.framework.suppliers import LotStatus, SupplierStanding, SupplierStatus
-from ledger.procurement import invitations
+from ledger.procurement import invitations, planning
 from ledger.procurement.call_offs import CallOffStatus
 from projections import pages
 from projections.base import fetch_pipelined, fetch_rows
@@ -24,7 +24,9 @@ from projections.catalogue.models import (
     ContractRecord,
     EligibilityReport,
     EligibleSupplier,
+    ForwardPipeline,
     Pipeline,
+    PlannedCallOffRecord,
     QuestionnairePage,
     QuestionnaireRecord,
     QuestionnaireState,
@@ -357,3 +359,62 @@ def list_questionnaires(
     return QuestionnairePage(
         total=counted[0]["n"], items=[_to(QuestionnaireRecord, r) for r in rows], next_after=next_after
     )
+
+
+_PLAN_SELECT = (
+    "SELECT p.plan_id AS id, p.lead_commissioner_id, c.name AS lead_commissioner_name, p.title, p.description, p.need,"
+    " p.cohort, p.geography, p.award_type, p.estimated_value, p.estimated_annual_volume, p.volume_unit,"
+    " p.expected_publication, p.initial_term_months, p.status, p.call_off_id, p.planned_at, p.revised_at,"
+    " p.revision_reason, p.version"
+    " FROM catalogue_planned_call_offs p"
+    " LEFT JOIN catalogue_commissioners c ON c.commissioner_id = p.lead_commissioner_id"
+)
+
+
+def get_planned_call_off(conn: psycopg.Connection[Any], plan_id: UUID) -> PlannedCallOffRecord | None:
+    rows = fetch_rows(conn, f"{_PLAN_SELECT} WHERE p.plan_id = %s", (plan_id,))
+    return _to(PlannedCallOffRecord, rows[0]) if rows else None
+
+
+def forward_pipeline(
+    conn: psycopg.Connection[Any],
+    *,
+    supplier_id: UUID | None = None,
+    category: str | None = None,
+    area: str | None = None,
+    commissioner_id: UUID | None = None,
+    include_closed: bool = False,
+) -> ForwardPipeline:
+    """Planned call-offs, soonest first; for a supplier, only those for a lot it holds (appointed, or passed and
+    awaiting its acceptance of the terms) in an area overlapping one it declared."""
+    where = (
+        Where()
+        .given(None if include_closed else True, "p.status = 'planned'")
+        .given(category, "(p.need = %s OR p.cohort = %s)", category, category)
+        .given(commissioner_id, "p.lead_commissioner_id = %s", commissioner_id)
+    )
+    plans = [
+        _to(PlannedCallOffRecord, r)
+        for r in fetch_rows(
+            conn, f"{_PLAN_SELECT} WHERE {where.sql} ORDER BY p.expected_publication, p.planned_at", where.params
+        )
+    ]
+    if area is not None:
+        plans = [p for p in plans if planning.overlaps(area, p.geography)]
+    if supplier_id is not None:
+        held = fetch_rows(
+            conn,
+            "SELECT coalesce((SELECT array_agg(l.category) FROM catalogue_supplier_lots l WHERE l.supplier_id = %(s)s"
+            "   AND l.status IN ('appointed', 'passed')), '{}') AS lots,"
+            " coalesce((SELECT array_agg(a.area_code) FROM catalogue_supplier_areas a WHERE a.supplier_id = %(s)s),"
+            "   '{}') AS areas",
+            {"s": supplier_id},
+        )[0]
+        plans = [p for p in plans if planning.serves(held["lots"], held["areas"], lots_of(p), p.geography)]
+    return ForwardPipeline(
+        count=len(plans), total_estimated_value=sum((p.estimated_value for p in plans), Decimal("0.00")), items=plans
+    )
+
+
+def lots_of(plan: PlannedCallOffRecord) -> tuple[str, ...]:
+    return tuple(code for code in (plan.need, plan.cohort) if code)
