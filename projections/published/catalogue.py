@@ -34,6 +34,20 @@ _COMPETITION = "who bids, asks, scores or ranks in a competition is confidential
 _SEALED = "tender content is sealed (and commercially confidential after opening)"
 _PERSON = "only about a person on probation: nothing of it may leave"
 
+# What the market reads of a planned call-off (its free-text description stays inside, as a draft's specification).
+_PLAN = (
+    "title",
+    "need",
+    "cohort",
+    "geography",
+    "award_type",
+    "estimated_value",
+    "estimated_annual_volume",
+    "volume_unit",
+    "expected_publication",
+    "initial_term_months",
+)
+
 PUBLISHED: dict[str, tuple[Field, ...]] = {
     # framework: reference data, suppliers, commissioners
     "ReferenceListOpened": ("list_name",),
@@ -54,7 +68,13 @@ PUBLISHED: dict[str, tuple[Field, ...]] = {
     "SupplierReinstated": (),
     "CommissionerRegistered": ("name", "organisation_id", "commissioner_type", "area"),
     "UserAgreementSigned": ("agreement_version",),
+    "FrameworkTermRecorded": ("start", "end", "latest_end"),
+    "FrameworkExtended": ("previous_end", "new_end", "decided_on"),
     # procurement
+    "CallOffPlanned": ("lead_commissioner_id", ("plan", _PLAN)),
+    "PlannedCallOffRevised": (("plan", _PLAN),),
+    "PlannedCallOffWithdrawn": (),
+    "PlannedCallOffFulfilled": ("call_off_id",),
     "CallOffDrafted": (
         (
             "draft",
