@@ -23,8 +23,11 @@ CREATE INDEX checkpoint_places_order_idx ON checkpoint_places (after_position, t
 CREATE FUNCTION place_checkpoint() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     LOCK TABLE ledger_events IN SHARE MODE;
+    -- A tree size signed again (its checkpoint deleted by someone with the rights to) is placed where it is now:
+    -- a consumer already past its old place still reads it.
     INSERT INTO checkpoint_places (tree_size, after_position)
-        VALUES (NEW.tree_size, (SELECT coalesce(max(notification_id), 0) FROM ledger_events));
+        VALUES (NEW.tree_size, (SELECT coalesce(max(notification_id), 0) FROM ledger_events))
+        ON CONFLICT (tree_size) DO UPDATE SET after_position = excluded.after_position;
     RETURN NULL;
 END
 $$;

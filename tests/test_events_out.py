@@ -200,3 +200,28 @@ def test_the_readme_lists_every_published_type_and_every_one_withheld() -> None:
         assert f"`{public.cloud_type.removeprefix('uk.gov.justice.probation-ledger.')}`" in readme, public.event
     for name in NOT_PUBLISHED:
         assert f"`{name}`" in readme, name
+
+
+def test_a_tree_signed_again_after_its_checkpoint_was_deleted_is_placed_anew_and_the_feed_reads_on(
+    make_database, settings
+) -> None:
+    m = Market(make_database(), settings)
+    try:
+        m.supplier("Checkpointed Trust")
+        auditor = m.headers("auditor", "hmpps-audit")
+        first = m.client.simulate_post("/audit/checkpoints", headers=auditor).json
+        read_so_far = feed(m, limit=1000)
+        assert read_so_far[-1]["id"] == f"checkpoint/{first['tree_size']}"
+        with psycopg.connect(m.url, autocommit=True) as conn:
+            conn.execute("SET session_replication_role = replica")  # as someone with the rights would
+            conn.execute("DELETE FROM checkpoints")
+        same = m.client.simulate_post("/audit/checkpoints", headers=auditor)  # the same tree, signed again
+        assert same.status_code == 201 and same.json["tree_size"] == first["tree_size"], same.text
+        m.supplier("Later Trust")
+        again = m.client.simulate_post("/audit/checkpoints", headers=auditor)
+        assert again.status_code == 201, again.text
+        later = feed(m, after=read_so_far[-1]["sequence"], limit=1000)
+        assert later[-1]["id"] == f"checkpoint/{again.json['tree_size']}"
+        assert any(message["type"].endswith("supplier-registered.v1") for message in later)
+    finally:
+        m.close()
