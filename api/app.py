@@ -127,6 +127,7 @@ def create_app(
         ("/health/live", resources.HealthLive(services)),
         ("/health/ready", resources.HealthReady(services)),
         ("/openapi.json", openapi),
+        ("/asyncapi.json", resources.AsyncAPIResource(services)),
         ("/docs", resources.DocsResource(services, openapi)),
         *((r.path, endpoint(operations, r)) for r in operations.routes),
     ]

@@ -1,4 +1,5 @@
-"""The `ledger` command: migrate, seed, serve, worker, token, events, demo, checkpoint, vkey, verify, rebuild, foi.
+"""The `ledger` command: migrate, seed, serve, worker, relay, token, events, demo, checkpoint, vkey, verify, rebuild,
+foi.
 
 It lives beside the HTTP API because, like it, it is an entry point that drives the ledger and
 the projections from outside.
@@ -13,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -413,6 +415,44 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_relay(args: argparse.Namespace, settings: Settings) -> int:
+    from projections.published.relay import Relay
+
+    if not settings.broker_url:
+        # The Procfile's `relay:` process stays off, quietly, rather than failing and being restarted for ever.
+        _console().print("BROKER_URL is not set: the relay stays off (consumers read GET /events/feed)")
+        if not args.once:
+            stopped = threading.Event()
+            signal.signal(signal.SIGTERM, lambda signum, frame: stopped.set())
+            signal.signal(signal.SIGINT, lambda signum, frame: stopped.set())
+            stopped.wait()
+        return 0
+    relay = Relay(
+        _url(settings),
+        settings.broker_url,
+        exchange=settings.broker_exchange,
+        source=settings.event_source,
+        batch_size=settings.relay_batch_size,
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        logging.getLogger("ledger.relay").info("signal %s: stopping after the current message", signum)
+        relay.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if args.once:
+        try:
+            published = relay.catch_up()
+        finally:
+            relay.close()
+        _console().print(f"published {published} message(s) to {settings.broker_exchange}")
+        return 0
+    logging.getLogger("ledger.relay").info("relay started for exchange %s", settings.broker_exchange)
+    relay.run_forever()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.migrate import migrate
 
@@ -436,6 +476,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         ]
     else:
         workers = [subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env, cwd=ROOT)]
+    if settings.broker_url:
+        workers.append(subprocess.Popen([sys.executable, "-m", "api.cli", "relay"], env=env, cwd=ROOT))
     children = (web, *workers)
     _console().print(f"serving on http://127.0.0.1:{env['PORT']} (docs at /docs); Ctrl-C stops")
 
@@ -646,6 +688,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="catch up once and exit")
     p.add_argument("--view", action="append", help="only this view (repeatable; default: every view)")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser(
+        "relay",
+        help="publish the domain events to the message broker (BROKER_URL) until SIGTERM",
+        description="Publish the log's public events and signed checkpoints, as CloudEvents, to the topic exchange"
+        " BROKER_EXCHANGE on BROKER_URL, from the relay's own position, with publisher confirms. One relay leads an"
+        " exchange at a time (a PostgreSQL advisory lock); others stand by.",
+    )
+    p.add_argument("--once", action="store_true", help="publish everything recorded so far and exit")
+    p.set_defaults(func=cmd_relay)
 
     p = sub.add_parser("serve", help="migrate, seed, then run the web server and the worker together")
     p.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")

@@ -207,6 +207,8 @@ RULES: dict[str, Rule] = {
     "audit.checkpoint_key": PUBLIC,
     "audit.sign_checkpoint": rule(R.AUDITOR, R.ADMINISTRATOR),
     "audit.verify": rule(R.AUDITOR),
+    # Other systems read the published events with their own token; auditors and administrators may look too.
+    "events.feed": rule(R.SUBSCRIBER, R.AUDITOR, R.ADMINISTRATOR),
     # Decision records: FOI officers, auditors and the Authority; commissioners for their own call-offs.
     **{
         f"foi.{record}": rule(R.FOI_OFFICER, R.AUDITOR, R.AUTHORITY, R.COMMISSIONER, scope="call_off")

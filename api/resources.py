@@ -7,10 +7,12 @@ from typing import Any
 import falcon
 import msgspec
 
-from api import media
+from api import asyncapi, media
 from api.openapi import Document, Operation, render_docs
 from api.services import Services
 from ledger import migrate
+from projections.published import relay
+from projections.published.relay import RelayLag
 from projections.runner import all_views, lag
 
 
@@ -36,6 +38,8 @@ class Readiness(msgspec.Struct, kw_only=True):
     projection_lag: int | None
     head_position: int | None
     views: list[ViewStatus] = []
+    # The relay to the broker (ADR 34): how far behind the log it is; null while no relay has run.
+    relay_lag: RelayLag | None = None
 
 
 class Resource:
@@ -58,7 +62,7 @@ class HealthReady(Resource):
     documented = {
         "GET": Operation(
             "health.ready",
-            "Database reachable, migrations at head, projection lag in events",
+            "Database reachable, migrations at head, projection lag in events, the relay's lag",
             response=Readiness,
             public=True,
             errors=(503,),
@@ -67,7 +71,7 @@ class HealthReady(Resource):
     }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        database, at_head, behind, head, views = False, False, None, None, []
+        database, at_head, behind, head, views, relayed = False, False, None, None, [], None
         try:
             with self.services.pool.connection(timeout=2) as conn:
                 database = True
@@ -76,6 +80,7 @@ class HealthReady(Resource):
                     behind = lag(conn)
                     head = self.services.ledger.head()
                     views = view_status(conn)
+                    relayed = relay.lag(conn, self.services.settings.broker_exchange)
         except Exception:  # readiness reports; it never raises
             pass
         ready = database and at_head
@@ -88,6 +93,7 @@ class HealthReady(Resource):
                 projection_lag=behind,
                 head_position=head,
                 views=views,
+                relay_lag=relayed,
             ),
             status=200 if ready else 503,
         )
@@ -130,6 +136,30 @@ class OpenAPIResource(Resource):
         if self._body is None:
             self._body = media.encode(self.spec())
         resp.content_type = "application/vnd.oai.openapi+json"
+        resp.data = self._body
+
+
+class AsyncAPIResource(Resource):
+    documented = {
+        "GET": Operation(
+            "docs.asyncapi",
+            "The AsyncAPI 3.0 document of the published domain events: every CloudEvents type and its data's schema",
+            response={"type": "object"},
+            public=True,
+            tags=("docs",),
+        )
+    }
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self._body: bytes | None = None
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if self._body is None:
+            settings = self.services.settings
+            published = asyncapi.document(exchange=settings.broker_exchange, source=settings.event_source)
+            self._body = media.encode(published)
+        resp.content_type = falcon.MEDIA_JSON
         resp.data = self._body
 
 

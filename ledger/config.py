@@ -79,6 +79,11 @@ class Settings:
     ocds_ocid_prefix: str = "ocds-xxxxxx"
     # Where outsiders reach the API: the base of the publication's package URIs and `links.next`.
     ocds_base_url: str = "http://localhost:8000"
+    # Domain events out (ADR 34): the RabbitMQ the relay publishes to (None: no relay; the pull feed only).
+    broker_url: str | None = None
+    broker_exchange: str = "probation-ledger.events"
+    event_source: str = "urn:uk:gov:justice:probation-ledger"
+    relay_batch_size: int = 500
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -110,6 +115,10 @@ class Settings:
             session_secret=os.environ.get("SESSION_SECRET", "").strip() or None,
             ocds_ocid_prefix=os.environ.get("OCDS_OCID_PREFIX", "").strip() or "ocds-xxxxxx",
             ocds_base_url=(os.environ.get("OCDS_BASE_URL", "").strip() or "http://localhost:8000").rstrip("/"),
+            broker_url=os.environ.get("BROKER_URL", "").strip() or None,
+            broker_exchange=os.environ.get("BROKER_EXCHANGE", "").strip() or "probation-ledger.events",
+            event_source=os.environ.get("EVENT_SOURCE", "").strip() or "urn:uk:gov:justice:probation-ledger",
+            relay_batch_size=max(1, _int("RELAY_BATCH_SIZE", 500)),
         )
 
     @property

@@ -16,3 +16,4 @@ class Role(enum.StrEnum):
     FOI_OFFICER = "foi_officer"
     ADMINISTRATOR = "administrator"
     DATA_PROTECTION_OFFICER = "data_protection_officer"  # decides erasure requests
+    SUBSCRIBER = "subscriber"  # another system reading the published events (its own token; public data only)

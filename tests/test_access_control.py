@@ -175,6 +175,7 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "audit.checkpoint_key": allow(ALL),
     "audit.sign_checkpoint": allow(AUD, ADMIN),
     "audit.verify": allow(AUD),
+    "events.feed": allow("subscriber", AUD, ADMIN),
     "audit.verifications": allow(GLOBAL),
     "audit.inclusion_proof": allow(GLOBAL),
     "audit.consistency_proof": allow(GLOBAL),
@@ -474,7 +475,7 @@ def test_two_signing_keys_are_valid_at_once_during_rotation(settings, tmp_path) 
 
 def test_health_and_the_openapi_document_are_open_and_everything_else_is_closed(world) -> None:
     m, _, _ = world
-    for path in ("/health/live", "/openapi.json", "/docs"):
+    for path in ("/health/live", "/openapi.json", "/asyncapi.json", "/docs"):
         assert m.client.simulate_get(path).status_code == 200
     for name, method, path in operations(m):
         status = m.client.simulate_request(method, path.replace("{", "").replace("}", "")).status_code

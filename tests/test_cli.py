@@ -19,7 +19,7 @@ from ledger.framework.suppliers import OrganisationType, RegisterSupplier, regis
 from tests.support import unique_legal_id
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("migrate", "seed", "worker", "serve", "token", "events", "demo", "foi", "ocds")
+COMMANDS = ("migrate", "seed", "worker", "relay", "serve", "token", "events", "demo", "foi", "ocds")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

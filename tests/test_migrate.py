@@ -89,6 +89,7 @@ def test_readiness_is_503_until_migrations_are_at_head(make_database, settings) 
             "projection_lag": 0,
             "head_position": 0,
             "views": [],  # no worker has registered a view yet
+            "relay_lag": None,  # no relay has run
         }
     finally:
         app.services.close()

@@ -168,3 +168,8 @@ def test_other_commands_still_answer_the_generic_shape_and_the_document_says_whi
 
     assert answered_with("/suppliers/{supplier_id}/questionnaires").endswith("/QuestionnaireAccepted")
     assert answered_with("/suppliers").endswith("/CommandAccepted")
+
+
+def test_an_empty_status_on_the_worklist_is_refused_not_read_as_the_default(market: Market) -> None:
+    refused = market.get("/questionnaires", params={"status": ""}, role="authority", expect=422)
+    assert refused["errors"][0]["path"] == "status"

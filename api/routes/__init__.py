@@ -14,6 +14,7 @@ from api.routes import (
     catalogue,
     commissioners,
     contracts,
+    events,
     finance,
     foi,
     framework,
@@ -49,6 +50,7 @@ FAMILIES = (
     audit,
     foi,
     ocds,
+    events,
 )
 
 
