@@ -117,6 +117,11 @@ def test_a_signed_checkpoint_is_published_after_the_events_it_covers(market: Mar
     assert data["tree_size"] == journey["tree_size"]
     assert len(base64.b64decode(data["root"])) == 32 and len(base64.b64decode(data["signature"])) == 64
     assert {"signed_at", "key_id"} <= set(data)
+    # The same checkpoint as the C2SP note outsiders keep: its body names the tree, and it is the one served.
+    lines = data["note"].split("\n")
+    assert lines[1:3] == [str(journey["tree_size"]), data["root"]] and lines[4].startswith("\u2014 ")
+    served = market.client.simulate_get("/audit/checkpoint")
+    assert served.status_code == 200 and served.text == data["note"]
     # After every event it covers (the tree's leaves are the first `tree_size` positions), before the referral.
     assert all(m["position"] <= checkpoint["position"] for m in whole[:at])
     assert any(m["subject"] == journey["referral"] for m in whole[at + 1 :])

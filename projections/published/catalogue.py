@@ -117,6 +117,9 @@ PUBLISHED: dict[str, tuple[Field, ...]] = {
     "ContractVaried": ("new_value", "new_end_date"),
     "ContractExtended": ("months", "new_end_date"),
     "ContractTerminated": ("effective_date",),
+    "ContractPerformanceOpened": ("contract_id",),
+    "KpiDefined": (("kpi", ("name", "unit", "target", "higher_is_better", "tolerance")),),
+    "KpiMeasured": (("measurement", ("kpi", "period_start", "period_end", "value", "rating")),),  # not commentary
     # cases: what happened to a referral, an order or a group, by its id, never who or why
     "ReferralMade": (
         "reference_number",

@@ -22,6 +22,7 @@ import msgspec
 import psycopg
 from psycopg.rows import tuple_row
 
+from ledger.audit import log as merkle_log
 from ledger.codec import EventMapper
 from ledger.store import EVENTS_TABLE
 from projections.base import EVENT_COLUMNS, decode
@@ -66,6 +67,7 @@ class CheckpointSignedV1(msgspec.Struct, frozen=True, kw_only=True):
     signed_at: datetime
     key_id: str
     signature: str  # base64 of the Ed25519 signature
+    note: str | None = None  # the same checkpoint as a C2SP signed note (ADR 35), the text outsiders keep
 
 
 class Item(msgspec.Struct, frozen=True, kw_only=True):
@@ -127,7 +129,16 @@ def event_message(source: str, logged: Any, event_type: str) -> Item | None:
 
 
 def checkpoint_message(source: str, after: int, row: tuple[Any, ...]) -> Item:
-    tree_size, root, signed_at, key_id, signature = row
+    tree_size, root, signed_at, key_id, signature, origin, note_signature = row
+    signed = merkle_log.Checkpoint(
+        tree_size=tree_size,
+        root=bytes(root).hex(),
+        signed_at=signed_at,
+        key_id=key_id,
+        signature=bytes(signature).hex(),
+        origin=origin,
+        note_signature=None if note_signature is None else bytes(note_signature).hex(),
+    )
     cursor = Cursor(after, tree_size)
     message = _envelope(
         source=source,
@@ -143,6 +154,7 @@ def checkpoint_message(source: str, after: int, row: tuple[Any, ...]) -> Item:
         signed_at=signed_at,
         key_id=key_id,
         signature=base64.b64encode(bytes(signature)).decode(),
+        note=merkle_log.note_text(signed),
     )
     return Item(cursor=cursor, id=message["id"], type=CHECKPOINT_TYPE, body=msgspec.json.encode(message))
 
@@ -152,7 +164,7 @@ _EVENT_ROWS = (
     " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
 )
 _CHECKPOINT_ROWS = (
-    "SELECT p.after_position, c.tree_size, c.root, c.signed_at, c.key_id, c.signature"
+    "SELECT p.after_position, c.tree_size, c.root, c.signed_at, c.key_id, c.signature, c.origin, c.note_signature"
     " FROM checkpoint_places p JOIN checkpoints c USING (tree_size)"
     " WHERE (p.after_position, p.tree_size) > (%s, %s) ORDER BY p.after_position, p.tree_size LIMIT %s"
 )
