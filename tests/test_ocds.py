@@ -68,6 +68,24 @@ def member(market: Market, name: str, legal_identifier: str, organisation_type: 
     return sid
 
 
+def _plan_body(title: str, geography: str, value: str = "1200000.00") -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": "Help people on probation find and keep a home.",
+        "need": "accommodation",
+        "geography": geography,
+        "estimated_value": value,
+        "estimated_annual_volume": 350,
+        "expected_publication": "2026-04",
+        "initial_term_months": 36,
+    }
+
+
+def _plan(market: Market, lead: str, title: str, geography: str) -> str:
+    body = {"lead_commissioner_id": lead, "plan": _plan_body(title, geography)}
+    return market.post("/planned-call-offs", body, expect=201, role="commissioner").json["id"]
+
+
 @pytest.fixture(scope="module")
 def journey(market: Market) -> dict[str, Any]:
     """A dynamic market with members joining and leaving, a draft never published, a cancelled call-off, and a
@@ -87,7 +105,18 @@ def journey(market: Market) -> dict[str, Any]:
     market.post(f"/call-offs/{cancelled}/publication")
     market.post(f"/call-offs/{cancelled}/cancellation", {"reason": "The requirement changed"})
 
+    plan = _plan(market, lead, "Accommodation services, North East", "region-a")
+    market.post(
+        f"/planned-call-offs/{plan}/revisions",
+        {
+            "plan": _plan_body("Accommodation services, North East", "region-a", "1300000.00"),
+            "reason": "A second year of funding",
+        },
+    )
+    dropped = _plan(market, lead, "Accommodation, Durham", "durham")
+    market.post(f"/planned-call-offs/{dropped}/withdrawal", {"reason": "Funding moved to the region-wide call-off"})
     call_off = market.draft(lead, geography="region-a")
+    market.post(f"/planned-call-offs/{plan}/fulfilment", {"call_off_id": call_off})
     market.post(f"/call-offs/{call_off}/publication")
     market.post(
         f"/call-offs/{call_off}/clarification-requests",
@@ -176,6 +205,8 @@ def journey(market: Market) -> dict[str, Any]:
         {"grounds": "Provider insolvency", "effective_date": market.clock.now.date().isoformat()},
     )
     return {
+        "plan": plan,
+        "dropped_plan": dropped,
         "call_off": call_off,
         "cancelled": cancelled,
         "contract": contract,
@@ -201,7 +232,8 @@ def test_each_process_has_its_ocid_and_a_call_off_links_to_the_market(market: Ma
     releases = harvest(market, limit=500)
     ocids = {r["ocid"] for r in releases}
     market_ocid = f"{prefix(market)}-dynamic-market"
-    assert ocids == {market_ocid, f"{prefix(market)}-{journey['call_off']}", f"{prefix(market)}-{journey['cancelled']}"}
+    processes = ("call_off", "cancelled", "plan", "dropped_plan")
+    assert ocids == {market_ocid, *(f"{prefix(market)}-{journey[name]}" for name in processes)}
     assert len({(r["ocid"], r["id"]) for r in releases}) == len(releases)
     for release in releases:
         assert release["initiationType"] == "tender" and release["id"].startswith(release["ocid"] + "-")
@@ -258,6 +290,24 @@ def test_every_public_event_is_a_release_with_its_tags_and_uk_notice_type(market
     assert cancelled["compiledRelease"]["tender"]["status"] == "cancelled"
 
 
+def test_a_planned_call_off_is_a_planning_process_of_its_own(market: Market, journey: dict) -> None:
+    """The forward pipeline (issue 19, item 4): planned, revised, then complete once its call-off was drafted; or
+    withdrawn. Each release a UK3 planned procurement notice."""
+    plan = record(market, journey["plan"])
+    tags = [r["tag"] for r in plan["releases"]]
+    assert tags == [["planning"], ["planningUpdate"], ["planningUpdate"]]
+    compiled = plan["compiledRelease"]
+    assert compiled["tender"]["status"] == "complete"
+    assert compiled["planning"]["budget"]["amount"] == {"amount": 1300000, "currency": "GBP"}
+    assert "Estimated annual volume: 350 referrals." in compiled["tender"]["description"]
+    assert compiled["tender"]["tenderPeriod"]["startDate"] == "2026-04-01T00:00:00Z"
+    assert {d["noticeType"] for d in compiled["tender"]["documents"]} == {"UK3"}
+    assert compiled["relatedProcesses"][0]["relationship"] == ["framework"]
+    assert [p["roles"] for p in compiled["parties"]] == [["buyer", "procuringEntity"]]
+    dropped = record(market, journey["dropped_plan"])["compiledRelease"]
+    assert dropped["tender"]["status"] == "withdrawn"
+
+
 def test_the_market_publishes_its_lots_and_its_members_joining_and_leaving(market: Market, journey: dict) -> None:
     dynamic = record(market, "dynamic-market")
     first, *rest = dynamic["releases"]
@@ -290,7 +340,13 @@ def test_nothing_private_is_ever_published(market: Market, journey: dict, tmp_pa
         f"/foi/requests/{request}/redactions", {"pointer": "/award/rationale", "ground": "s41", "reason": "Confidence"}
     )
     texts = [json.dumps(page) for page in _pages(market, limit=3)]
-    for process in ("dynamic-market", journey["call_off"], journey["cancelled"]):
+    for process in (
+        "dynamic-market",
+        journey["call_off"],
+        journey["cancelled"],
+        journey["plan"],
+        journey["dropped_plan"],
+    ):
         texts.append(json.dumps(public_get(market, f"/ocds/record-packages/{prefix(market)}-{process}")))
     from api.cli import main
 
@@ -298,7 +354,7 @@ def test_nothing_private_is_ever_published(market: Market, journey: dict, tmp_pa
     assert main(["ocds", "export", str(tmp_path / "export")]) == 0
     exported = tmp_path / "export"
     assert (exported / "release-packages" / "00001.json").is_file() and (exported / "csv" / "releases.csv").is_file()
-    assert len(list((exported / "record-packages").glob("*.json"))) == 3
+    assert len(list((exported / "record-packages").glob("*.json"))) == 5  # the market, two call-offs, two plans
     texts += [p.read_text() for p in sorted(exported.rglob("*")) if p.is_file()]
     assert len(texts) > 6
     forbidden = [

@@ -4,6 +4,7 @@ that writes a release; the tables beside the releases only remember what the nex
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from ledger.framework.suppliers import Supplier
 from ledger.payments.accounts import ContractAccount
 from ledger.procurement.call_offs import CallOff, DraftCallOff, ShortWindowGround
 from ledger.procurement.contracts import Contract, add_months
+from ledger.procurement.planning import Plan, PlannedCallOff
 from projections.base import LoggedEvent, View
 from projections.publication import ocds
 from projections.publication.ocds import Notice
@@ -28,7 +30,7 @@ LOT_SCHEME = "x-probation-dynamic-framework-lot"
 
 class PublicationView(View):
     name = "publication"
-    code_version = "1"
+    code_version = "2"  # 2: planned call-offs as planning releases (ADR 38)
     tables = (
         "publication_releases",
         "publication_parties",
@@ -47,6 +49,10 @@ class PublicationView(View):
         self.on(Supplier.SupplierExcluded, self.member_excluded)
         self.on(Supplier.SupplierReinstated, self.member_reinstated)
         self.on(Commissioner.CommissionerRegistered, self.commissioner_registered)
+        self.on(PlannedCallOff.CallOffPlanned, self.call_off_planned)
+        self.on(PlannedCallOff.PlannedCallOffRevised, self.plan_revised)
+        self.on(PlannedCallOff.PlannedCallOffWithdrawn, self.plan_closed)
+        self.on(PlannedCallOff.PlannedCallOffFulfilled, self.plan_closed)
         self.on(CallOff.CallOffDrafted, self.call_off_drafted)
         self.on(CallOff.CallOffPublished, self.call_off_published)
         self.on(CallOff.ClarificationPublished, self.clarification_published)
@@ -141,6 +147,45 @@ class PublicationView(View):
         cur.execute(
             "INSERT INTO publication_parties (party_id, name, organisation_id) VALUES (%s, %s, %s)",
             (logged.originator_id, e.name, e.organisation_id),
+        )
+
+    # -- planned call-offs: the forward pipeline, each plan a process of its own -------------------
+
+    @staticmethod
+    def call_off_planned(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        e = logged.event
+        lead = _party(cur, e.lead_commissioner_id)
+        body = _planned(logged, e.plan, ["planning"])
+        body["buyer"] = ocds.commissioner_ref(lead)
+        body["parties"] = [ocds.commissioner_party(lead, ["buyer", "procuringEntity"])]
+        _publish(cur, logged, str(logged.originator_id), ["planning"], Notice.PLANNED_PROCUREMENT, body)
+
+    @staticmethod
+    def plan_revised(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        body = _planned(logged, logged.event.plan, ["planningUpdate"])
+        body["tender"]["documents"][0]["description"] = f"Revised: {logged.event.reason}"
+        _publish(cur, logged, str(logged.originator_id), ["planningUpdate"], Notice.PLANNED_PROCUREMENT, body)
+
+    @staticmethod
+    def plan_closed(cur: Cursor[Any], logged: LoggedEvent) -> None:
+        """Withdrawn (the plan will not go ahead) or complete (its call-off was drafted; the call-off is published
+        as a process of its own when it opens)."""
+        withdrawn = isinstance(logged.event, PlannedCallOff.PlannedCallOffWithdrawn)
+        at = logged.envelope.recorded_at
+        tender = {
+            "id": str(logged.originator_id),
+            "status": "withdrawn" if withdrawn else "complete",
+            "documents": [
+                ocds.notice_document(
+                    Notice.PLANNED_PROCUREMENT,
+                    str(logged.position),
+                    at,
+                    description=f"Withdrawn: {logged.event.reason}" if withdrawn else "A call-off was drafted for it",
+                )
+            ],
+        }
+        _publish(
+            cur, logged, str(logged.originator_id), ["planningUpdate"], Notice.PLANNED_PROCUREMENT, {"tender": tender}
         )
 
     # -- call-offs ---------------------------------------------------------------------------------
@@ -395,6 +440,33 @@ class PublicationView(View):
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+
+
+def _planned(logged: LoggedEvent, plan: Plan, tags: list[str]) -> dict[str, Any]:
+    """A planned call-off as OCDS: its budget and the tender it plans, expected to open in its month."""
+    at = logged.envelope.recorded_at
+    year, month = (int(part) for part in plan.expected_publication.split("-"))
+    volume = (
+        f" Estimated annual volume: {plan.estimated_annual_volume:,} {plan.volume_unit}."
+        if plan.estimated_annual_volume
+        else ""
+    )
+    tender: dict[str, Any] = {
+        "id": str(logged.originator_id),
+        "title": plan.title,
+        "description": plan.description + volume,
+        "status": "planned",
+        "mainProcurementCategory": "services",
+        "items": [_lot_item(code) for code in (plan.need, plan.cohort) if code],
+        "value": ocds.value(plan.estimated_value),
+        "tenderPeriod": {"startDate": ocds.stamp(datetime(year, month, 1, tzinfo=UTC))},
+        "deliveryLocations": [{"description": geography.BY_CODE[plan.geography].name}],
+        "documents": [ocds.notice_document(Notice.PLANNED_PROCUREMENT, str(logged.position), at)],
+    }
+    if plan.initial_term_months:
+        tender["contractPeriod"] = {"durationInMonths": plan.initial_term_months}
+    budget = {"amount": ocds.value(plan.estimated_value), "description": f"Estimated value over the term.{volume}"}
+    return {"planning": {"budget": budget}, "tender": tender}
 
 
 def _one(cur: Cursor[Any], sql: str, params: Any = ()) -> Any:

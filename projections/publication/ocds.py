@@ -51,6 +51,7 @@ EXTENSIONS = (
 class Notice:
     """The Procurement Act 2023 notice each release stands for (`noticeType` of the UK extension)."""
 
+    PLANNED_PROCUREMENT = "UK3"  # planned procurement notice: a call-off planned ahead (the forward pipeline, ADR 38)
     TENDER = "UK4"  # tender notice: the call-off published, and what the tender stage makes public after
     CONTRACT_AWARD = "UK6"  # contract award notice: the award, with the standstill period
     CONTRACT_DETAILS = "UK7"  # contract details notice: the contract signed
@@ -64,6 +65,7 @@ class Notice:
 
 # The document type (core documentType codelist, or the UK extension's additions) of each notice's document.
 DOCUMENT_TYPES = {
+    Notice.PLANNED_PROCUREMENT: "plannedProcurementNotice",
     Notice.TENDER: "tenderNotice",
     Notice.CONTRACT_AWARD: "awardNotice",
     Notice.CONTRACT_DETAILS: "contractNotice",
@@ -76,6 +78,7 @@ DOCUMENT_TYPES = {
 }
 
 NOTICE_TITLES = {
+    Notice.PLANNED_PROCUREMENT: "Planned procurement notice",
     Notice.TENDER: "Tender notice",
     Notice.CONTRACT_AWARD: "Contract award notice",
     Notice.CONTRACT_DETAILS: "Contract details notice",
