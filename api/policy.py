@@ -103,7 +103,15 @@ RULES: dict[str, Rule] = {
     "contracts.get": rule(EVERYONE, scope="contract"),
     **{
         f"contracts.{change}": rule(R.COMMISSIONER, scope="contract")
-        for change in ("vary", "extend", "terminate", "define_kpi", "measure_kpi")
+        for change in (
+            "vary",
+            "extend",
+            "terminate",
+            "define_kpi",
+            "measure_kpi",
+            "plan_milestone",
+            "achieve_milestone",
+        )
     },
     "contracts.performance": rule(R.COMMISSIONER, R.SUPPLIER_BID_MANAGER, GLOBAL_READ, scope="contract"),
     "catalogue.eligibility": rule(EVERYONE),

@@ -21,14 +21,16 @@ _AGREEMENT = (
 )
 
 _PERFORMANCE = (
-    "a contract's KPIs and their measurements are one short stream per contract, read whole"
-    " (ledger.procurement.performance.performance) by GET /contracts/{id}/performance"
+    "a contract's KPIs, their measurements and its mobilisation milestones are one short stream per contract, read"
+    " whole (ledger.procurement.performance.performance) by GET /contracts/{id}/performance"
 )
 
 UNPROJECTED: dict[type, str] = {
     ContractPerformance.ContractPerformanceOpened: _PERFORMANCE,
     ContractPerformance.KpiDefined: _PERFORMANCE,
     ContractPerformance.KpiMeasured: _PERFORMANCE,
+    ContractPerformance.MobilisationMilestonePlanned: _PERFORMANCE,
+    ContractPerformance.MobilisationMilestoneAchieved: _PERFORMANCE,
     FoiRequest.FoiRequestReceived: _FOI_REGISTER,
     FoiRequest.FoiClarificationSought: _FOI_REGISTER,
     FoiRequest.FoiClarificationReceived: _FOI_REGISTER,

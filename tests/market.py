@@ -333,6 +333,7 @@ class Market:
         supplier: str | None = None,
         value: str = "900000.00",
         budget_line: str | None = None,
+        starts_in_days: int = 0,
     ) -> tuple[str, str]:
         """A live contract (and its supplier, a new one unless given), run through a whole competition; starts
         today; delivered in `areas` of the geography (all of it when not given)."""
@@ -350,7 +351,7 @@ class Market:
         self.post(f"/call-offs/{call_off}/evaluation")
         self.post(f"/call-offs/{call_off}/award", {"supplier_id": supplier, "rationale": "Only tender"})
         self.clock.advance(days=10, seconds=1)
-        today = self.clock.now.date()
+        today = self.clock.now.date() + timedelta(days=starts_in_days)
         contract = self.post(
             f"/call-offs/{call_off}/contract",
             {

@@ -80,6 +80,8 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "contracts.terminate": allow(COM, scoped=(COM,)),
     "contracts.define_kpi": allow(COM, scoped=(COM,)),
     "contracts.measure_kpi": allow(COM, scoped=(COM,)),
+    "contracts.plan_milestone": allow(COM, scoped=(COM,)),
+    "contracts.achieve_milestone": allow(COM, scoped=(COM,)),
     "contracts.performance": allow(COM, BID, GLOBAL, scoped=(COM, BID)),
     "catalogue.eligibility": allow(ALL),
     "catalogue.contracts": allow(ALL),

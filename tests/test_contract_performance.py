@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from ledger.procurement.contracts import add_months
 from ledger.procurement.performance import KpiDefinition, Rating, rate
 from tests.market import Market
 from tests.support import count_events
@@ -109,3 +110,42 @@ def test_a_smaller_contract_needs_no_kpis_and_others_cannot_define_them(market: 
 def test_a_rating_at_each_boundary(value: str, higher: bool, rating: Rating) -> None:
     kpi = KpiDefinition(name="k", unit="%", target=Decimal(90), higher_is_better=higher, tolerance=Decimal(5))
     assert rate(kpi, Decimal(value)) is rating
+
+
+def test_mobilisation_milestones_fall_within_mobilisation_and_are_flagged_late(market: Market) -> None:
+    """Six months' mobilisation before the service starts (seed 001) unless the contract says otherwise."""
+    contract, _ = market.contract(starts_in_days=120)
+    today = market.clock.now.date()
+    starts = today + timedelta(days=120)
+    plan = f"/contracts/{contract}/mobilisation-milestones"
+    head = count_events(market.url)
+    for due in (starts + timedelta(days=1), add_months(starts, -6) - timedelta(days=1)):
+        refused = market.post(plan, {"name": "Outside", "due_on": due.isoformat()}, expect=409)
+        assert refused.json["rule"] == "a milestone falls within mobilisation"
+    assert count_events(market.url) == head
+    market.post(plan, {"name": "Staff recruited", "due_on": (today + timedelta(days=10)).isoformat()})
+    market.post(plan, {"name": "Premises ready", "due_on": (today + timedelta(days=60)).isoformat()})
+    market.post(plan, {"name": "Case system live", "due_on": (today + timedelta(days=100)).isoformat()})
+    achieved = f"/contracts/{contract}/milestone-achievements"
+    market.post(achieved, {"name": "Staff recruited", "achieved_on": today.isoformat()})
+    market.clock.advance(days=70)
+    mobilisation = market.get(f"/contracts/{contract}/performance")["mobilisation"]
+    assert mobilisation["starts_on"] == add_months(starts, -6).isoformat()
+    assert mobilisation["service_starts_on"] == starts.isoformat()
+    states = {m["name"]: m["state"] for m in mobilisation["milestones"]}
+    assert states == {"Staff recruited": "achieved", "Premises ready": "late", "Case system live": "due"}
+    assert mobilisation["late"] is True
+    market.post(achieved, {"name": "Premises ready", "achieved_on": market.clock.now.date().isoformat()})
+    mobilisation = market.get(f"/contracts/{contract}/performance")["mobilisation"]
+    assert {m["name"]: m["state"] for m in mobilisation["milestones"]}["Premises ready"] == "achieved late"
+    assert mobilisation["late"] is False
+    again = market.post(
+        achieved, {"name": "Premises ready", "achieved_on": market.clock.now.date().isoformat()}, expect=409
+    )
+    assert again.json["rule"] == "a milestone is achieved once"
+    future = market.post(
+        achieved,
+        {"name": "Case system live", "achieved_on": (market.clock.now.date() + timedelta(days=1)).isoformat()},
+        expect=409,
+    )
+    assert future.json["rule"] == "a milestone is achieved when it happens"

@@ -72,6 +72,20 @@ def routes() -> list[Route]:
             performance.DefineKpi,
         ),
         (
+            "mobilisation-milestones",
+            "plan_milestone",
+            "Plan a mobilisation milestone, due between mobilisation's start and the service's start",
+            performance.plan_milestone,
+            performance.PlanMilestone,
+        ),
+        (
+            "milestone-achievements",
+            "achieve_milestone",
+            "Record the day a mobilisation milestone was achieved",
+            performance.achieve_milestone,
+            performance.AchieveMilestone,
+        ),
+        (
             "kpi-measurements",
             "measure_kpi",
             "Record a KPI's measured value for a period that has ended; the ledger rates it",
@@ -109,7 +123,8 @@ def routes() -> list[Route]:
             get=Query(
                 "contracts.performance",
                 "A contract's KPIs with each measurement and its rating; whether it is a larger contract (over"
-                " £5 million), how many KPIs it still needs, and which are due an assessment",
+                " £5 million), how many KPIs it still needs, and which are due an assessment; its mobilisation"
+                " milestones and whether mobilisation is late",
                 lambda q, i: performance.performance(q.ledger, i, q.now().date()),
                 performance.PerformanceRecord,
                 views=(),

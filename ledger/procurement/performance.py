@@ -25,7 +25,7 @@ from ledger.aggregate import LedgerAggregate
 from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework.reference import LEDGER_NAMESPACE
-from ledger.procurement.contracts import Contract, ContractStatus
+from ledger.procurement.contracts import Contract, ContractStatus, add_months
 from ledger.store import Ledger, Recorded
 from ledger.types import Name, Quantity, ShortText, quantity_errors
 
@@ -57,6 +57,22 @@ class MeasureKpi(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     period_end: date
     value: Quantity
     commentary: ShortText | None = None
+
+
+class PlanMilestone(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    due_on: date
+
+
+class AchieveMilestone(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    achieved_on: date
+
+
+class Milestone(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    due_on: date
+    achieved_on: date | None = None
 
 
 class KpiDefinition(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,6 +121,40 @@ class ContractPerformance(LedgerAggregate):
         self.contract_id = contract_id
         self.kpis: dict[str, KpiDefinition] = {}
         self.measurements: list[Measurement] = []
+        self.milestones: dict[str, Milestone] = {}
+
+    def plan_milestone(self, contract: Contract, command: PlanMilestone) -> None:
+        """A mobilisation milestone, due within the mobilisation period (from its start to the service's start)."""
+        if contract.status is not ContractStatus.ACTIVE:
+            raise RuleViolation("mobilisation of a live contract", f"the contract is {contract.status}")
+        if command.name in self.milestones:
+            raise RuleViolation("a milestone is planned once", f"{command.name!r} is already planned")
+        start = mobilisation_start(contract)
+        if not start <= command.due_on <= contract.start_date:
+            raise RuleViolation(
+                "a milestone falls within mobilisation",
+                f"mobilisation runs from {start} to the service's start on {contract.start_date}",
+            )
+        self._milestone_planned(milestone=Milestone(name=command.name, due_on=command.due_on))
+
+    @event("MobilisationMilestonePlanned")
+    def _milestone_planned(self, milestone: Milestone) -> None:
+        self.milestones[milestone.name] = milestone
+
+    def achieve_milestone(self, command: AchieveMilestone, today: date) -> None:
+        milestone = self.milestones.get(command.name)
+        if milestone is None:
+            known = ", ".join(sorted(self.milestones)) or "none yet"
+            raise InvalidCommand([("$.name", f"not one of this contract's milestones ({known})")])
+        if milestone.achieved_on is not None:
+            raise RuleViolation("a milestone is achieved once", f"it was achieved on {milestone.achieved_on}")
+        if command.achieved_on > today:
+            raise RuleViolation("a milestone is achieved when it happens", f"{command.achieved_on} is to come")
+        self._milestone_achieved(name=command.name, achieved_on=command.achieved_on)
+
+    @event("MobilisationMilestoneAchieved")
+    def _milestone_achieved(self, name: str, achieved_on: date) -> None:
+        self.milestones[name] = msgspec.structs.replace(self.milestones[name], achieved_on=achieved_on)
 
     def define(self, contract: Contract, command: DefineKpi) -> None:
         if contract.status is not ContractStatus.ACTIVE:
@@ -166,6 +216,43 @@ class ContractPerformance(LedgerAggregate):
         self.measurements.append(measurement)
 
 
+MOBILISATION_MONTHS = 6  # seed 001: six months' mobilisation before the service starts, unless the contract says
+
+
+def mobilisation_start(contract: Contract) -> date:
+    return contract.mobilisation_date or add_months(contract.start_date, -MOBILISATION_MONTHS)
+
+
+class MilestoneState(enum.StrEnum):
+    DUE = "due"
+    LATE = "late"  # past its day, not achieved
+    ACHIEVED = "achieved"
+    ACHIEVED_LATE = "achieved late"
+
+
+class MilestoneRecord(msgspec.Struct, kw_only=True):
+    name: str
+    due_on: date
+    achieved_on: date | None
+    state: MilestoneState
+
+
+def milestone_state(milestone: Milestone, today: date) -> MilestoneState:
+    if milestone.achieved_on is not None:
+        return MilestoneState.ACHIEVED if milestone.achieved_on <= milestone.due_on else MilestoneState.ACHIEVED_LATE
+    return MilestoneState.LATE if today > milestone.due_on else MilestoneState.DUE
+
+
+class Mobilisation(msgspec.Struct, kw_only=True):
+    """Mobilisation from its start to the service's start, its milestones, and whether it is late (a milestone past
+    its day and not achieved, or the service started with milestones still to achieve)."""
+
+    starts_on: date
+    service_starts_on: date
+    late: bool
+    milestones: list[MilestoneRecord]
+
+
 class KpiRecord(msgspec.Struct, kw_only=True):
     name: str
     unit: str
@@ -188,6 +275,7 @@ class PerformanceRecord(msgspec.Struct, kw_only=True):
     kpis_missing: int
     assessments_due: list[str]
     kpis: list[KpiRecord]
+    mobilisation: Mobilisation
 
 
 def performance(ledger: Ledger, contract_id: UUID, today: date) -> PerformanceRecord:
@@ -224,6 +312,21 @@ def performance(ledger: Ledger, contract_id: UUID, today: date) -> PerformanceRe
         kpis_missing=max(0, required - len(kpis)),
         assessments_due=[k.name for k in listed if k.assessment_due],
         kpis=listed,
+        mobilisation=_mobilisation(contract, record, today),
+    )
+
+
+def _mobilisation(contract: Contract, record: ContractPerformance | None, today: date) -> Mobilisation:
+    milestones = sorted((record.milestones.values() if record else []), key=lambda m: (m.due_on, m.name))
+    listed = [
+        MilestoneRecord(name=m.name, due_on=m.due_on, achieved_on=m.achieved_on, state=milestone_state(m, today))
+        for m in milestones
+    ]
+    return Mobilisation(
+        starts_on=mobilisation_start(contract),
+        service_starts_on=contract.start_date,
+        late=any(m.state is MilestoneState.LATE for m in listed),
+        milestones=listed,
     )
 
 
@@ -239,6 +342,26 @@ def define_kpi(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: D
     def decide() -> ContractPerformance:
         contract, record = _with_record(ledger, contract_id)
         record.define(contract, command)
+        return record
+
+    return ledger.execute(envelope, decide)
+
+
+def plan_milestone(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: PlanMilestone) -> Recorded:
+    def decide() -> ContractPerformance:
+        contract, record = _with_record(ledger, contract_id)
+        record.plan_milestone(contract, command)
+        return record
+
+    return ledger.execute(envelope, decide)
+
+
+def achieve_milestone(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: AchieveMilestone) -> Recorded:
+    today = envelope.effective_at.date()
+
+    def decide() -> ContractPerformance:
+        _, record = _with_record(ledger, contract_id)
+        record.achieve_milestone(command, today)
         return record
 
     return ledger.execute(envelope, decide)

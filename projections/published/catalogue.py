@@ -120,6 +120,8 @@ PUBLISHED: dict[str, tuple[Field, ...]] = {
     "ContractPerformanceOpened": ("contract_id",),
     "KpiDefined": (("kpi", ("name", "unit", "target", "higher_is_better", "tolerance")),),
     "KpiMeasured": (("measurement", ("kpi", "period_start", "period_end", "value", "rating")),),  # not commentary
+    "MobilisationMilestonePlanned": (("milestone", ("name", "due_on")),),
+    "MobilisationMilestoneAchieved": ("name", "achieved_on"),
     # cases: what happened to a referral, an order or a group, by its id, never who or why
     "ReferralMade": (
         "reference_number",
