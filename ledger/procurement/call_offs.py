@@ -522,24 +522,32 @@ class Tender(LedgerAggregate):
 # -- commands: load, gather what the aggregate cannot know, let it decide, record -----------------------
 
 
-def _draft_errors(draft: DraftCallOff) -> list[tuple[str, str]]:
+def lot_and_area_errors(
+    need: str | None, cohort: str | None, area: str, estimated_value: Decimal, at: str = "$"
+) -> list[tuple[str, str]]:
+    """What is wrong with what a call-off (or a plan of one) is for: a need, a cohort or both, of the right kinds, a
+    known area, and an estimated value that is money; each problem at its field under `at`."""
     errors: list[tuple[str, str]] = []
-    if draft.need is None and draft.cohort is None:
-        errors.append(("$.need", "name a need, a cohort, or both"))
+    if need is None and cohort is None:
+        errors.append((f"{at}.need", "name a need, a cohort, or both"))
     for field, code, kind in (
-        ("need", draft.need, categories.CategoryKind.NEED),
-        ("cohort", draft.cohort, categories.CategoryKind.COHORT),
+        ("need", need, categories.CategoryKind.NEED),
+        ("cohort", cohort, categories.CategoryKind.COHORT),
     ):
         if code is None:
             continue
         category = categories.BY_CODE.get(code)
         if category is None:
-            errors.append((f"$.{field}", f"unknown service category {code!r}"))
+            errors.append((f"{at}.{field}", f"unknown service category {code!r}"))
         elif category.kind is not kind:
-            errors.append((f"$.{field}", f"{code} is a {category.kind}, not a {kind}"))
-    if draft.geography not in geography.BY_CODE:
-        errors.append(("$.geography", f"unknown area {draft.geography!r}"))
-    errors += money_errors(draft.estimated_value, "$.estimated_value")
+            errors.append((f"{at}.{field}", f"{code} is a {category.kind}, not a {kind}"))
+    if area not in geography.BY_CODE:
+        errors.append((f"{at}.geography", f"unknown area {area!r}"))
+    return errors + money_errors(estimated_value, f"{at}.estimated_value")
+
+
+def _draft_errors(draft: DraftCallOff) -> list[tuple[str, str]]:
+    errors = lot_and_area_errors(draft.need, draft.cohort, draft.geography, draft.estimated_value)
     names = [c.name for c in draft.criteria]
     if len(set(names)) != len(names):
         errors.append(("$.criteria", "criterion names must be unique"))

@@ -13,6 +13,7 @@ any KPI is due an assessment.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -330,49 +331,39 @@ def _mobilisation(contract: Contract, record: ContractPerformance | None, today:
     )
 
 
-def _with_record(ledger: Ledger, contract_id: UUID) -> tuple[Contract, ContractPerformance]:
-    contract = ledger.load(Contract, contract_id)
-    record_id = performance_id(contract_id)
-    if ledger.exists(record_id):
-        return contract, ledger.load(ContractPerformance, record_id)
-    return contract, ContractPerformance(contract_id=contract.id)
+def _on_record(
+    ledger: Ledger, envelope: Envelope, contract_id: UUID, step: Callable[[ContractPerformance, Contract, date], None]
+) -> Recorded:
+    """Run one of the record's commands on the contract's performance stream (opened by its first command)."""
+
+    def decide() -> ContractPerformance:
+        contract = ledger.load(Contract, contract_id)
+        record_id = performance_id(contract_id)
+        if ledger.exists(record_id):
+            record = ledger.load(ContractPerformance, record_id)
+        else:
+            record = ContractPerformance(contract_id=contract.id)
+        step(record, contract, envelope.effective_at.date())
+        return record
+
+    return ledger.execute(envelope, decide)
 
 
 def define_kpi(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: DefineKpi) -> Recorded:
-    def decide() -> ContractPerformance:
-        contract, record = _with_record(ledger, contract_id)
-        record.define(contract, command)
-        return record
-
-    return ledger.execute(envelope, decide)
-
-
-def plan_milestone(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: PlanMilestone) -> Recorded:
-    def decide() -> ContractPerformance:
-        contract, record = _with_record(ledger, contract_id)
-        record.plan_milestone(contract, command)
-        return record
-
-    return ledger.execute(envelope, decide)
-
-
-def achieve_milestone(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: AchieveMilestone) -> Recorded:
-    today = envelope.effective_at.date()
-
-    def decide() -> ContractPerformance:
-        _, record = _with_record(ledger, contract_id)
-        record.achieve_milestone(command, today)
-        return record
-
-    return ledger.execute(envelope, decide)
+    return _on_record(ledger, envelope, contract_id, lambda record, contract, _: record.define(contract, command))
 
 
 def measure_kpi(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: MeasureKpi) -> Recorded:
-    today = envelope.effective_at.date()
+    return _on_record(
+        ledger, envelope, contract_id, lambda record, contract, today: record.measure(contract, command, today)
+    )
 
-    def decide() -> ContractPerformance:
-        contract, record = _with_record(ledger, contract_id)
-        record.measure(contract, command, today)
-        return record
 
-    return ledger.execute(envelope, decide)
+def plan_milestone(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: PlanMilestone) -> Recorded:
+    return _on_record(
+        ledger, envelope, contract_id, lambda record, contract, _: record.plan_milestone(contract, command)
+    )
+
+
+def achieve_milestone(ledger: Ledger, envelope: Envelope, contract_id: UUID, command: AchieveMilestone) -> Recorded:
+    return _on_record(ledger, envelope, contract_id, lambda record, _, today: record.achieve_milestone(command, today))

@@ -21,11 +21,11 @@ from eventsourcing.domain import event
 from ledger.aggregate import LedgerAggregate
 from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
-from ledger.framework import categories, geography
+from ledger.framework import geography
 from ledger.framework.commissioners import Commissioner
-from ledger.procurement.call_offs import AwardType, CallOff, CallOffStatus
+from ledger.procurement.call_offs import AwardType, CallOff, CallOffStatus, lot_and_area_errors
 from ledger.store import Ledger, Recorded
-from ledger.types import LongText, Money, Name, Reason, money_errors
+from ledger.types import LongText, Money, Name, Reason
 
 Month = Annotated[str, msgspec.Meta(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description='e.g. "2027-01"')]
 Volume = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
@@ -76,24 +76,7 @@ def lots_of(plan: Plan) -> tuple[str, ...]:
 
 
 def _plan_errors(plan: Plan) -> list[tuple[str, str]]:
-    errors: list[tuple[str, str]] = []
-    if plan.need is None and plan.cohort is None:
-        errors.append(("$.plan.need", "name a need, a cohort, or both"))
-    for field, code, kind in (
-        ("need", plan.need, categories.CategoryKind.NEED),
-        ("cohort", plan.cohort, categories.CategoryKind.COHORT),
-    ):
-        if code is None:
-            continue
-        category = categories.BY_CODE.get(code)
-        if category is None:
-            errors.append((f"$.plan.{field}", f"unknown service category {code!r}"))
-        elif category.kind is not kind:
-            errors.append((f"$.plan.{field}", f"{code} is a {category.kind}, not a {kind}"))
-    if plan.geography not in geography.BY_CODE:
-        errors.append(("$.plan.geography", f"unknown area {plan.geography!r}"))
-    errors += money_errors(plan.estimated_value, "$.plan.estimated_value")
-    return errors
+    return lot_and_area_errors(plan.need, plan.cohort, plan.geography, plan.estimated_value, "$.plan")
 
 
 def _check_month(plan: Plan, today: date) -> None:
