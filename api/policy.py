@@ -59,6 +59,8 @@ _FINANCE_READERS = (R.FINANCE_OFFICER, R.AUDITOR, R.COMMISSIONER)
 RULES: dict[str, Rule] = {
     "suppliers.register": rule(R.AUTHORITY, R.ADMINISTRATOR, R.SUPPLIER_BID_MANAGER),
     "framework.get": rule(EVERYONE),
+    "innovation_partners.designate": rule(R.AUTHORITY),
+    "innovation_partners.list": rule(EVERYONE),
     "framework.extend": rule(R.AUTHORITY),
     "suppliers.list": rule(EVERYONE),
     "suppliers.get": rule(EVERYONE),

@@ -8,6 +8,7 @@ from ledger.cases.referrals import Referral
 from ledger.framework.agreement import FrameworkAgreement
 from ledger.framework.reference import ReferenceList
 from ledger.procurement.call_offs import CallOff
+from ledger.procurement.innovation_partners import InnovationPartnership
 from ledger.procurement.performance import ContractPerformance
 
 _FOI_REGISTER = (
@@ -25,7 +26,14 @@ _PERFORMANCE = (
     " whole (ledger.procurement.performance.performance) by GET /contracts/{id}/performance"
 )
 
+_PARTNERS = (
+    "twelve short streams, one per region, read whole (ledger.procurement.innovation_partners) by the rules that place"
+    " Unpaid Work and programme groups and by GET /innovation-partners"
+)
+
 UNPROJECTED: dict[type, str] = {
+    InnovationPartnership.InnovationPartnershipOpened: _PARTNERS,
+    InnovationPartnership.InnovationPartnerDesignated: _PARTNERS,
     ContractPerformance.ContractPerformanceOpened: _PERFORMANCE,
     ContractPerformance.KpiDefined: _PERFORMANCE,
     ContractPerformance.KpiMeasured: _PERFORMANCE,

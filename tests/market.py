@@ -366,6 +366,13 @@ class Market:
         ).json["id"]
         return contract, supplier
 
+    def innovation_partner(self, region: str = "region-a", **contract: Any) -> tuple[str, str]:
+        """A contract won by the region's own competition, designated its Innovation Partner by the Authority: the
+        contract Unpaid Work orders and programme groups are placed under (and its supplier)."""
+        contract_id, supplier = self.contract(need="lifestyle-and-associates", geography=region, **contract)
+        self.post("/innovation-partners", {"region": region, "contract_id": contract_id}, role="authority")
+        return contract_id, supplier
+
     def referral(self, contract: str, *, expect: int = 201, practitioner: str = "po-jones", **overrides: Any) -> Any:
         body = {
             "contract_id": contract,

@@ -34,6 +34,8 @@ def allow(*roles: str | frozenset[str], scoped: tuple[str, ...] = ()) -> tuple[f
 EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "suppliers.register": allow(AUTH, ADMIN, BID),
     "framework.get": allow(ALL),
+    "innovation_partners.designate": allow(AUTH),
+    "innovation_partners.list": allow(ALL),
     "framework.extend": allow(AUTH),
     "suppliers.list": allow(ALL),
     "suppliers.get": allow(ALL),
@@ -217,6 +219,7 @@ def world(make_database, settings):
     m = Market(make_database(), settings)
     lead = m.commissioner()
     contract, supplier = m.contract(lead=lead)
+    m.post("/innovation-partners", {"region": "region-a", "contract_id": contract}, role="authority")
     other_lead = m.commissioner("region-b", "region-b")
     other_supplier = m.supplier("Other Supplier", areas=("region-b",))
     call_off = m.get(f"/contracts/{contract}")["call_off_id"]  # published: supplier A was invited

@@ -15,7 +15,7 @@ from tests.test_unpaid_work_and_programmes import order, work
 
 @pytest.fixture(scope="module")
 def partner(market: Market) -> tuple[str, str]:
-    return market.contract(need="lifestyle-and-associates", geography="region-a")
+    return market.innovation_partner()
 
 
 def on(market: Market, year: int, month: int, day: int) -> None:

@@ -72,7 +72,7 @@ def on_order(market: Market, order: str, path: str, body: dict, *, expect: int =
 
 
 def test_unpaid_work_written_down_days_later_counts_from_the_days_it_happened(market: Market) -> None:
-    contract, supplier = market.contract(need="lifestyle-and-associates", geography="region-a")
+    contract, supplier = market.innovation_partner()
     allocated = today(market)
     order = allocate(market, contract)
     inducted, worked, stood_down = allocated, allocated + timedelta(days=1), allocated + timedelta(days=2)
@@ -101,7 +101,7 @@ def test_unpaid_work_written_down_days_later_counts_from_the_days_it_happened(ma
 
 
 def test_unpaid_work_dated_after_today_or_before_the_allocation_is_refused(market: Market) -> None:
-    contract, _ = market.contract(need="lifestyle-and-associates", geography="region-a")
+    contract, _ = market.innovation_partner()
     order = allocate(market, contract)
     tomorrow, yesterday = today(market) + timedelta(days=1), today(market) - timedelta(days=1)
     written = count_events(market.url)

@@ -39,6 +39,7 @@ NEEDLES = [CRN, "Philippa", "Quillfeather", "1987-03-14", "Erasure Lane", "Dysle
 def case(market: Market) -> dict[str, str]:
     """Her referral with a risk summary, a case note, an attended session with concerns; an Unpaid Work order."""
     contract, _ = market.contract()
+    market.post("/innovation-partners", {"region": "region-a", "contract_id": contract}, role="authority")
     referral = market.referral(
         contract,
         crn=CRN,

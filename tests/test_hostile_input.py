@@ -173,7 +173,7 @@ def test_dates_in_far_years_in_any_command_body_are_422_naming_the_field(
 
 
 def test_an_unpaid_work_order_made_in_year_9999_is_422_naming_made_on(market) -> None:
-    contract, _ = market.contract(need="lifestyle-and-associates", geography="region-a")
+    contract, _ = market.innovation_partner()
     body = {
         "contract_id": contract,
         "crn": "U100001",

@@ -17,7 +17,7 @@ TSP, BBR = "thinking_skills_programme", "building_better_relationships"
 @pytest.fixture(scope="module")
 def partner(market: Market) -> tuple[str, str]:
     """The region's innovation partner contract (Unpaid Work and programmes)."""
-    return market.contract(need="lifestyle-and-associates", geography="region-a")
+    return market.innovation_partner()
 
 
 def form(market: Market, contract: str, programme: str = TSP, mode: str = "rolling") -> str:

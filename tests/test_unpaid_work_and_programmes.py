@@ -22,7 +22,7 @@ MAN = {"given_name": "Lee", "family_name": "Grey", "date_of_birth": "1980-07-09"
 @pytest.fixture(scope="module")
 def partner(market: Market) -> tuple[str, str]:
     """The region's innovation partner contract (Unpaid Work and programmes)."""
-    return market.contract(need="lifestyle-and-associates", geography="region-a")
+    return market.innovation_partner()
 
 
 def order(

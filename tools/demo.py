@@ -269,6 +269,7 @@ class DemoHistory(Simulation):
                 value=Decimal(12_000_000),
                 published=start + timedelta(days=30),
                 until="awarded",
+                on_contract=lambda contract_id: sc.designate_partner(self, contract_id),
             ).story()
             for letter in INNOVATION_PARTNER_REGIONS
         ]

@@ -237,6 +237,7 @@ class NationalHistory(Simulation):
         region = next(iter(geography.probation_regions(list(contract.areas))), None)
         if contract.need in INNOVATION_LOTS and region is not None:
             self.partners[geography.BY_CODE[region].attributes["region_letter"]] = contract_id
+            sc.designate_partner(self, contract_id)
         else:
             self.contracts.append(contract_id)
         self.spawn(self.billing(contract_id))

@@ -31,6 +31,7 @@ from ledger.payments import budgets as bud
 from ledger.payments import money
 from ledger.procurement import call_offs as co
 from ledger.procurement import contracts as con
+from ledger.procurement import innovation_partners as ip
 from ledger.roles import Role
 from ledger.store import Ledger
 
@@ -763,3 +764,10 @@ def pay_invoice(sim: Simulation, invoice: Invoice, remittance_reference: str) ->
         invoice.id,
         acc.MakePayment(amount=invoice.amount, paid_on=sim.now.date(), remittance_reference=remittance_reference),
     )
+
+
+def designate_partner(sim: Simulation, contract_id: UUID) -> None:
+    """The Authority designates a region-wide contract its region's Innovation Partner (Unpaid Work, programmes)."""
+    contract = sim.ledger.load(con.Contract, contract_id)
+    (region,) = contract.areas
+    ip.designate_partner(sim.ledger, sim.env(AUTHORITY), ip.DesignatePartner(region=region, contract_id=contract_id))

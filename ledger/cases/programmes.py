@@ -18,6 +18,7 @@ from ledger.cases.referrals import Absence, Attended, Identity, PersonDetails
 from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.personal_data import Crn, Sealed
+from ledger.procurement import innovation_partners
 from ledger.procurement.contracts import Contract
 from ledger.store import Ledger, Recorded
 from ledger.types import Name, ShortText
@@ -210,6 +211,7 @@ def form_group(ledger: Ledger, envelope: Envelope, command: FormGroup) -> Record
     contract = ledger.load(Contract, command.contract_id)
     if not contract.is_live(envelope.effective_at.date()):
         raise RuleViolation("contract not live", f"the contract runs {contract.start_date} to {contract.end_date}")
+    innovation_partners.check_partner(ledger, contract)
     return ledger.execute(envelope, lambda: ProgrammeGroup(group=command, supplier_id=contract.supplier_id))
 
 

@@ -18,6 +18,7 @@ from ledger.cases.referrals import Identity, PersonDetails
 from ledger.envelope import Envelope, effective
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.personal_data import Crn, Sealed
+from ledger.procurement import innovation_partners
 from ledger.procurement.contracts import Contract, add_months
 from ledger.store import Ledger, Recorded
 from ledger.types import Reason, ShortText
@@ -155,6 +156,7 @@ def allocate_order(ledger: Ledger, envelope: Envelope, command: AllocateOrder) -
     today = envelope.effective_at.date()
     if not contract.is_live(today):
         raise RuleViolation("contract not live", f"the contract runs {contract.start_date} to {contract.end_date}")
+    innovation_partners.check_partner(ledger, contract)
     subject = ledger.keys.subject(command.crn)
     personal = ledger.keys.seal(subject, Identity(crn=command.crn, person=command.person))
     return ledger.execute(

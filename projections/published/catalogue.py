@@ -117,6 +117,8 @@ PUBLISHED: dict[str, tuple[Field, ...]] = {
     "ContractVaried": ("new_value", "new_end_date"),
     "ContractExtended": ("months", "new_end_date"),
     "ContractTerminated": ("effective_date",),
+    "InnovationPartnershipOpened": ("region",),
+    "InnovationPartnerDesignated": ("contract_id", "supplier_id", "designated_on"),
     "ContractPerformanceOpened": ("contract_id",),
     "KpiDefined": (("kpi", ("name", "unit", "target", "higher_is_better", "tolerance")),),
     "KpiMeasured": (("measurement", ("kpi", "period_start", "period_end", "value", "rating")),),  # not commentary
