@@ -97,6 +97,7 @@ RULES: dict[str, Rule] = {
             "decide_award",
             "cancel",
             "conclude_contract",
+            "set_funding",
         )
     },
     "tenders.submit": rule(R.SUPPLIER_BID_MANAGER),

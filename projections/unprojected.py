@@ -7,6 +7,7 @@ from ledger.audit.foi import FoiRequest
 from ledger.cases.referrals import Referral
 from ledger.framework.agreement import FrameworkAgreement
 from ledger.framework.reference import ReferenceList
+from ledger.payments.funding import Funding
 from ledger.procurement.call_offs import CallOff
 from ledger.procurement.innovation_partners import InnovationPartnership
 from ledger.procurement.performance import ContractPerformance
@@ -31,7 +32,14 @@ _PARTNERS = (
     " Unpaid Work and programme groups and by GET /innovation-partners"
 )
 
+_FUNDING = (
+    "a call-off's funding shares are read whole from its own short stream when its contract's value is committed;"
+    " the commitments they split are what the payments view projects"
+)
+
 UNPROJECTED: dict[type, str] = {
+    Funding.FundingOpened: _FUNDING,
+    Funding.FundingSharesSet: _FUNDING,
     InnovationPartnership.InnovationPartnershipOpened: _PARTNERS,
     InnovationPartnership.InnovationPartnerDesignated: _PARTNERS,
     ContractPerformance.ContractPerformanceOpened: _PERFORMANCE,

@@ -71,6 +71,7 @@ EXPECTED: dict[str, tuple[frozenset[str], frozenset[str]]] = {
             "decide_award",
             "cancel",
             "conclude_contract",
+            "set_funding",
         )
     },
     "tenders.submit": allow(BID),

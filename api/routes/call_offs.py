@@ -8,7 +8,7 @@ from uuid import UUID
 from api import policy
 from api.routes.common import Step, steps, text, uuid
 from api.specs import Command, Query, QueryContext, Route, route
-from ledger.payments import accounts
+from ledger.payments import accounts, funding
 from ledger.procurement import call_offs, contracts
 from projections.catalogue import models, queries
 
@@ -35,6 +35,14 @@ def pipeline(q: QueryContext) -> models.Pipeline:
 
 CALL_OFF = "/call-offs/{call_off_id}"
 STEPS: tuple[Step, ...] = (
+    (
+        "funding",
+        "set_funding",
+        "Record each funder's share of the call-off's cost (percentages summing to 100, a year's own where it"
+        " differs); the contract's commitments are split by them, to the penny",
+        funding.set_funding,
+        funding.SetFunding,
+    ),
     (
         "publication",
         "publish",

@@ -26,7 +26,7 @@ from ledger.envelope import Envelope, effective
 from ledger.errors import ConcurrencyConflict, InvalidCommand, RuleViolation
 from ledger.framework import categories, geography
 from ledger.framework.reference import LEDGER_NAMESPACE
-from ledger.payments import budgets, money, ring_fences
+from ledger.payments import budgets, funding, money, ring_fences
 from ledger.payments.money import Posting
 from ledger.procurement import contracts
 from ledger.procurement.contracts import ConcludeContract, Contract, VaryContract
@@ -741,8 +741,9 @@ def conclude_contract(ledger: Ledger, envelope: Envelope, call_off_id: UUID, com
 
 
 def _open_account(ledger: Ledger, contract: Contract, budget_line: str) -> list[LedgerAggregate]:
-    """A new contract's account and the commitment of its value across the years it spans; years with no budget line
-    are recorded on the account as unfunded."""
+    """A new contract's account and the commitment of its value across the years it spans, each year split across
+    its funders' budget lines by their shares (the lead's alone when no shares were recorded); parts with no budget
+    line are recorded on the account as unfunded."""
     lead = contract.commissioner_ids[0]
     funded = ring_fences.Funded(
         contract_id=contract.id,
@@ -750,14 +751,14 @@ def _open_account(ledger: Ledger, contract: Contract, budget_line: str) -> list[
         lots=tuple(code for code in (contract.need, contract.cohort) if code),
         areas=tuple(contract.areas),
     )
-    lines = budgets.commitments(
-        ledger, lead, funded, contract.value, contract.start_date, contract.end_date, budget_line
-    )
-    funded = {line.financial_year for line in lines}
-    unfunded = tuple(
-        (fy, amount)
-        for fy, amount in budgets.split_by_financial_year(contract.value, contract.start_date, contract.end_date)
-        if fy not in funded
+    lines, unfunded = budgets.commitments(
+        ledger,
+        lambda fy: funding.funders_of(ledger, contract.call_off_id, lead, fy),
+        funded,
+        contract.value,
+        contract.start_date,
+        contract.end_date,
+        budget_line,
     )
     account = ContractAccount(
         contract_id=contract.id,
@@ -765,7 +766,7 @@ def _open_account(ledger: Ledger, contract: Contract, budget_line: str) -> list[
         commissioner_id=lead,
         category=contract.need or contract.cohort or "",
         regions=tuple(geography.probation_regions(contract.areas)),
-        unfunded=unfunded,
+        unfunded=tuple(unfunded),
     )
     return [account, *lines]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
@@ -15,7 +16,7 @@ from ledger.envelope import Envelope
 from ledger.errors import InvalidCommand, RuleViolation
 from ledger.framework.commissioners import Commissioner
 from ledger.framework.reference import LEDGER_NAMESPACE
-from ledger.payments import money, ring_fences
+from ledger.payments import funding, money, ring_fences
 from ledger.payments.money import Posting
 from ledger.store import Ledger, Recorded
 from ledger.types import Money, Name, Reason, money_errors
@@ -144,41 +145,46 @@ def split_by_financial_year(value: Decimal, start: date, end: date) -> list[tupl
 
 def commitments(
     ledger: Ledger,
-    commissioner_id: UUID,
+    payers: Callable[[str], Sequence[tuple[UUID, Decimal]]],
     funded: ring_fences.Funded,
     value: Decimal,
     start: date,
     end: date,
     code: str,
-) -> list[BudgetLine]:
-    """Commit a contract's value against the commissioner's budget lines, year by year.
+) -> tuple[list[BudgetLine], list[tuple[str, Decimal]]]:
+    """Commit a contract's value against its funders' budget lines, year by year: each year's amount split across
+    that year's `payers` (commissioner, percentage) to the penny (`funding.split`).
 
-    A year with a budget line is committed against it and refused beyond what is available (an
-    approved overrun raises what is available); a year with no line is left unfunded, visible to
-    finance on the contract's account. A ring-fenced line commits only what its fund's terms allow.
+    A part with a budget line is committed against it and refused beyond what is available (an approved overrun raises
+    what is available); a part with no line is left unfunded, visible to finance on the contract's account (the
+    answer's second list, by year). A ring-fenced line commits only what its fund's terms allow.
     """
-    contract_id = funded.contract_id
-    lines = []
+    lines: list[BudgetLine] = []
+    unfunded: dict[str, Decimal] = {}
     for fy, amount in split_by_financial_year(value, start, end):
-        line_id = budget_line_id(commissioner_id, fy, code)
-        if not ledger.exists(line_id):
-            continue
-        line = ledger.load(BudgetLine, line_id)
-        if line.ring_fenced:
-            holder = ledger.load(Commissioner, commissioner_id)
-            ring_fences.check_commitment(ring_fences.terms_of(line.code), funded, holder.area)
-        if amount > line.available:
-            raise RuleViolation(
-                "commitment beyond the budget line",
-                f"{fy} {code}: {amount} needed, {line.available} available; approve an overrun first",
+        for commissioner_id, part in funding.split(amount, list(payers(fy))):
+            line_id = budget_line_id(commissioner_id, fy, code)
+            if not ledger.exists(line_id):
+                unfunded[fy] = unfunded.get(fy, Decimal(0)) + part
+                continue
+            line = ledger.load(BudgetLine, line_id)
+            if line.ring_fenced:
+                holder = ledger.load(Commissioner, commissioner_id)
+                ring_fences.check_commitment(ring_fences.terms_of(line.code), funded, holder.area)
+            if part > line.available:
+                raise RuleViolation(
+                    "commitment beyond the budget line",
+                    f"{fy} {code}: {part} needed, {line.available} available; approve an overrun first",
+                )
+            line.commit(
+                contract_id=funded.contract_id,
+                amount=part,
+                postings=money.check_balanced(
+                    money.transfer(money.commitment(funded.contract_id), money.budget(line_id), part)
+                ),
             )
-        line.commit(
-            contract_id=contract_id,
-            amount=amount,
-            postings=money.check_balanced(money.transfer(money.commitment(contract_id), money.budget(line_id), amount)),
-        )
-        lines.append(line)
-    return lines
+            lines.append(line)
+    return lines, sorted(unfunded.items())
 
 
 def adjust_commitment(

@@ -117,6 +117,8 @@ PUBLISHED: dict[str, tuple[Field, ...]] = {
     "ContractVaried": ("new_value", "new_end_date"),
     "ContractExtended": ("months", "new_end_date"),
     "ContractTerminated": ("effective_date",),
+    "FundingOpened": ("call_off_id",),
+    "FundingSharesSet": ("shares", "years"),
     "InnovationPartnershipOpened": ("region",),
     "InnovationPartnerDesignated": ("contract_id", "supplier_id", "designated_on"),
     "ContractPerformanceOpened": ("contract_id",),
