@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ledger.audit.contents import PROVENANCE, SECTION_TITLES
 from ledger.audit.foi import MARKER_PREFIX
 
 _STYLE = (
@@ -21,31 +22,6 @@ _STYLE = (
     ".withheld{background:#0b0c0c;color:#fff;padding:0 .3rem}.none{color:#505a5f}"
     ".verify{background:#f3f2f1;padding:.6rem 1rem}code{font-size:.95em;word-break:break-all}"
 )
-
-_TITLES = {
-    "call_off": "The call-off",
-    "eligibility": "Who was eligible, who was not, and why",
-    "clarifications": "Clarifications as published",
-    "tenders": "Tenders received",
-    "bafo": "Best and final offers",
-    "evaluation": "Evaluation",
-    "award": "Award and standstill",
-    "contract": "Contract",
-    "closure": "Cancellation or no award",
-    "lots": "Lots as at the horizon",
-    "declared_areas": "Declared areas as at the horizon",
-    "registration": "Registration",
-    "details_changes": "Changes of details",
-    "questionnaires": "Selection questionnaires",
-    "assessments": "Lot assessments",
-    "terms_acceptances": "Framework terms accepted",
-    "appointments": "Appointments to lots",
-    "withdrawals": "Withdrawals from lots",
-    "area_changes": "Changes of declared areas",
-    "sanctions": "Suspensions, exclusions and reinstatements",
-    "timeline": "Timeline: every event read, in log order",
-}
-_PROVENANCE = ("horizon", "read_up_to", "checkpoint")
 
 
 def _label(key: str) -> str:
@@ -123,11 +99,13 @@ def _verification(document: dict[str, Any]) -> str:
 
 def _record_body(document: dict[str, Any]) -> str:
     summary = {
-        k: v for k, v in document.items() if k not in _PROVENANCE and k not in _TITLES and not isinstance(v, dict)
+        k: v for k, v in document.items() if k not in PROVENANCE and k not in SECTION_TITLES and not isinstance(v, dict)
     }
     sections = [_verification(document), _fields(summary)]
     sections += [
-        f"<h2>{html.escape(title)}</h2>{_value(document[key])}" for key, title in _TITLES.items() if key in document
+        f"<h2>{html.escape(title)}</h2>{_value(document[key])}"
+        for key, title in SECTION_TITLES.items()
+        if key in document
     ]
     return "".join(sections)
 

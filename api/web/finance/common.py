@@ -30,6 +30,16 @@ class Form:
     values: dict[str, Any] = field(default_factory=dict)
     errors: list[FieldProblem] = field(default_factory=list)
 
+    def page(self) -> dict[str, Any]:
+        """What a page drawn from this form is rendered with: 422 when a filter was refused, the values as typed,
+        and the problems, in the error summary and against their fields."""
+        return {
+            "status": 422 if self.errors else 200,
+            "form": self.values,
+            "errors": self.errors,
+            "error_summary": self.errors or None,
+        }
+
     def text(self, req: falcon.Request, name: str, choices: Mapping[str, str] | None = None) -> str | None:
         """A field's value (None when empty); one outside `choices`, when given, is a problem."""
         value = (req.get_param(name) or "").strip() or None
